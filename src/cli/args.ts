@@ -1,0 +1,84 @@
+import { parseArgs } from "node:util";
+import { MaskpipeError } from "../errors.js";
+import type { RunOptions } from "../run-options.js";
+
+/** Flags of `maskpipe run`, each the kebab-case of a RunOptions field. */
+const RUN_FLAGS = {
+  originals: { type: "string" },
+  masks: { type: "string" },
+  out: { type: "string" },
+  layout: { type: "string" },
+  format: { type: "string" },
+  quality: { type: "string" },
+  "optimize-coding": { type: "boolean" },
+  concurrency: { type: "string" },
+  "max-pixels": { type: "string" },
+  "on-error": { type: "string" },
+  "shard-max-count": { type: "string" },
+  "shard-max-bytes": { type: "string" },
+  "join-memory": { type: "string" },
+  report: { type: "string" },
+  errors: { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+const INTEGER_FLAGS = new Set(["quality", "concurrency", "max-pixels", "shard-max-count"]);
+
+export interface RunCommand {
+  pipelineFile: string | undefined;
+  overrides: Partial<RunOptions>;
+  quiet: boolean;
+  help: boolean;
+}
+
+export function camelCase(flag: string): string {
+  return flag.replace(/-([a-z])/g, (_, letter: string) => letter.toUpperCase());
+}
+
+export function kebabCase(option: string): string {
+  return option.replace(/[A-Z]/g, (letter) => `-${letter.toLowerCase()}`);
+}
+
+export function parseRunArgs(argv: string[]): RunCommand {
+  let parsed: ReturnType<typeof parseArgs<{ options: typeof RUN_FLAGS; allowPositionals: true }>>;
+  try {
+    parsed = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: true, strict: true });
+  } catch (cause) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      `${(cause as Error).message}; see maskpipe run --help`,
+      { cause },
+    );
+  }
+  const { values, positionals } = parsed;
+  if (positionals.length > 1) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      `Expected one pipeline file but received ${positionals.length} arguments: ${positionals.join(" ")}`,
+    );
+  }
+  const overrides: Record<string, unknown> = {};
+  for (const [flag, value] of Object.entries(values)) {
+    if (flag === "quiet" || flag === "help" || value === undefined) continue;
+    // Whole numbers become numbers; anything else is passed on for the option check to name.
+    overrides[camelCase(flag)] =
+      INTEGER_FLAGS.has(flag) && typeof value === "string" && /^\d+$/.test(value)
+        ? Number(value)
+        : value;
+  }
+  return {
+    pipelineFile: positionals[0],
+    overrides: overrides as Partial<RunOptions>,
+    quiet: values.quiet === true,
+    help: values.help === true,
+  };
+}
+
+/** Option checks name the library option (`quality`); on the command line say `--quality`. */
+export function inFlagTerms(message: string): string {
+  return message.replace(
+    / for ([a-zA-Z]+) but /,
+    (_, option: string) => ` for --${kebabCase(option)} but `,
+  );
+}

@@ -1,0 +1,61 @@
+/**
+ * maskpipe's public API: the stage factories and their option types. Every stage is a plain
+ * Node stream, so it fits `stream.pipeline(...)` and `for await`.
+ */
+export { type ErrorCode, MaskpipeError } from "./errors.js";
+export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./pipeline-file.js";
+export type { RunReport } from "./report.js";
+export { runPipeline } from "./run.js";
+export { type Layout, RUN_DEFAULTS, type RunOptions, type RunProgress } from "./run-options.js";
+export { type FailureRecord, RunStats, type Side } from "./run-stats.js";
+export { discardSink } from "./sinks/discard-sink.js";
+export { type FolderSinkOptions, folderSink } from "./sinks/folder-sink.js";
+export { type WidsIndex, widsIndex } from "./sinks/shard-index.js";
+export type { SampleSink, ShardInfo, SinkResult } from "./sinks/sink.js";
+export { webDatasetKey } from "./sinks/webdataset-names.js";
+export {
+  SHARD_DEFAULTS,
+  type WebDatasetSinkOptions,
+  webDatasetSink,
+} from "./sinks/webdataset-sink.js";
+export { type ByteReader, openFileReader } from "./sources/byte-reader.js";
+export { folderSource } from "./sources/folder-source.js";
+export { type KeyRule, memberKey } from "./sources/keys.js";
+export { IMAGE_EXTENSIONS, type SkipReason, skipReason } from "./sources/member-filter.js";
+export { type OpenSourceOptions, openLocalSource } from "./sources/open-source.js";
+export type {
+  EntriesOptions,
+  MemberKind,
+  RandomAccessSource,
+  SequentialSource,
+  Source,
+  SourceEntry,
+  SourceKind,
+  SourceMember,
+} from "./sources/source.js";
+export { type TarSourceOptions, tarSource } from "./sources/tar-source.js";
+export { type ZipSourceOptions, zipSource } from "./sources/zip/zip-source.js";
+export { blendMaskInto, type RawPixels } from "./transforms/blend.js";
+export { type EncodeOptions, encodeRgb, type OutputFormat } from "./transforms/encode.js";
+export {
+  JOIN_DEFAULTS,
+  type JoinOptions,
+  type JoinStrategy,
+  join,
+  joinStrategy,
+} from "./transforms/join.js";
+export {
+  type OnError,
+  OVERLAY_DEFAULTS,
+  type OverlayOptions,
+  overlay,
+  overlayPair,
+} from "./transforms/overlay.js";
+export type { MemberData, Pair } from "./transforms/pair.js";
+export {
+  type MemberRef,
+  type Sample,
+  type SampleMetadata,
+  sampleMetadata,
+} from "./transforms/sample.js";
+export { VERSION } from "./version.js";

@@ -1,0 +1,63 @@
+import type { RunStats } from "./run-stats.js";
+import type { ShardInfo } from "./sinks/sink.js";
+
+/** What a run did, written as report.json and printed as the summary. */
+export interface RunReport {
+  maskpipe: string;
+  name: string;
+  originals: string;
+  masks: string;
+  out: string;
+  layout: string;
+  /** How the two sides were paired: `lookup-masks`, `lookup-photos` or `merge`. */
+  join: string;
+  pairs: number;
+  written: number;
+  masksWithoutPhoto: number;
+  photosWithoutMask: number;
+  skipped: number;
+  skippedByReason: Record<string, number>;
+  failed: number;
+  failedByReason: Record<string, number>;
+  unmatchedExamples: { photos: string[]; masks: string[] };
+  seconds: number;
+  imagesPerSecond: number;
+  peakRssBytes: number;
+  interrupted: boolean;
+  shards: { name: string; samples: number; bytes: number; sha256: string }[];
+}
+
+export interface ReportContext {
+  version: string;
+  name: string;
+  originals: string;
+  masks: string;
+  out: string;
+  layout: string;
+  join: string;
+  seconds: number;
+  interrupted: boolean;
+  shards: readonly ShardInfo[];
+}
+
+export function buildReport(stats: RunStats, context: ReportContext): RunReport {
+  const { version, seconds, shards, ...rest } = context;
+  return {
+    maskpipe: version,
+    ...rest,
+    pairs: stats.pairs,
+    written: stats.written,
+    masksWithoutPhoto: stats.masksWithoutPhoto,
+    photosWithoutMask: stats.photosWithoutMask,
+    skipped: stats.skipped,
+    skippedByReason: { ...stats.skippedByReason },
+    failed: stats.failed,
+    failedByReason: { ...stats.failedByReason },
+    unmatchedExamples: stats.unmatchedExamples,
+    seconds: Math.round(seconds * 1000) / 1000,
+    imagesPerSecond: seconds > 0 ? Math.round((stats.written / seconds) * 10) / 10 : 0,
+    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    interrupted: context.interrupted,
+    shards: shards.map(({ name, samples, bytes, sha256 }) => ({ name, samples, bytes, sha256 })),
+  };
+}

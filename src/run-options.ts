@@ -1,0 +1,111 @@
+import { SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
+import type { KeyRule } from "./sources/keys.js";
+import type { OutputFormat } from "./transforms/encode.js";
+import { JOIN_DEFAULTS } from "./transforms/join.js";
+import { type OnError, OVERLAY_DEFAULTS } from "./transforms/overlay.js";
+import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "./validate.js";
+
+export type Layout = "webdataset" | "folder";
+
+/** Everything one run needs. Defaults are the `*_DEFAULTS` of the stages they belong to. */
+export interface RunOptions {
+  /** Names the shards (`{name}-000000.tar`) and the run in the report. */
+  name: string;
+  /** The original photos: a folder, zip, tar or tar.gz. */
+  originals: string;
+  /** The mask PNGs: a folder, zip, tar or tar.gz. */
+  masks: string;
+  /** Output folder. */
+  out: string;
+  photoKeys: KeyRule;
+  maskKeys: KeyRule;
+  /** `webdataset` shards (default) or the reference scripts' `folder` tree. */
+  layout?: Layout;
+  format?: OutputFormat;
+  quality?: number;
+  optimizeCoding?: boolean;
+  concurrency?: number;
+  maxPixels?: number;
+  onError?: OnError;
+  shardMaxCount?: number;
+  shardMaxBytes?: number;
+  /** Bytes of out-of-order members the join may hold. Default 512 MB. */
+  joinMemory?: number;
+  /** Where the report goes. Default `{out}/report.json`. */
+  report?: string;
+  /** Where failures are listed, one JSON object a line. Default `{out}/errors.jsonl`. */
+  errors?: string;
+  signal?: AbortSignal;
+  /** Called as samples are written, for progress displays. */
+  onProgress?: (progress: RunProgress) => void;
+}
+
+export interface RunProgress {
+  written: number;
+  failed: number;
+  /** Pairs expected when the streamed side's size is known in advance. */
+  expected: number | undefined;
+  seconds: number;
+}
+
+export const RUN_DEFAULTS = {
+  layout: "webdataset",
+  format: OVERLAY_DEFAULTS.format,
+  quality: OVERLAY_DEFAULTS.quality,
+  optimizeCoding: OVERLAY_DEFAULTS.optimizeCoding,
+  concurrency: OVERLAY_DEFAULTS.concurrency,
+  maxPixels: OVERLAY_DEFAULTS.maxPixels,
+  onError: OVERLAY_DEFAULTS.onError,
+  shardMaxCount: SHARD_DEFAULTS.maxCount,
+  shardMaxBytes: SHARD_DEFAULTS.maxBytes,
+  joinMemory: JOIN_DEFAULTS.memoryBudget,
+} as const;
+
+export function checkKeyRule(name: string, value: unknown): KeyRule {
+  if (typeof value !== "object" || value === null)
+    throw invalid("object with depth and suffixes", name, value);
+  const rule = value as Partial<KeyRule>;
+  const suffixes = rule.suffixes ?? [];
+  if (!Array.isArray(suffixes) || !suffixes.every((suffix) => typeof suffix === "string")) {
+    throw invalid("array of strings", `${name}.suffixes`, suffixes);
+  }
+  return { depth: integerBetween(`${name}.depth`, rule.depth ?? 1, 1, 64), suffixes };
+}
+
+/** Checks every option up front, so a typo fails before any work starts. */
+export function checkRunOptions(
+  options: RunOptions,
+): Required<Omit<RunOptions, "signal" | "onProgress">> & Pick<RunOptions, "signal" | "onProgress"> {
+  const out = nonEmptyString("out", options.out);
+  return {
+    ...options,
+    name: nonEmptyString("name", options.name),
+    originals: nonEmptyString("originals", options.originals),
+    masks: nonEmptyString("masks", options.masks),
+    out,
+    photoKeys: checkKeyRule("photoKeys", options.photoKeys),
+    maskKeys: checkKeyRule("maskKeys", options.maskKeys),
+    layout: oneOf("layout", options.layout ?? RUN_DEFAULTS.layout, ["webdataset", "folder"]),
+    format: oneOf("format", options.format ?? RUN_DEFAULTS.format, ["jpeg", "png", "webp"]),
+    quality: integerBetween("quality", options.quality ?? RUN_DEFAULTS.quality, 1, 100),
+    optimizeCoding: options.optimizeCoding ?? RUN_DEFAULTS.optimizeCoding,
+    concurrency: integerBetween(
+      "concurrency",
+      options.concurrency ?? RUN_DEFAULTS.concurrency,
+      1,
+      256,
+    ),
+    maxPixels: integerBetween("maxPixels", options.maxPixels ?? RUN_DEFAULTS.maxPixels, 1, 2 ** 40),
+    onError: oneOf("onError", options.onError ?? RUN_DEFAULTS.onError, ["skip", "fail"]),
+    shardMaxCount: integerBetween(
+      "shardMaxCount",
+      options.shardMaxCount ?? RUN_DEFAULTS.shardMaxCount,
+      1,
+      1e9,
+    ),
+    shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? RUN_DEFAULTS.shardMaxBytes),
+    joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),
+    report: options.report ?? `${out}/report.json`,
+    errors: options.errors ?? `${out}/errors.jsonl`,
+  };
+}

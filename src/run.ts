@@ -1,0 +1,130 @@
+import { createWriteStream, type WriteStream } from "node:fs";
+import { mkdir } from "node:fs/promises";
+import { dirname } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import { buildReport, type RunReport } from "./report.js";
+import { checkRunOptions, type RunOptions } from "./run-options.js";
+import { RunStats } from "./run-stats.js";
+import { folderSink } from "./sinks/folder-sink.js";
+import type { SampleSink } from "./sinks/sink.js";
+import { webDatasetSink } from "./sinks/webdataset-sink.js";
+import { writeFileAtomic } from "./sinks/write-file-atomic.js";
+import { skipReason } from "./sources/member-filter.js";
+import { openLocalSource } from "./sources/open-source.js";
+import type { Source } from "./sources/source.js";
+import { join, joinStrategy } from "./transforms/join.js";
+import { overlay } from "./transforms/overlay.js";
+import { VERSION } from "./version.js";
+
+/**
+ * One whole run: open both sources, join, overlay, write, then the report. Assembles the public
+ * stages and nothing more, so a user's own pipeline built from them behaves the same.
+ *
+ * @example
+ * const report = await runPipeline({ name: "celeba", originals: "img_celeba.zip",
+ *   masks: "celeba_masks.zip", out: "shards/celeba",
+ *   photoKeys: { depth: 1, suffixes: [] }, maskKeys: { depth: 1, suffixes: ["_mask"] } });
+ */
+export async function runPipeline(input: RunOptions): Promise<RunReport> {
+  const options = checkRunOptions(input);
+  const started = performance.now();
+  const stats = new RunStats();
+  const sources: Source[] = [];
+  let errorsFile: WriteStream | undefined;
+  stats.onFailure = (failure) => {
+    if (errorsFile === undefined) {
+      errorsFile = createWriteStream(options.errors);
+      errorsFile.on("error", () => {}); // an unwritable errors file must not mask the run's result
+    }
+    errorsFile.write(`${JSON.stringify(failure)}\n`);
+  };
+
+  try {
+    const photos = await openLocalSource(options.originals);
+    sources.push(photos);
+    const masks = await openLocalSource(options.masks);
+    sources.push(masks);
+    const strategy = joinStrategy(photos, masks);
+    const expected = await expectedPairs(strategy === "lookup-photos" ? masks : photos);
+    await mkdir(options.out, { recursive: true });
+    await mkdir(dirname(options.errors), { recursive: true });
+
+    const sink: SampleSink =
+      options.layout === "folder"
+        ? folderSink({ dir: options.out, stats })
+        : webDatasetSink({
+            dir: options.out,
+            name: options.name,
+            maxCount: options.shardMaxCount,
+            maxBytes: options.shardMaxBytes,
+            stats,
+          });
+    const progress = new Transform({
+      objectMode: true,
+      transform(sample, _encoding, callback) {
+        callback(null, sample);
+        options.onProgress?.({
+          written: stats.written,
+          failed: stats.failed,
+          expected,
+          seconds: (performance.now() - started) / 1000,
+        });
+      },
+    });
+    let interrupted = false;
+    try {
+      await pipeline(
+        join({
+          photos,
+          masks,
+          photoKeys: options.photoKeys,
+          maskKeys: options.maskKeys,
+          memoryBudget: options.joinMemory,
+          stats,
+          signal: options.signal,
+        }),
+        overlay({
+          format: options.format,
+          quality: options.quality,
+          optimizeCoding: options.optimizeCoding,
+          concurrency: options.concurrency,
+          maxPixels: options.maxPixels,
+          onError: options.onError,
+          stats,
+        }),
+        progress,
+        sink,
+        { signal: options.signal },
+      );
+    } catch (error) {
+      if (options.signal?.aborted !== true) throw error;
+      interrupted = true;
+    }
+    const report = buildReport(stats, {
+      version: VERSION,
+      name: options.name,
+      originals: options.originals,
+      masks: options.masks,
+      out: options.out,
+      layout: options.layout,
+      join: strategy,
+      seconds: (performance.now() - started) / 1000,
+      interrupted,
+      shards: sink.result.shards,
+    });
+    await writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
+    return report;
+  } finally {
+    await Promise.allSettled(sources.map((source) => source.close()));
+    const file = errorsFile;
+    if (file !== undefined) await new Promise((resolve) => file.end(resolve));
+  }
+}
+
+/** The number of image members on the streamed side, when it can be listed up front. */
+async function expectedPairs(streamed: Source): Promise<number | undefined> {
+  if (!streamed.randomAccess) return undefined;
+  const members = await streamed.list();
+  return members.filter((member) => skipReason(member.path, member.kind) === undefined).length;
+}

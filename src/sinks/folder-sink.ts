@@ -1,0 +1,75 @@
+import { isAbsolute, join, resolve, sep } from "node:path";
+import { Writable } from "node:stream";
+import { MaskpipeError } from "../errors.js";
+import { RunStats } from "../run-stats.js";
+import { pathComponents } from "../sources/keys.js";
+import type { Sample } from "../transforms/sample.js";
+import { nonEmptyString } from "../validate.js";
+import type { SampleSink, SinkResult } from "./sink.js";
+import { writeFileAtomic } from "./write-file-atomic.js";
+
+export interface FolderSinkOptions {
+  /** The output root: `{dir}/{key}.jpg`, the reference scripts' tree. */
+  dir: string;
+  stats?: RunStats;
+}
+
+/**
+ * The relative file path for a key, refusing anything that could land outside the output
+ * folder: absolute paths, drive letters, `..` components.
+ */
+export function safeRelativePath(key: string, extension: string): string {
+  const parts = pathComponents(key);
+  if (
+    isAbsolute(key) ||
+    /^[a-zA-Z]:/.test(key) ||
+    parts.length === 0 ||
+    parts.some((part) => part === "..")
+  ) {
+    throw new MaskpipeError(
+      "ERR_OUTPUT",
+      `key "${key}" would be written outside the output folder; it is refused`,
+    );
+  }
+  return `${parts.join("/")}.${extension}`;
+}
+
+/**
+ * Writes each sample as `{dir}/{key}.{ext}`: with the CelebA and CASIA pipelines that is exactly
+ * the tree the reference scripts write (`masked_celeba/000001.jpg`, `.../0000045/001.jpg`).
+ *
+ * @example
+ * await pipeline(pairs, overlay(), folderSink({ dir: "masked_CASIA-WebFace" }));
+ */
+export function folderSink(options: FolderSinkOptions): SampleSink {
+  const dir = resolve(nonEmptyString("dir", options.dir));
+  const stats = options.stats ?? new RunStats();
+  const result: SinkResult = { samples: 0, bytes: 0, shards: [] };
+  const sink = new Writable({
+    objectMode: true,
+    highWaterMark: 1,
+    write(sample: Sample, _encoding, callback) {
+      let path: string;
+      try {
+        path = join(dir, safeRelativePath(sample.key, sample.extension));
+      } catch (error) {
+        return callback(error as Error);
+      }
+      if (!path.startsWith(dir + sep)) {
+        return callback(
+          new MaskpipeError(
+            "ERR_OUTPUT",
+            `key "${sample.key}" resolves outside ${dir}; it is refused`,
+          ),
+        );
+      }
+      writeFileAtomic(path, sample.image).then(() => {
+        result.samples++;
+        result.bytes += sample.image.length;
+        stats.written++;
+        callback();
+      }, callback);
+    },
+  });
+  return Object.assign(sink, { result });
+}

@@ -1,0 +1,23 @@
+import type { ShardInfo } from "./sink.js";
+
+/** The wids shard index (`index.json`), which lets wids and others open shards by sample. */
+export interface WidsIndex {
+  __kind__: "wids-shard-index-v1";
+  wids_version: 1;
+  name: string;
+  shardlist: { url: string; nsamples: number; filesize: number; md5sum: string }[];
+}
+
+export function widsIndex(name: string, shards: readonly ShardInfo[]): WidsIndex {
+  return {
+    __kind__: "wids-shard-index-v1",
+    wids_version: 1,
+    name,
+    shardlist: shards.map((shard) => ({
+      url: shard.name,
+      nsamples: shard.samples,
+      filesize: shard.bytes,
+      md5sum: shard.md5,
+    })),
+  };
+}

@@ -1,0 +1,102 @@
+import { createReadStream } from "node:fs";
+import { open, stat } from "node:fs/promises";
+import { MaskpipeError } from "../errors.js";
+import { openFileReader } from "./byte-reader.js";
+import { folderSource } from "./folder-source.js";
+import type { Source, SourceKind } from "./source.js";
+import { tarSource } from "./tar-source.js";
+import { zipSource } from "./zip/zip-source.js";
+
+export interface OpenSourceOptions {
+  /** Largest member read into memory, in bytes. Default 256 MiB. */
+  maxMemberBytes?: number;
+}
+
+/** The kind a path's name promises; `undefined` when the name says nothing. */
+export function kindFromName(path: string): SourceKind | undefined {
+  const lower = path.toLowerCase();
+  if (lower.endsWith(".zip")) return "zip";
+  if (lower.endsWith(".tar.gz") || lower.endsWith(".tgz")) return "tar.gz";
+  if (lower.endsWith(".tar")) return "tar";
+  return undefined;
+}
+
+/** The kind the first bytes show. */
+export function kindFromBytes(head: Buffer): SourceKind | undefined {
+  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "tar.gz";
+  if (head.length >= 4 && head.readUInt32LE(0) === 0x04034b50) return "zip";
+  if (head.length >= 4 && head.readUInt32LE(0) === 0x06054b50) return "zip"; // empty zip
+  if (head.length >= 262 && head.toString("latin1", 257, 262) === "ustar") return "tar";
+  if (head.length >= 512 && tarChecksumMatches(head)) return "tar"; // pre-POSIX tar
+  return undefined;
+}
+
+function tarChecksumMatches(block: Buffer): boolean {
+  const stored = Number.parseInt(block.toString("latin1", 148, 156).replace(/\0.*$/, ""), 8);
+  if (!Number.isFinite(stored)) return false;
+  let sum = 8 * 0x20;
+  for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += block[i] ?? 0;
+  return sum === stored;
+}
+
+const NAME_FOR: Record<SourceKind, string> = {
+  zip: ".zip",
+  tar: ".tar",
+  "tar.gz": ".tar.gz (or .tgz)",
+  folder: "a folder",
+};
+
+/**
+ * Opens a local folder, zip, tar or tar.gz. The kind comes from the name and is checked
+ * against the first bytes, so a gzipped file named `.tar` is an error that says so instead of
+ * a parse failure deep in tar-stream.
+ */
+export async function openLocalSource(
+  path: string,
+  options: OpenSourceOptions = {},
+): Promise<Source> {
+  let info: Awaited<ReturnType<typeof stat>>;
+  try {
+    info = await stat(path);
+  } catch (cause) {
+    throw new MaskpipeError("ERR_SOURCE_NOT_FOUND", `${path}: no such file or folder`, {
+      archive: path,
+      cause,
+    });
+  }
+  if (info.isDirectory()) return folderSource(path, options);
+
+  const head = await readHead(path);
+  const named = kindFromName(path);
+  const seen = kindFromBytes(head);
+  if (seen === undefined) {
+    throw new MaskpipeError(
+      "ERR_SOURCE_FORMAT",
+      `${path}: is not a zip, tar or tar.gz archive (its first bytes match none of them)`,
+      { archive: path },
+    );
+  }
+  if (named !== undefined && named !== seen) {
+    throw new MaskpipeError(
+      "ERR_SOURCE_FORMAT",
+      `${path}: is named like a ${NAME_FOR[named]} file but its bytes are ${NAME_FOR[seen]} data; rename it to end in ${NAME_FOR[seen]}`,
+      { archive: path },
+    );
+  }
+  if (seen === "zip") return zipSource(path, await openFileReader(path), options);
+  return tarSource(path, (signal) => createReadStream(path, { signal }), {
+    gzip: seen === "tar.gz",
+    ...options,
+  });
+}
+
+async function readHead(path: string): Promise<Buffer> {
+  const handle = await open(path, "r");
+  try {
+    const head = Buffer.alloc(512);
+    const { bytesRead } = await handle.read(head, 0, 512, 0);
+    return head.subarray(0, bytesRead);
+  } finally {
+    await handle.close();
+  }
+}

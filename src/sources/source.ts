@@ -1,0 +1,56 @@
+import type { MaskpipeError } from "../errors.js";
+
+export type SourceKind = "folder" | "zip" | "tar" | "tar.gz";
+
+export type MemberKind = "file" | "directory" | "other";
+
+/** One member of an archive or folder, as listed; paths use `/` and are NFC-normalised. */
+export interface SourceMember {
+  readonly path: string;
+  /** Uncompressed size in bytes as the archive declares it. */
+  readonly size: number;
+  readonly kind: MemberKind;
+}
+
+/**
+ * A member in archive order. `data` holds its bytes when the caller wanted them; `error` says
+ * why they could not be read (CRC mismatch, too large, ...) so one bad member does not end the
+ * listing of the rest.
+ */
+export interface SourceEntry {
+  readonly member: SourceMember;
+  readonly data?: Buffer;
+  readonly error?: MaskpipeError;
+}
+
+export interface EntriesOptions {
+  signal?: AbortSignal;
+  /** Which members to read; the others are listed without their bytes. Default: files. */
+  want?: (member: SourceMember) => boolean;
+}
+
+interface SourceBase {
+  /** The path or URL the user gave, used in every message about this source. */
+  readonly name: string;
+  readonly kind: SourceKind;
+  /** Every member in archive order (folders: sorted by path). */
+  entries(options?: EntriesOptions): AsyncIterable<SourceEntry>;
+  close(): Promise<void>;
+}
+
+/** A source that can only be read front to back: tar, tar.gz. */
+export interface SequentialSource extends SourceBase {
+  readonly randomAccess: false;
+}
+
+/** A source that can read any member on demand: zip (central directory), folder. */
+export interface RandomAccessSource extends SourceBase {
+  readonly randomAccess: true;
+  list(signal?: AbortSignal): Promise<readonly SourceMember[]>;
+  /** Reads one member returned by `list()` of this source, checked against its size and CRC. */
+  read(member: SourceMember, signal?: AbortSignal): Promise<Buffer>;
+}
+
+export type Source = SequentialSource | RandomAccessSource;
+
+export const wantFiles = (member: SourceMember): boolean => member.kind === "file";

@@ -1,0 +1,156 @@
+import { MaskpipeError, where } from "../../errors.js";
+import type { ByteReader } from "../byte-reader.js";
+import { entriesFromListing } from "../random-access-entries.js";
+import type { EntriesOptions, RandomAccessSource, SourceEntry, SourceMember } from "../source.js";
+import {
+  type EndOfCentralDirectory,
+  EOCD_SEARCH_SIZE,
+  findEndOfCentralDirectory,
+  LOCAL_HEADER_SIZE,
+  localHeaderLength,
+  parseCentralRecords,
+  readZip64End,
+  readZip64Locator,
+  ZIP64_EOCD_SIZE,
+  ZIP64_LOCATOR_SIZE,
+  ZipFormatError,
+  type ZipMember,
+} from "./central-directory.js";
+import { checkReadable, decodeMemberData } from "./member-data.js";
+
+export interface ZipSourceOptions {
+  /** Largest member (uncompressed) that is read into memory. Default 256 MiB. */
+  maxMemberBytes?: number;
+}
+
+export const ZIP_DEFAULTS = { maxMemberBytes: 256 * 2 ** 20 } as const;
+
+/** The central directory is read in windows of this size, so its own size never matters. */
+const DIRECTORY_WINDOW = 4 * 2 ** 20;
+/** Local extra fields usually differ a little from central ones; read this much beyond. */
+const LOCAL_EXTRA_SLACK = 64;
+
+/**
+ * A zip read in place: the central directory gives every member's position, so members are
+ * read on demand with positional reads (ZIP64, stored and deflate, CRC-checked).
+ */
+export function zipSource(
+  name: string,
+  reader: ByteReader,
+  options: ZipSourceOptions = {},
+): RandomAccessSource {
+  const maxMemberBytes = options.maxMemberBytes ?? ZIP_DEFAULTS.maxMemberBytes;
+  let listing: Promise<{ members: ZipMember[]; directoryOffset: number }> | undefined;
+
+  const corrupt = (message: string, member?: string, cause?: unknown) =>
+    new MaskpipeError("ERR_ZIP_CORRUPT", `${where(name, member)}: ${message}`, {
+      archive: name,
+      member,
+      cause,
+    });
+
+  async function readDirectory(signal?: AbortSignal) {
+    try {
+      return await readCentralDirectory(reader, signal);
+    } catch (error) {
+      if (!(error instanceof ZipFormatError)) throw error;
+      if (error.unsupported) {
+        throw new MaskpipeError("ERR_ZIP_UNSUPPORTED", `${name}: ${error.message}`, {
+          archive: name,
+        });
+      }
+      throw corrupt(`${error.message}; check the download or re-create the zip`);
+    }
+  }
+
+  const directory = (signal?: AbortSignal) => {
+    listing ??= readDirectory(signal);
+    return listing;
+  };
+  const list = (signal?: AbortSignal) => directory(signal).then((result) => result.members);
+
+  async function read(member: SourceMember, signal?: AbortSignal): Promise<Buffer> {
+    const zipMember = member as ZipMember;
+    const { directoryOffset } = await directory(signal);
+    checkReadable(name, zipMember, maxMemberBytes);
+    const start = zipMember.localHeaderOffset;
+    const guess = LOCAL_HEADER_SIZE + Buffer.byteLength(member.path) + LOCAL_EXTRA_SLACK;
+    if (start + LOCAL_HEADER_SIZE + zipMember.compressedSize > directoryOffset) {
+      throw corrupt("member data runs past the central directory", member.path);
+    }
+    let bytes = await reader.read(start, guess + zipMember.compressedSize, signal);
+    let headerLength: number;
+    try {
+      headerLength = localHeaderLength(bytes);
+    } catch (error) {
+      throw corrupt(`${(error as Error).message} at offset ${start}`, member.path, error);
+    }
+    const end = headerLength + zipMember.compressedSize;
+    if (start + end > directoryOffset) {
+      throw corrupt("member data runs past the central directory", member.path);
+    }
+    if (bytes.length < end) bytes = await reader.read(start, end, signal);
+    if (bytes.length < end) throw corrupt("member data is cut short", member.path);
+    return decodeMemberData(name, zipMember, bytes.subarray(headerLength, end));
+  }
+
+  return {
+    name,
+    kind: "zip",
+    randomAccess: true,
+    list,
+    read,
+    entries: (entriesOptions?: EntriesOptions): AsyncIterable<SourceEntry> =>
+      entriesFromListing(list, read, entriesOptions),
+    close: () => reader.close(),
+  };
+}
+
+async function readCentralDirectory(
+  reader: ByteReader,
+  signal?: AbortSignal,
+): Promise<{ members: ZipMember[]; directoryOffset: number }> {
+  const tailStart = Math.max(0, reader.size - EOCD_SEARCH_SIZE);
+  const tail = await reader.read(tailStart, reader.size - tailStart, signal);
+  let end: EndOfCentralDirectory = findEndOfCentralDirectory(tail, tailStart);
+  let endOfDirectory = end.offset;
+
+  // Writers may add ZIP64 records even when the classic fields fit, so look for the locator.
+  if (end.offset >= ZIP64_LOCATOR_SIZE) {
+    const locator = await reader.read(end.offset - ZIP64_LOCATOR_SIZE, ZIP64_LOCATOR_SIZE, signal);
+    const zip64Offset = readZip64Locator(locator);
+    if (zip64Offset !== undefined) {
+      const record = await reader.read(zip64Offset, ZIP64_EOCD_SIZE, signal);
+      end = readZip64End(record, zip64Offset);
+      endOfDirectory = zip64Offset;
+    }
+  }
+  if (end.needsZip64) throw new ZipFormatError("ZIP64 values announced but no ZIP64 locator");
+  if (end.directoryOffset + end.directorySize > endOfDirectory) {
+    throw new ZipFormatError(
+      `central directory (offset ${end.directoryOffset}, ${end.directorySize} bytes) runs past its end record`,
+    );
+  }
+
+  const members: ZipMember[] = [];
+  let carry = Buffer.alloc(0);
+  let position = end.directoryOffset;
+  const directoryEnd = end.directoryOffset + end.directorySize;
+  while (members.length < end.entryCount) {
+    const length = Math.min(DIRECTORY_WINDOW, directoryEnd - position);
+    if (length <= 0) break;
+    const chunk = await reader.read(position, length, signal);
+    if (chunk.length < length) throw new ZipFormatError("central directory is cut short");
+    position += length;
+    const buffer = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
+    const parsed = parseCentralRecords(buffer, 0, end.entryCount - members.length);
+    for (const member of parsed.members) members.push(member);
+    carry = Buffer.from(buffer.subarray(parsed.next));
+  }
+  if (members.length !== end.entryCount) {
+    throw new ZipFormatError(
+      `central directory holds ${members.length} records but the end record declares ${end.entryCount}`,
+    );
+  }
+  return { members, directoryOffset: end.directoryOffset };
+}

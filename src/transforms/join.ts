@@ -1,0 +1,78 @@
+import { Readable } from "node:stream";
+import { RunStats, type Side } from "../run-stats.js";
+import type { KeyRule } from "../sources/keys.js";
+import type { Source } from "../sources/source.js";
+import { integerBetween } from "../validate.js";
+import { KeyedSide } from "./keyed-side.js";
+import { lookupJoin } from "./lookup-join.js";
+import type { Pair } from "./pair.js";
+import { streamJoin } from "./stream-join.js";
+
+export interface JoinOptions {
+  photos: Source;
+  masks: Source;
+  photoKeys: KeyRule;
+  maskKeys: KeyRule;
+  /**
+   * Bytes of members that may wait in memory for their partner when both sides can only be
+   * read in order and are not sorted alike. Default 512 MB.
+   */
+  memoryBudget?: number;
+  /** Partner members read ahead from the on-demand side. Default 8. */
+  readAhead?: number;
+  /** Counts of pairs, unmatched, skipped and failed members; one is made if not given. */
+  stats?: RunStats;
+  signal?: AbortSignal;
+}
+
+export const JOIN_DEFAULTS = { memoryBudget: 512e6, readAhead: 8 } as const;
+
+export type JoinStrategy = "lookup-masks" | "lookup-photos" | "merge";
+
+/** The side that is streamed and the one looked up on demand, chosen from what each can do. */
+export function joinStrategy(photos: Source, masks: Source): JoinStrategy {
+  if (masks.randomAccess) return "lookup-masks";
+  if (photos.randomAccess) return "lookup-photos";
+  return "merge";
+}
+
+/**
+ * Pairs each photo with its mask by key. Emits `Pair` objects; unmatched, skipped and unreadable
+ * members are counted in `stats`, never dropped silently.
+ *
+ * @example
+ * const pairs = join({ photos, masks, photoKeys: { depth: 1, suffixes: [] },
+ *   maskKeys: { depth: 1, suffixes: ["_mask"] } });
+ * for await (const pair of pairs) console.log(pair.key);
+ */
+export function join(options: JoinOptions): Readable & { stats: RunStats } {
+  const memoryBudget = integerBetween(
+    "memoryBudget",
+    options.memoryBudget ?? JOIN_DEFAULTS.memoryBudget,
+    1,
+    Number.MAX_SAFE_INTEGER,
+  );
+  const readAhead = integerBetween(
+    "readAhead",
+    options.readAhead ?? JOIN_DEFAULTS.readAhead,
+    1,
+    1024,
+  );
+  const stats = options.stats ?? new RunStats();
+  const { signal, photoKeys, maskKeys } = options;
+  const side = <S extends Source>(name: Side, source: S, rule: KeyRule) =>
+    new KeyedSide(name, source, rule, stats);
+
+  let pairs: AsyncGenerator<Pair>;
+  if (options.masks.randomAccess) {
+    const lookup = side("masks", options.masks, maskKeys);
+    pairs = lookupJoin(side("photos", options.photos, photoKeys), lookup, stats, readAhead, signal);
+  } else if (options.photos.randomAccess) {
+    const lookup = side("photos", options.photos, photoKeys);
+    pairs = lookupJoin(side("masks", options.masks, maskKeys), lookup, stats, readAhead, signal);
+  } else {
+    const photos = side("photos", options.photos, photoKeys);
+    pairs = streamJoin(photos, side("masks", options.masks, maskKeys), stats, memoryBudget, signal);
+  }
+  return Object.assign(Readable.from(pairs, { objectMode: true, highWaterMark: 1 }), { stats });
+}

@@ -1,0 +1,163 @@
+import { availableParallelism } from "node:os";
+import { Duplex } from "node:stream";
+import { MaskpipeError, where } from "../errors.js";
+import { RunStats } from "../run-stats.js";
+import { boolean, integerBetween, oneOf } from "../validate.js";
+import { blendMaskInto } from "./blend.js";
+import { decodeMask, decodePhoto, ImageProblem } from "./decode.js";
+import { type EncodeOptions, encodeRgb, FILE_EXTENSION, type OutputFormat } from "./encode.js";
+import { orderedMap } from "./ordered-map.js";
+import type { MemberData, Pair } from "./pair.js";
+import type { Sample } from "./sample.js";
+
+export type OnError = "skip" | "fail";
+
+export interface OverlayOptions {
+  /** Output format. Default `jpeg` (byte-identical to the reference scripts' files). */
+  format?: OutputFormat;
+  /** JPEG/WebP quality 1-100. Default 95, OpenCV's default. */
+  quality?: number;
+  /** Optimised JPEG Huffman tables: smaller, slower, not reference-identical. Default false. */
+  optimizeCoding?: boolean;
+  /** Images in flight at once. Default: the number of cores, at least 2. */
+  concurrency?: number;
+  /** Largest photo or mask, in pixels, that is decoded. Default 100 million. */
+  maxPixels?: number;
+  /** `skip`: record a bad image and go on (default); `fail`: stop the run. */
+  onError?: OnError;
+  stats?: RunStats;
+}
+
+export const OVERLAY_DEFAULTS = {
+  format: "jpeg",
+  quality: 95,
+  optimizeCoding: false,
+  concurrency: Math.max(2, availableParallelism()),
+  maxPixels: 100_000_000,
+  onError: "skip",
+} as const;
+
+interface ResolvedOverlay extends EncodeOptions {
+  concurrency: number;
+  maxPixels: number;
+  onError: OnError;
+}
+
+export function resolveOverlayOptions(options: OverlayOptions = {}): ResolvedOverlay {
+  return {
+    format: oneOf("format", options.format ?? OVERLAY_DEFAULTS.format, ["jpeg", "png", "webp"]),
+    quality: integerBetween("quality", options.quality ?? OVERLAY_DEFAULTS.quality, 1, 100),
+    optimizeCoding: boolean(
+      "optimizeCoding",
+      options.optimizeCoding ?? OVERLAY_DEFAULTS.optimizeCoding,
+    ),
+    concurrency: integerBetween(
+      "concurrency",
+      options.concurrency ?? OVERLAY_DEFAULTS.concurrency,
+      1,
+      256,
+    ),
+    maxPixels: integerBetween(
+      "maxPixels",
+      options.maxPixels ?? OVERLAY_DEFAULTS.maxPixels,
+      1,
+      2 ** 40,
+    ),
+    onError: oneOf("onError", options.onError ?? OVERLAY_DEFAULTS.onError, ["skip", "fail"]),
+  };
+}
+
+/**
+ * Puts one pair's mask on its photo and encodes the result. Throws a MaskpipeError naming the
+ * archive and member when an image cannot be decoded.
+ */
+export async function overlayPair(pair: Pair, options: OverlayOptions = {}): Promise<Sample> {
+  return overlayResolved(pair, resolveOverlayOptions(options));
+}
+
+async function overlayResolved(pair: Pair, options: ResolvedOverlay): Promise<Sample> {
+  const [photo, mask] = await Promise.all([
+    decoded(pair.photo, () => decodePhoto(pair.photo.data, options.maxPixels)),
+    decoded(pair.mask, () => decodeMask(pair.mask.data, options.maxPixels)),
+  ]);
+  blendMaskInto(photo, mask);
+  let image: Buffer;
+  try {
+    image = await encodeRgb(photo, options);
+  } catch (cause) {
+    throw new MaskpipeError(
+      "ERR_IMAGE_ENCODE",
+      `${pair.key}: encoding failed: ${(cause as Error).message}`,
+      { cause },
+    );
+  }
+  return {
+    key: pair.key,
+    photo: { archive: pair.photo.archive, path: pair.photo.path },
+    mask: { archive: pair.mask.archive, path: pair.mask.path },
+    width: photo.width,
+    height: photo.height,
+    extension: FILE_EXTENSION[options.format],
+    image,
+  };
+}
+
+async function decoded<T>(member: MemberData, decode: () => Promise<T>): Promise<T> {
+  try {
+    return await decode();
+  } catch (cause) {
+    const detail =
+      cause instanceof ImageProblem ? cause.message : `cannot decode: ${(cause as Error).message}`;
+    throw new MaskpipeError(
+      "ERR_IMAGE_DECODE",
+      `${where(member.archive, member.path)}: ${detail}`,
+      {
+        archive: member.archive,
+        member: member.path,
+        cause,
+      },
+    );
+  }
+}
+
+/**
+ * The overlay stage: `Pair` objects in, `Sample` objects out, in input order, with
+ * `concurrency` images in flight. A bad image is recorded in `stats` and skipped, or ends the
+ * stream with `onError: "fail"`.
+ *
+ * @example
+ * await pipeline(join({ photos, masks, photoKeys, maskKeys }), overlay({ concurrency: 4 }),
+ *   webDatasetSink({ dir: "shards", name: "celeba" }));
+ */
+export function overlay(options: OverlayOptions = {}): Duplex & { stats: RunStats } {
+  const resolved = resolveOverlayOptions(options);
+  const stats = options.stats ?? new RunStats();
+
+  const attempt = async (pair: Pair): Promise<Sample | undefined> => {
+    try {
+      return await overlayResolved(pair, resolved);
+    } catch (error) {
+      if (resolved.onError === "fail" || !(error instanceof MaskpipeError)) throw error;
+      const member =
+        error.member === pair.mask.path && error.archive === pair.mask.archive
+          ? pair.mask
+          : pair.photo;
+      stats.fail({
+        key: pair.key,
+        archive: member.archive,
+        member: member.path,
+        stage: error.code === "ERR_IMAGE_ENCODE" ? "encode" : "decode",
+        code: error.code,
+        message: error.message,
+      });
+      return undefined;
+    }
+  };
+
+  const stage = Duplex.from(async function* (pairs: AsyncIterable<Pair>) {
+    for await (const sample of orderedMap(pairs, resolved.concurrency, attempt)) {
+      if (sample !== undefined) yield sample;
+    }
+  });
+  return Object.assign(stage, { stats });
+}

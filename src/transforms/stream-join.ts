@@ -1,0 +1,159 @@
+import { MaskpipeError } from "../errors.js";
+import type { RunStats } from "../run-stats.js";
+import type { SourceEntry } from "../sources/source.js";
+import type { KeyedSide } from "./keyed-side.js";
+import type { MemberData, Pair } from "./pair.js";
+
+interface Held {
+  readonly path: string;
+  readonly data: Buffer;
+}
+
+/** One order-only side as the merge join walks it. */
+class Cursor {
+  readonly iterator: AsyncIterator<SourceEntry>;
+  done = false;
+  lastKey: string | undefined;
+  /** True while every key so far came in ascending order. */
+  sorted = true;
+  /** Members waiting for their partner, in arrival order. */
+  readonly held = new Map<string, Held>();
+  /** Keys given up as unmatched on the strength of the other side's order. */
+  readonly released = new Set<string>();
+  /** Keys whose member could not be read: their partner is part of that failure. */
+  readonly failed = new Set<string>();
+
+  constructor(
+    readonly keyed: KeyedSide,
+    signal: AbortSignal | undefined,
+  ) {
+    this.iterator = keyed.source.entries({ want: keyed.wanted, signal })[Symbol.asyncIterator]();
+  }
+}
+
+/**
+ * Pairs two sides that can only be read front to back. Sides sorted by key pair with almost no
+ * memory (a merge join: a member whose key the other side has already passed is unmatched);
+ * out-of-order members wait in memory up to `memoryBudget` bytes, and past it the join stops
+ * with an error that says what to do.
+ */
+export async function* streamJoin(
+  photos: KeyedSide,
+  masks: KeyedSide,
+  stats: RunStats,
+  memoryBudget: number,
+  signal?: AbortSignal,
+): AsyncGenerator<Pair> {
+  const a = new Cursor(photos, signal);
+  const b = new Cursor(masks, signal);
+  let heldBytes = 0;
+
+  const release = (cursor: Cursor, key: string, held: Held, remember: boolean) => {
+    cursor.held.delete(key);
+    heldBytes -= held.data.length;
+    if (remember) cursor.released.add(key);
+    stats.unmatched(cursor.keyed.side, held.path);
+  };
+
+  /** Gives up held members the other side, sorted so far, has already passed. */
+  const releasePassed = (cursor: Cursor, other: Cursor) => {
+    if (!other.sorted || other.lastKey === undefined) return;
+    for (const [key, held] of cursor.held) {
+      if (key >= other.lastKey) break;
+      release(cursor, key, held, !other.done);
+    }
+  };
+
+  try {
+    while (!a.done || !b.done) {
+      const cursor = pickNext(a, b);
+      const other = cursor === a ? b : a;
+      const next = await cursor.iterator.next();
+      if (next.done) {
+        cursor.done = true;
+        for (const [key, held] of other.held) release(other, key, held, false);
+        continue;
+      }
+      const entry = next.value;
+      const key = cursor.keyed.keyOf(entry.member);
+      if (key === undefined) continue;
+      if (cursor.lastKey !== undefined && key < cursor.lastKey) cursor.sorted = false;
+      cursor.lastKey = key;
+
+      if (other.released.has(key)) throw outOfOrder(cursor, other, entry.member.path, key);
+      if (cursor.keyed.failedRead(entry, key)) {
+        cursor.failed.add(key);
+        const partner = other.held.get(key);
+        if (partner !== undefined) {
+          other.held.delete(key);
+          heldBytes -= partner.data.length;
+        }
+        continue;
+      }
+      if (other.failed.has(key)) continue;
+
+      const data = entry.data as Buffer;
+      const partner = other.held.get(key);
+      if (partner !== undefined) {
+        other.held.delete(key);
+        heldBytes -= partner.data.length;
+        const mine: MemberData = {
+          archive: cursor.keyed.source.name,
+          path: entry.member.path,
+          data,
+        };
+        const theirs: MemberData = {
+          archive: other.keyed.source.name,
+          path: partner.path,
+          data: partner.data,
+        };
+        stats.pairs++;
+        yield cursor === a
+          ? { key, photo: mine, mask: theirs }
+          : { key, photo: theirs, mask: mine };
+      } else if (
+        other.done ||
+        (other.sorted && other.lastKey !== undefined && key < other.lastKey)
+      ) {
+        if (!other.done) cursor.released.add(key);
+        stats.unmatched(cursor.keyed.side, entry.member.path);
+      } else {
+        cursor.held.set(key, { path: entry.member.path, data });
+        heldBytes += data.length;
+        if (heldBytes > memoryBudget) throw overBudget(a, b, memoryBudget);
+      }
+      releasePassed(other, cursor);
+    }
+  } finally {
+    await Promise.all([a.iterator.return?.(), b.iterator.return?.()]);
+  }
+}
+
+/** Reads the side that is behind in key order, so sorted sides meet; photos first on a tie. */
+function pickNext(a: Cursor, b: Cursor): Cursor {
+  if (a.done) return b;
+  if (b.done) return a;
+  if (a.lastKey === undefined) return a;
+  if (b.lastKey === undefined) return b;
+  return b.lastKey < a.lastKey ? b : a;
+}
+
+const ADVICE =
+  "pass one side as a zip or a folder (maskpipe then reads its members on demand), or sort both archives by member name";
+
+function overBudget(a: Cursor, b: Cursor, budget: number): MaskpipeError {
+  const mb = (budget / 1e6).toFixed(0);
+  return new MaskpipeError(
+    "ERR_JOIN_MEMORY",
+    `${a.keyed.source.name} and ${b.keyed.source.name} can only be read in order and their members come in different orders: more than ${mb} MB (--join-memory) of members are waiting for their partners (${a.held.size} photos, ${b.held.size} masks). To fix: ${ADVICE}, or raise --join-memory`,
+    { archive: a.keyed.source.name },
+  );
+}
+
+function outOfOrder(cursor: Cursor, other: Cursor, path: string, key: string): MaskpipeError {
+  return new MaskpipeError(
+    "ERR_JOIN_ORDER",
+    `${cursor.keyed.source.name}: ${path} (key "${key}") arrived after ${other.keyed.source.name} had passed that key in sorted order, so its partner was already counted as unmatched; the archives are not sorted the same way. To fix: ${ADVICE}`,
+    { archive: cursor.keyed.source.name, member: path },
+  );
+}

@@ -1,0 +1,8 @@
+import { readFileSync } from "node:fs";
+
+/** This package's version, read once from package.json beside dist/ or src/. */
+export const VERSION: string = (
+  JSON.parse(readFileSync(new URL("../package.json", import.meta.url), "utf8")) as {
+    version: string;
+  }
+).version;
