@@ -16,6 +16,7 @@ class Cursor {
   lastKey: string | undefined;
   /** True while every key so far came in ascending order. */
   sorted = true;
+  keysSeen = 0;
   /** Members waiting for their partner, in arrival order. */
   readonly held = new Map<string, Held>();
   /** Keys given up as unmatched on the strength of the other side's order. */
@@ -32,10 +33,11 @@ class Cursor {
 }
 
 /**
- * Pairs two sides that can only be read front to back. Sides sorted by key pair with almost no
- * memory (a merge join: a member whose key the other side has already passed is unmatched);
- * out-of-order members wait in memory up to `memoryBudget` bytes, and past it the join stops
- * with an error that says what to do.
+ * Pairs two sides that can only be read front to back, reading whichever side is behind in key
+ * order so that sorted archives meet as in a merge join. A member waits in memory until its
+ * partner comes; past `memoryBudget` bytes of waiting members, those the other (sorted) side has
+ * already passed are given up as unmatched, and if that is not enough the join stops with an
+ * error that says what to do. Same inputs, same reading order, same output order.
  */
 export async function* streamJoin(
   photos: KeyedSide,
@@ -55,12 +57,16 @@ export async function* streamJoin(
     stats.unmatched(cursor.keyed.side, held.path);
   };
 
-  /** Gives up held members the other side, sorted so far, has already passed. */
+  /**
+   * Under memory pressure, gives up held members whose key the other side, sorted so far, has
+   * already passed. Safe when the archives are sorted; if the other side later proves unsorted
+   * and brings one of those keys, the run stops (ERR_JOIN_ORDER) instead of losing the pair.
+   */
   const releasePassed = (cursor: Cursor, other: Cursor) => {
-    if (!other.sorted || other.lastKey === undefined) return;
+    // One key is no evidence of order; two ascending ones are the least there is.
+    if (!other.sorted || other.keysSeen < 2 || other.lastKey === undefined) return;
     for (const [key, held] of cursor.held) {
-      if (key >= other.lastKey) break;
-      release(cursor, key, held, !other.done);
+      if (key < other.lastKey) release(cursor, key, held, true);
     }
   };
 
@@ -79,6 +85,7 @@ export async function* streamJoin(
       if (key === undefined) continue;
       if (cursor.lastKey !== undefined && key < cursor.lastKey) cursor.sorted = false;
       cursor.lastKey = key;
+      cursor.keysSeen++;
 
       if (other.released.has(key)) throw outOfOrder(cursor, other, entry.member.path, key);
       if (cursor.keyed.failedRead(entry, key)) {
@@ -111,18 +118,17 @@ export async function* streamJoin(
         yield cursor === a
           ? { key, photo: mine, mask: theirs }
           : { key, photo: theirs, mask: mine };
-      } else if (
-        other.done ||
-        (other.sorted && other.lastKey !== undefined && key < other.lastKey)
-      ) {
-        if (!other.done) cursor.released.add(key);
+      } else if (other.done) {
         stats.unmatched(cursor.keyed.side, entry.member.path);
       } else {
         cursor.held.set(key, { path: entry.member.path, data });
         heldBytes += data.length;
-        if (heldBytes > memoryBudget) throw overBudget(a, b, memoryBudget);
+        if (heldBytes > memoryBudget) {
+          releasePassed(a, b);
+          releasePassed(b, a);
+          if (heldBytes > memoryBudget) throw overBudget(a, b, memoryBudget);
+        }
       }
-      releasePassed(other, cursor);
     }
   } finally {
     await Promise.all([a.iterator.return?.(), b.iterator.return?.()]);

@@ -1,0 +1,153 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { setTimeout as sleep } from "node:timers/promises";
+import { describe, expect, it } from "vitest";
+import { finished, ROOT, runCli, startCli } from "./support/cli.js";
+import { corpusFiles, writeArchive } from "./support/corpus.js";
+import { tempDir } from "./support/temp.js";
+
+const SAMPLE = join(ROOT, "pipelines/sample.json");
+
+describe("maskpipe run on the embedded sample", () => {
+  it("writes shards, index and report, and prints the summary", async () => {
+    const out = join(await tempDir(), "out");
+    const result = await runCli(["run", SAMPLE, "--out", out]);
+    expect(result.stderr).toMatch(/maskpipe sample: done/);
+    expect(result.stderr).toMatch(/written\s+33\n/);
+    expect(result.stderr).toMatch(/photos without mask\s+3\n/);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect(report).toMatchObject({
+      pairs: 33,
+      written: 33,
+      masksWithoutPhoto: 1,
+      photosWithoutMask: 3,
+      skipped: 7,
+      failed: 0,
+      interrupted: false,
+      join: "lookup-photos",
+    });
+    expect(report.shards.map((shard: { name: string }) => shard.name)).toEqual([
+      "sample-000000.tar",
+      "sample-000001.tar",
+      "sample-000002.tar",
+    ]);
+    expect((await readdir(out)).sort()).toEqual(
+      [...report.shards.map((s: { name: string }) => s.name), "index.json", "report.json"].sort(),
+    );
+  });
+
+  it("gives the same shard bytes on every run", async () => {
+    const dir = await tempDir();
+    await runCli(["run", SAMPLE, "--out", join(dir, "a"), "-q"]);
+    await runCli(["run", SAMPLE, "--out", join(dir, "b"), "-q", "--concurrency", "1"]);
+    for (const name of ["sample-000000.tar", "sample-000001.tar", "sample-000002.tar"]) {
+      const a = await readFile(join(dir, "a", name));
+      expect(a.equals(await readFile(join(dir, "b", name)))).toBe(true);
+    }
+  });
+
+  it("writes the folder layout with --layout folder", async () => {
+    const out = join(await tempDir(), "masked_CASIA-WebFace");
+    const result = await runCli(["run", SAMPLE, "--out", out, "--layout", "folder"]);
+    expect(result.code).toBe(0);
+    expect(existsSync(join(out, "0000045/001.jpg"))).toBe(true);
+    expect((await readdir(join(out, "0000107"))).length).toBe(8);
+  });
+});
+
+describe("maskpipe options", () => {
+  it("refuses a bad value before any work, in flag terms", async () => {
+    const out = join(await tempDir(), "out");
+    const result = await runCli(["run", SAMPLE, "--out", out, "--quality", "0"]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "maskpipe: Expected integer between 1 and 100 for --quality but received 0 of type number [ERR_INVALID_OPTION]\n",
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("refuses unknown flags and bad sizes", async () => {
+    const unknown = await runCli(["run", SAMPLE, "--qualty", "9"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain("Unknown option '--qualty'");
+    const size = await runCli(["run", SAMPLE, "--out", "/tmp/x", "--shard-max-bytes", "huge"]);
+    expect(size.stderr).toContain('for --shard-max-bytes but received "huge" of type string');
+  });
+
+  it("names a missing input and exits 1", async () => {
+    const result = await runCli([
+      "run",
+      SAMPLE,
+      "--originals",
+      "/nope/img_celeba.zip",
+      "--out",
+      join(await tempDir(), "o"),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      "maskpipe: /nope/img_celeba.zip: no such file or folder [ERR_SOURCE_NOT_FOUND]\n",
+    );
+  });
+
+  it("explains every flag with --help", async () => {
+    const result = await runCli(["run", "--help"]);
+    expect(result.code).toBe(0);
+    for (const flag of [
+      "--originals",
+      "--masks",
+      "--out",
+      "--layout",
+      "--quality",
+      "--format",
+      "--concurrency",
+      "--shard-max-count",
+      "--shard-max-bytes",
+      "--report",
+      "--join-memory",
+    ]) {
+      expect(result.stdout).toContain(flag);
+    }
+  });
+});
+
+describe("interruption", () => {
+  it("stops cleanly on SIGINT: complete shards only, report says interrupted", async () => {
+    const dir = await tempDir();
+    const keys = Array.from(
+      { length: 240 },
+      (_, i) => `0000${100 + (i % 10)}/${String(i).padStart(3, "0")}`,
+    );
+    const { photos, masks } = await corpusFiles({ keys, size: 160 });
+    const photoPath = await writeArchive(dir, "p", "zip", photos);
+    const maskPath = await writeArchive(dir, "m", "tar", masks);
+    const out = join(dir, "out");
+    const child = startCli([
+      "run",
+      join(ROOT, "pipelines/casia.json"),
+      "--originals",
+      photoPath,
+      "--masks",
+      maskPath,
+      "--out",
+      out,
+      "--shard-max-count",
+      "10",
+      "--concurrency",
+      "1",
+    ]);
+    const result = finished(child);
+    while (!existsSync(join(out, "casia-000001.tar"))) await sleep(20);
+    child.kill("SIGINT");
+    const { code, stderr } = await result;
+    expect(code).toBe(130);
+    expect(stderr).toContain("interrupted");
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect(report.interrupted).toBe(true);
+    expect(report.written).toBeLessThan(240);
+    const files = await readdir(out);
+    expect(files.filter((file) => file.endsWith(".partial"))).toEqual([]);
+    expect(files.filter((file) => file.endsWith(".tar")).length).toBe(report.shards.length);
+  });
+});
