@@ -25,6 +25,8 @@ export interface PhotoSpec {
   height: number;
   gray?: boolean;
   quality?: number;
+  /** Pixel noise amplitude; real photos sit around 6-12. Default 28 (busy, large files). */
+  noise?: number;
 }
 
 function clamp(value: number): number {
@@ -41,6 +43,7 @@ export function photoPixels(spec: PhotoSpec): Buffer {
   const cy = height * (0.45 + rand() * 0.1);
   const rx = width * (0.25 + rand() * 0.08);
   const ry = height * (0.32 + rand() * 0.08);
+  const noiseAmplitude = spec.noise ?? 28;
   const out = Buffer.allocUnsafe(width * height * 3);
   for (let y = 0; y < height; y++) {
     for (let x = 0; x < width; x++) {
@@ -52,7 +55,7 @@ export function photoPixels(spec: PhotoSpec): Buffer {
         Math.hypot(x - (cx - rx * 0.4), y - (cy - ry * 0.25)),
         Math.hypot(x - (cx + rx * 0.4), y - (cy - ry * 0.25)),
       );
-      const noise = (rand() - 0.5) * 28;
+      const noise = (rand() - 0.5) * noiseAmplitude;
       for (let c = 0; c < 3; c++) {
         let v = inFace
           ? skin[c]! * (1 - 0.25 * (dx * dx + dy * dy))

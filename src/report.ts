@@ -23,6 +23,8 @@ export interface RunReport {
   seconds: number;
   imagesPerSecond: number;
   peakRssBytes: number;
+  /** CPU time of the whole process (user + system, all threads). */
+  cpuSeconds: number;
   interrupted: boolean;
   shards: { name: string; samples: number; bytes: number; sha256: string }[];
 }
@@ -57,7 +59,13 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     seconds: Math.round(seconds * 1000) / 1000,
     imagesPerSecond: seconds > 0 ? Math.round((stats.written / seconds) * 10) / 10 : 0,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    cpuSeconds: cpuSeconds(),
     interrupted: context.interrupted,
     shards: shards.map(({ name, samples, bytes, sha256 }) => ({ name, samples, bytes, sha256 })),
   };
+}
+
+function cpuSeconds(): number {
+  const { user, system } = process.cpuUsage();
+  return Math.round((user + system) / 1000) / 1000;
 }

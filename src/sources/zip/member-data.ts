@@ -1,9 +1,17 @@
 import { promisify } from "node:util";
-import { crc32, inflateRaw } from "node:zlib";
+import { crc32, inflateRaw, inflateRawSync } from "node:zlib";
 import { MaskpipeError, where } from "../../errors.js";
 import type { ZipMember } from "./central-directory.js";
 
 const inflateRawAsync = promisify(inflateRaw);
+
+/**
+ * Members up to this size are inflated synchronously: for a photo-sized member the async API's
+ * thread-pool hop and stream set-up cost about 3x the inflate itself (0.3-0.4 ms vs 0.1 ms for
+ * 45 KB), and the pool is busy with libvips anyway. Larger members go to the pool so the event
+ * loop never stalls for long.
+ */
+const SYNC_INFLATE_LIMIT = 4 * 2 ** 20;
 
 const METHOD_STORED = 0;
 const METHOD_DEFLATE = 8;
@@ -49,7 +57,11 @@ export async function decodeMemberData(
     data = stored;
   } else {
     try {
-      data = await inflateRawAsync(stored, { maxOutputLength: Math.max(1, member.size) });
+      const options = { maxOutputLength: Math.max(1, member.size) };
+      data =
+        member.size <= SYNC_INFLATE_LIMIT
+          ? inflateRawSync(stored, options)
+          : await inflateRawAsync(stored, options);
     } catch (cause) {
       const tooLarge = (cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
       throw new MaskpipeError(

@@ -1,0 +1,54 @@
+/**
+ * The ceiling: the codec work no pipeline can avoid, on pairs already in memory. Decode the
+ * photo and the mask PNG to raw pixels and encode the photo with the pipeline's default output
+ * settings; no blend, archive, join or sink. Run by bench/run.ts in its own process:
+ *   tsx bench/ceiling.ts <originals> <masks> <pipeline.json> <concurrency>
+ */
+import sharp from "sharp";
+import { loadPipelineFile } from "../src/pipeline-file.js";
+import { openLocalSource } from "../src/sources/open-source.js";
+import { join } from "../src/transforms/join.js";
+import { orderedMap } from "../src/transforms/ordered-map.js";
+import type { Pair } from "../src/transforms/pair.js";
+import { cpuSecondsNow, type Measurement, peakRss } from "./measure.js";
+
+const [originals, masks, pipelineFile, concurrencyText] = process.argv.slice(2);
+const pipeline = await loadPipelineFile(pipelineFile!);
+const pairs: Pair[] = [];
+for await (const pair of join({
+  photos: await openLocalSource(originals!),
+  masks: await openLocalSource(masks!),
+  photoKeys: pipeline.photoKeys,
+  maskKeys: pipeline.maskKeys,
+})) {
+  pairs.push(pair as Pair);
+}
+
+async function codecWork(pair: Pair): Promise<number> {
+  const [photo, mask] = await Promise.all([
+    sharp(pair.photo.data).raw().toBuffer({ resolveWithObject: true }),
+    sharp(pair.mask.data).raw().toBuffer({ resolveWithObject: true }),
+  ]);
+  const { width, height, channels } = photo.info;
+  const jpeg = await sharp(photo.data, { raw: { width, height, channels } })
+    .jpeg({ quality: 95, optimiseCoding: false, chromaSubsampling: "4:2:0" })
+    .toBuffer();
+  return jpeg.length + mask.info.width;
+}
+
+async function* items() {
+  yield* pairs;
+}
+
+const cpuBefore = cpuSecondsNow();
+const started = performance.now();
+let images = 0;
+for await (const _ of orderedMap(items(), Number(concurrencyText), codecWork)) images++;
+const result: Measurement = {
+  what: "ceiling",
+  images,
+  seconds: (performance.now() - started) / 1000,
+  cpuSeconds: cpuSecondsNow() - cpuBefore,
+  peakRssBytes: peakRss(),
+};
+console.log(JSON.stringify(result));

@@ -1,0 +1,28 @@
+/**
+ * The full pipeline through the library: archives -> join -> overlay -> WebDataset shards.
+ * Run by bench/run.ts in its own process so its peak RSS is its own:
+ *   tsx bench/library.ts <originals> <masks> <pipeline.json> <concurrency> <out>
+ */
+import { loadPipelineFile } from "../src/pipeline-file.js";
+import { runPipeline } from "../src/run.js";
+import { cpuSecondsNow, type Measurement, peakRss } from "./measure.js";
+
+const [originals, masks, pipelineFile, concurrencyText, out] = process.argv.slice(2);
+const defaults = await loadPipelineFile(pipelineFile!);
+const cpuBefore = cpuSecondsNow();
+const started = performance.now();
+const report = await runPipeline({
+  ...defaults,
+  originals: originals!,
+  masks: masks!,
+  out: out!,
+  concurrency: Number(concurrencyText),
+});
+const result: Measurement = {
+  what: "library",
+  images: report.written,
+  seconds: (performance.now() - started) / 1000,
+  cpuSeconds: cpuSecondsNow() - cpuBefore,
+  peakRssBytes: peakRss(),
+};
+console.log(JSON.stringify(result));
