@@ -2,7 +2,7 @@
  * The ceiling: the codec work no pipeline can avoid, on pairs already in memory. Decode the
  * photo and the mask PNG to raw pixels and encode the photo with the pipeline's default output
  * settings; no blend, archive, join or sink. Run by bench/run.ts in its own process:
- *   tsx bench/ceiling.ts <originals> <masks> <pipeline.json> <concurrency>
+ *   node dist-bench/bench/ceiling.js <originals> <masks> <pipeline.json> <concurrency>
  */
 import sharp from "sharp";
 import { loadPipelineFile } from "../src/pipeline-file.js";
@@ -15,14 +15,17 @@ import { cpuSecondsNow, type Measurement, peakRss } from "./measure.js";
 const [originals, masks, pipelineFile, concurrencyText] = process.argv.slice(2);
 const pipeline = await loadPipelineFile(pipelineFile!);
 const pairs: Pair[] = [];
+const photos = await openLocalSource(originals!);
+const maskSource = await openLocalSource(masks!);
 for await (const pair of join({
-  photos: await openLocalSource(originals!),
-  masks: await openLocalSource(masks!),
+  photos,
+  masks: maskSource,
   photoKeys: pipeline.photoKeys,
   maskKeys: pipeline.maskKeys,
 })) {
   pairs.push(pair as Pair);
 }
+await Promise.all([photos.close(), maskSource.close()]);
 
 async function codecWork(pair: Pair): Promise<number> {
   const [photo, mask] = await Promise.all([

@@ -33,7 +33,7 @@ export async function corpus(kind: CorpusKind, pairs: number, root: string): Pro
     dir,
     originals: join(dir, `photos.${zipOrTar}`),
     masks: join(dir, "masks.zip"),
-    pipeline: join(import.meta.dirname, `../pipelines/${kind}.json`),
+    pipeline: join(process.cwd(), `pipelines/${kind}.json`),
   };
   if (existsSync(join(dir, "done"))) return result;
   await rm(dir, { recursive: true, force: true });

@@ -1,7 +1,7 @@
 /**
  * The full pipeline through the library: archives -> join -> overlay -> WebDataset shards.
  * Run by bench/run.ts in its own process so its peak RSS is its own:
- *   tsx bench/library.ts <originals> <masks> <pipeline.json> <concurrency> <out>
+ *   node dist-bench/bench/library.js <originals> <masks> <pipeline.json> <concurrency> <out>
  */
 import { loadPipelineFile } from "../src/pipeline-file.js";
 import { runPipeline } from "../src/run.js";
