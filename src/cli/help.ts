@@ -23,7 +23,7 @@ Images:
   --format F             jpeg (default) | png | webp
   --quality Q            1-100, default 95 (jpeg output equals OpenCV's byte for byte)
   --optimize-coding      optimised JPEG Huffman tables: 6-9% smaller, slower, not reference-identical
-  --concurrency N        images in flight, default: number of cores (at least 2)
+  --concurrency N        images in flight, default: twice the number of cores
   --max-pixels N         largest image decoded, default 100000000
   --on-error E           skip (default: record in errors.jsonl, go on) | fail (stop the run)
 

@@ -19,7 +19,11 @@ export interface OverlayOptions {
   quality?: number;
   /** Optimised JPEG Huffman tables: smaller, slower, not reference-identical. Default false. */
   optimizeCoding?: boolean;
-  /** Images in flight at once. Default: the number of cores, at least 2. */
+  /**
+   * Images in flight at once. Default: twice the number of cores. sharp runs each image on one
+   * libvips thread here, so images in flight are what use the cores; measured on 2 cores,
+   * 250x250 photos went from 174-184 img/s at 2 in flight to 195-197 at 4, larger ones were flat.
+   */
   concurrency?: number;
   /** Largest photo or mask, in pixels, that is decoded. Default 100 million. */
   maxPixels?: number;
@@ -32,7 +36,7 @@ export const OVERLAY_DEFAULTS = {
   format: "jpeg",
   quality: 95,
   optimizeCoding: false,
-  concurrency: Math.max(2, availableParallelism()),
+  concurrency: 2 * availableParallelism(),
   maxPixels: 100_000_000,
   onError: "skip",
 } as const;
