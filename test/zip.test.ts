@@ -6,7 +6,7 @@ import { writeZip } from "../scripts/archives.js";
 import type { MaskpipeError } from "../src/errors.js";
 import { openFileReader } from "../src/sources/byte-reader.js";
 import type { RandomAccessSource, SourceEntry } from "../src/sources/source.js";
-import { zipSource } from "../src/sources/zip/zip-source.js";
+import { coalesce, zipSource } from "../src/sources/zip/zip-source.js";
 import { flipByte, writeStoredZip64 } from "./support/stored-zip.js";
 import { tempDir } from "./support/temp.js";
 
@@ -245,5 +245,58 @@ describe("damaged zips", () => {
       zip.writeUInt32LE(zip.length * 2, eocd + 16);
     });
     await expect((await open(path)).list()).rejects.toMatchObject({ code: "ERR_ZIP_CORRUPT" });
+  });
+});
+
+describe("zip reads coalesced into spans", () => {
+  it("groups nearby ranges within the gap and span limits", () => {
+    const items = [
+      { start: 0, end: 100 },
+      { start: 150, end: 300 },
+      { start: 100_000, end: 100_100 },
+      { start: 100_050, end: 100_200 },
+    ];
+    const spans = coalesce(items, { maxGap: 1000, maxSpan: 10_000 });
+    expect(spans.map((span) => [span.start, span.end, span.items.length])).toEqual([
+      [0, 300, 2],
+      [100_000, 100_200, 2],
+    ]);
+    expect(coalesce(items, { maxGap: 1000, maxSpan: 200 }).length).toBe(3);
+  });
+
+  it("reads 3,000 members with a few dozen reads instead of one per member", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "many.zip");
+    const files = Array.from({ length: 3000 }, (_, i) => ({
+      name: `d/${i}.jpg`,
+      data: bytes(i, 500 + (i % 300)),
+    }));
+    await writeZip(path, files);
+    const file = await openFileReader(path);
+    let reads = 0;
+    const counting = {
+      ...file,
+      read: (offset: number, length: number, signal?: AbortSignal) => {
+        reads++;
+        return file.read(offset, length, signal);
+      },
+    };
+    const source = zipSource(path, counting);
+    let index = 0;
+    for await (const entry of source.entries()) {
+      expect(entry.data?.equals(files[index]!.data)).toBe(true);
+      index++;
+    }
+    expect(index).toBe(3000);
+    expect(reads).toBeLessThan(60); // 47 batches of 64 members, the directory, the end record
+    reads = 0;
+    const members = await source.list();
+    const picked = [members[10]!, members[2999]!, members[11]!, members[12]!];
+    const results = await source.readMany(picked);
+    expect(results.map((r) => ("data" in r ? r.data.length : -1))).toEqual(
+      picked.map((m) => m.size),
+    );
+    expect(reads).toBe(2);
+    await source.close();
   });
 });

@@ -1,7 +1,7 @@
 import { lstat, opendir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MaskpipeError, where } from "../errors.js";
-import { entriesFromListing } from "./random-access-entries.js";
+import { entriesFromListing, readEach } from "./random-access-entries.js";
 import type { EntriesOptions, RandomAccessSource, SourceEntry, SourceMember } from "./source.js";
 
 export interface FolderSourceOptions {
@@ -42,8 +42,13 @@ export function folderSource(root: string, options: FolderSourceOptions = {}): R
     randomAccess: true,
     list,
     read,
+    readMany: (members, signal) => readEach(read, members, signal),
     entries: (entriesOptions?: EntriesOptions): AsyncIterable<SourceEntry> =>
-      entriesFromListing(list, read, entriesOptions),
+      entriesFromListing(
+        list,
+        (members, signal) => readEach(read, members, signal),
+        entriesOptions,
+      ),
     close: async () => {},
   };
 }

@@ -1,25 +1,86 @@
 import { MaskpipeError } from "../errors.js";
-import { type EntriesOptions, type SourceEntry, type SourceMember, wantFiles } from "./source.js";
+import {
+  type EntriesOptions,
+  type ReadResult,
+  type SourceEntry,
+  type SourceMember,
+  wantFiles,
+} from "./source.js";
 
-/** `entries()` for a source that can list and read: one member at a time, in listing order. */
+/** Members read per batch by `entries()`; the next batch is read while this one is used. */
+export const ENTRY_BATCH = { members: 64, bytes: 32 * 2 ** 20 } as const;
+
+/** Splits a listing into batches of at most `members` members and about `bytes` bytes. */
+export function batchesOf<T extends { size: number }>(
+  items: readonly T[],
+  limits = ENTRY_BATCH,
+): T[][] {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const item of items) {
+    if (
+      current.length > 0 &&
+      (current.length >= limits.members || bytes + item.size > limits.bytes)
+    ) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(item);
+    bytes += item.size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+}
+
+/** `entries()` for a source that can list and read many: listing order, one batch read ahead. */
 export async function* entriesFromListing(
   list: (signal?: AbortSignal) => Promise<readonly SourceMember[]>,
-  read: (member: SourceMember, signal?: AbortSignal) => Promise<Buffer>,
+  readMany: (members: readonly SourceMember[], signal?: AbortSignal) => Promise<ReadResult[]>,
   options: EntriesOptions = {},
 ): AsyncGenerator<SourceEntry> {
   const want = options.want ?? wantFiles;
-  for (const member of await list(options.signal)) {
-    options.signal?.throwIfAborted();
-    if (!want(member)) {
-      yield { member };
-      continue;
+  const batches = batchesOf(await list(options.signal));
+  const start = (batch: readonly SourceMember[] | undefined) => {
+    if (batch === undefined) return undefined;
+    const wanted = batch.filter(want);
+    const reading = readMany(wanted, options.signal).then((results) => {
+      return new Map(wanted.map((member, i) => [member, results[i]!]));
+    });
+    reading.catch(() => {}); // awaited below, in order
+    return reading;
+  };
+  let next = start(batches[0]);
+  for (let i = 0; i < batches.length; i++) {
+    const results = await next!;
+    next = start(batches[i + 1]);
+    for (const member of batches[i]!) {
+      options.signal?.throwIfAborted();
+      const result = results.get(member);
+      if (result === undefined) yield { member };
+      else if ("data" in result) yield { member, data: result.data };
+      else yield { member, error: result.error };
     }
-    try {
-      yield { member, data: await read(member, options.signal) };
-    } catch (error) {
-      if (!(error instanceof MaskpipeError) || !isMemberLevel(error)) throw error;
-      yield { member, error };
-    }
+  }
+}
+
+/** `readMany` from a one-member `read`, for sources where reads do not combine (folders). */
+export async function readEach(
+  read: (member: SourceMember, signal?: AbortSignal) => Promise<Buffer>,
+  members: readonly SourceMember[],
+  signal?: AbortSignal,
+): Promise<ReadResult[]> {
+  return Promise.all(members.map((member) => readResult(() => read(member, signal))));
+}
+
+/** A read's outcome as a value when the failure is the member's own. */
+export async function readResult(read: () => Promise<Buffer>): Promise<ReadResult> {
+  try {
+    return { data: await read() };
+  } catch (error) {
+    if (!(error instanceof MaskpipeError) || !isMemberLevel(error)) throw error;
+    return { error };
   }
 }
 

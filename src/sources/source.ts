@@ -43,12 +43,22 @@ export interface SequentialSource extends SourceBase {
   readonly randomAccess: false;
 }
 
+/** One member's bytes, or why that member (and only it) could not be read. */
+export type ReadResult = { readonly data: Buffer } | { readonly error: MaskpipeError };
+
 /** A source that can read any member on demand: zip (central directory), folder. */
 export interface RandomAccessSource extends SourceBase {
   readonly randomAccess: true;
   list(signal?: AbortSignal): Promise<readonly SourceMember[]>;
   /** Reads one member returned by `list()` of this source, checked against its size and CRC. */
   read(member: SourceMember, signal?: AbortSignal): Promise<Buffer>;
+  /**
+   * Reads several members at once, results in the order asked. A zip reads members that lie
+   * close together with one request (over HTTP that is the difference between one request per
+   * member and a few per thousand). A member-level failure is that member's result; an
+   * archive-level one rejects.
+   */
+  readMany(members: readonly SourceMember[], signal?: AbortSignal): Promise<ReadResult[]>;
 }
 
 export type Source = SequentialSource | RandomAccessSource;

@@ -18,14 +18,14 @@ export interface JoinOptions {
    * read in order and are not sorted alike. Default 512 MB.
    */
   memoryBudget?: number;
-  /** Partner members read ahead from the on-demand side. Default 8. */
+  /** Partner members read at once from the on-demand side, one batch ahead. Default 32. */
   readAhead?: number;
   /** Counts of pairs, unmatched, skipped and failed members; one is made if not given. */
   stats?: RunStats;
   signal?: AbortSignal;
 }
 
-export const JOIN_DEFAULTS = { memoryBudget: 512e6, readAhead: 8 } as const;
+export const JOIN_DEFAULTS = { memoryBudget: 512e6, readAhead: 32 } as const;
 
 export type JoinStrategy = "lookup-masks" | "lookup-photos" | "merge";
 

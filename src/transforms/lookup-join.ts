@@ -1,64 +1,90 @@
-import { MaskpipeError } from "../errors.js";
 import type { RunStats } from "../run-stats.js";
-import { isMemberLevel } from "../sources/random-access-entries.js";
-import type { RandomAccessSource } from "../sources/source.js";
+import type { RandomAccessSource, SourceMember } from "../sources/source.js";
 import type { KeyedSide } from "./keyed-side.js";
-import { orderedMap } from "./ordered-map.js";
 import type { MemberData, Pair } from "./pair.js";
+
+interface Matched {
+  key: string;
+  streamed: MemberData;
+  partner: SourceMember;
+}
 
 /**
  * Streams one side in its own order and reads each partner on demand from the other side's
- * index (a zip's central directory or a folder listing). Memory: the index, a few dozen bytes
- * per member, plus `readAhead` members in flight.
+ * index (a zip's central directory or a folder listing). Partners are read `batchSize` at a
+ * time, one batch ahead, so a zip can serve neighbours with one read. Memory: the index, a few
+ * dozen bytes per member, plus two batches of members.
  */
 export async function* lookupJoin(
   streamed: KeyedSide,
   lookup: KeyedSide<RandomAccessSource>,
   stats: RunStats,
-  readAhead: number,
+  batchSize: number,
   signal?: AbortSignal,
 ): AsyncGenerator<Pair> {
   for (const member of await lookup.source.list(signal)) lookup.keyOf(member);
   const index = lookup.members;
   const unread = new Set(index.keys());
 
-  async function* matched(): AsyncGenerator<{ key: string; streamedData: MemberData }> {
+  async function* batches(): AsyncGenerator<Matched[]> {
+    let batch: Matched[] = [];
     for await (const entry of streamed.source.entries({ want: streamed.wanted, signal })) {
       const key = streamed.keyOf(entry.member);
       if (key === undefined) continue;
-      const partner = unread.delete(key);
+      const found = unread.delete(key);
       if (streamed.failedRead(entry, key)) continue;
-      if (!partner) {
+      if (!found) {
         stats.unmatched(streamed.side, entry.member.path);
         continue;
       }
       const data = entry.data as Buffer;
-      yield { key, streamedData: { archive: streamed.source.name, path: entry.member.path, data } };
+      const streamedData = { archive: streamed.source.name, path: entry.member.path, data };
+      batch.push({ key, streamed: streamedData, partner: index.get(key)! });
+      if (batch.length >= batchSize) {
+        yield batch;
+        batch = [];
+      }
     }
+    if (batch.length > 0) yield batch;
   }
 
-  const pairs = orderedMap(matched(), readAhead, async ({ key, streamedData }) => {
-    const member = index.get(key)!;
-    try {
-      const data = await lookup.source.read(member, signal);
-      return toPair(key, streamedData, { archive: lookup.source.name, path: member.path, data });
-    } catch (error) {
-      if (!(error instanceof MaskpipeError) || !isMemberLevel(error)) throw error;
-      lookup.failedRead({ member, error }, key);
-      return undefined;
+  const read = (batch: Matched[]) => {
+    const reading = lookup.source.readMany(
+      batch.map((item) => item.partner),
+      signal,
+    );
+    reading.catch(() => {}); // awaited in order below
+    return { batch, reading };
+  };
+
+  const source = batches();
+  let next = await source.next();
+  let pending = next.done ? undefined : read(next.value);
+  try {
+    while (pending !== undefined) {
+      next = await source.next();
+      const current = pending;
+      pending = next.done ? undefined : read(next.value);
+      const results = await current.reading;
+      for (const [i, item] of current.batch.entries()) {
+        const result = results[i]!;
+        if ("error" in result) {
+          lookup.failedRead({ member: item.partner, error: result.error }, item.key);
+          continue;
+        }
+        const lookedUp = {
+          archive: lookup.source.name,
+          path: item.partner.path,
+          data: result.data,
+        };
+        stats.pairs++;
+        yield streamed.side === "photos"
+          ? { key: item.key, photo: item.streamed, mask: lookedUp }
+          : { key: item.key, photo: lookedUp, mask: item.streamed };
+      }
     }
-  });
-
-  function toPair(key: string, streamedData: MemberData, lookedUp: MemberData): Pair {
-    return streamed.side === "photos"
-      ? { key, photo: streamedData, mask: lookedUp }
-      : { key, photo: lookedUp, mask: streamedData };
-  }
-
-  for await (const pair of pairs) {
-    if (pair === undefined) continue;
-    stats.pairs++;
-    yield pair;
+  } finally {
+    await source.return(undefined);
   }
   for (const key of unread) stats.unmatched(lookup.side, index.get(key)!.path);
 }

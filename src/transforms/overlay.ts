@@ -1,7 +1,7 @@
 import { availableParallelism } from "node:os";
 import { Duplex } from "node:stream";
 import { MaskpipeError, where } from "../errors.js";
-import { RunStats } from "../run-stats.js";
+import { type FailureRecord, RunStats } from "../run-stats.js";
 import { boolean, integerBetween, oneOf } from "../validate.js";
 import { blendMaskInto } from "./blend.js";
 import { decodeMask, decodePhoto, ImageProblem } from "./decode.js";
@@ -137,7 +137,9 @@ export function overlay(options: OverlayOptions = {}): Duplex & { stats: RunStat
   const resolved = resolveOverlayOptions(options);
   const stats = options.stats ?? new RunStats();
 
-  const attempt = async (pair: Pair): Promise<Sample | undefined> => {
+  // Failures come back as values and are recorded in input order, like the samples, so
+  // errors.jsonl is the same on every run whatever finished first.
+  const attempt = async (pair: Pair): Promise<Sample | FailureRecord> => {
     try {
       return await overlayResolved(pair, resolved);
     } catch (error) {
@@ -146,21 +148,21 @@ export function overlay(options: OverlayOptions = {}): Duplex & { stats: RunStat
         error.member === pair.mask.path && error.archive === pair.mask.archive
           ? pair.mask
           : pair.photo;
-      stats.fail({
+      return {
         key: pair.key,
         archive: member.archive,
         member: member.path,
         stage: error.code === "ERR_IMAGE_ENCODE" ? "encode" : "decode",
         code: error.code,
         message: error.message,
-      });
-      return undefined;
+      };
     }
   };
 
   const stage = Duplex.from(async function* (pairs: AsyncIterable<Pair>) {
-    for await (const sample of orderedMap(pairs, resolved.concurrency, attempt)) {
-      if (sample !== undefined) yield sample;
+    for await (const result of orderedMap(pairs, resolved.concurrency, attempt)) {
+      if ("image" in result) yield result;
+      else stats.fail(result);
     }
   });
   return Object.assign(stage, { stats });

@@ -1,7 +1,13 @@
 import { MaskpipeError, where } from "../../errors.js";
 import type { ByteReader } from "../byte-reader.js";
-import { entriesFromListing } from "../random-access-entries.js";
-import type { EntriesOptions, RandomAccessSource, SourceEntry, SourceMember } from "../source.js";
+import { entriesFromListing, isMemberLevel, readResult } from "../random-access-entries.js";
+import type {
+  EntriesOptions,
+  RandomAccessSource,
+  ReadResult,
+  SourceEntry,
+  SourceMember,
+} from "../source.js";
 import {
   type EndOfCentralDirectory,
   EOCD_SEARCH_SIZE,
@@ -21,6 +27,8 @@ import { checkReadable, decodeMemberData } from "./member-data.js";
 export interface ZipSourceOptions {
   /** Largest member (uncompressed) that is read into memory. Default 256 MiB. */
   maxMemberBytes?: number;
+  /** How `readMany` groups members into reads. Default: gaps up to 64 KiB, spans up to 8 MiB. */
+  spans?: SpanLimits;
 }
 
 export const ZIP_DEFAULTS = { maxMemberBytes: 256 * 2 ** 20 } as const;
@@ -40,6 +48,7 @@ export function zipSource(
   options: ZipSourceOptions = {},
 ): RandomAccessSource {
   const maxMemberBytes = options.maxMemberBytes ?? ZIP_DEFAULTS.maxMemberBytes;
+  const spans = options.spans ?? SPAN_DEFAULTS;
   let listing: Promise<{ members: ZipMember[]; directoryOffset: number }> | undefined;
 
   const corrupt = (message: string, member?: string, cause?: unknown) =>
@@ -69,29 +78,88 @@ export function zipSource(
   };
   const list = (signal?: AbortSignal) => directory(signal).then((result) => result.members);
 
-  async function read(member: SourceMember, signal?: AbortSignal): Promise<Buffer> {
-    const zipMember = member as ZipMember;
-    const { directoryOffset } = await directory(signal);
-    checkReadable(name, zipMember, maxMemberBytes);
-    const start = zipMember.localHeaderOffset;
+  /** Where a member's local header starts and how far its data reaches at most. */
+  function extent(member: ZipMember): { start: number; end: number } {
+    const start = member.localHeaderOffset;
     const guess = LOCAL_HEADER_SIZE + Buffer.byteLength(member.path) + LOCAL_EXTRA_SLACK;
-    if (start + LOCAL_HEADER_SIZE + zipMember.compressedSize > directoryOffset) {
-      throw corrupt("member data runs past the central directory", member.path);
-    }
-    let bytes = await reader.read(start, guess + zipMember.compressedSize, signal);
+    return { start, end: start + guess + member.compressedSize };
+  }
+
+  /**
+   * Decodes a member from `window`, bytes of the file from `windowStart` on that hold its
+   * guessed extent; reads again only when its local extra field is longer than guessed.
+   */
+  async function decodeFrom(
+    member: ZipMember,
+    window: Buffer,
+    windowStart: number,
+    directoryOffset: number,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    const start = member.localHeaderOffset;
+    let bytes = window.subarray(start - windowStart);
     let headerLength: number;
     try {
       headerLength = localHeaderLength(bytes);
     } catch (error) {
       throw corrupt(`${(error as Error).message} at offset ${start}`, member.path, error);
     }
-    const end = headerLength + zipMember.compressedSize;
+    const end = headerLength + member.compressedSize;
     if (start + end > directoryOffset) {
       throw corrupt("member data runs past the central directory", member.path);
     }
     if (bytes.length < end) bytes = await reader.read(start, end, signal);
     if (bytes.length < end) throw corrupt("member data is cut short", member.path);
-    return decodeMemberData(name, zipMember, bytes.subarray(headerLength, end));
+    return decodeMemberData(name, member, bytes.subarray(headerLength, end));
+  }
+
+  function checked(member: SourceMember, directoryOffset: number): ZipMember {
+    const zipMember = member as ZipMember;
+    checkReadable(name, zipMember, maxMemberBytes);
+    if (
+      zipMember.localHeaderOffset + LOCAL_HEADER_SIZE + zipMember.compressedSize >
+      directoryOffset
+    ) {
+      throw corrupt("member data runs past the central directory", member.path);
+    }
+    return zipMember;
+  }
+
+  async function read(member: SourceMember, signal?: AbortSignal): Promise<Buffer> {
+    const { directoryOffset } = await directory(signal);
+    const zipMember = checked(member, directoryOffset);
+    const { start, end } = extent(zipMember);
+    const window = await reader.read(start, end - start, signal);
+    return decodeFrom(zipMember, window, start, directoryOffset, signal);
+  }
+
+  async function readMany(
+    members: readonly SourceMember[],
+    signal?: AbortSignal,
+  ): Promise<ReadResult[]> {
+    const { directoryOffset } = await directory(signal);
+    const results: ReadResult[] = new Array(members.length);
+    const planned: { index: number; member: ZipMember; start: number; end: number }[] = [];
+    members.forEach((member, index) => {
+      try {
+        const zipMember = checked(member, directoryOffset);
+        planned.push({ index, member: zipMember, ...extent(zipMember) });
+      } catch (error) {
+        if (!(error instanceof MaskpipeError) || !isMemberLevel(error)) throw error;
+        results[index] = { error };
+      }
+    });
+    await Promise.all(
+      coalesce(planned, spans).map(async (span) => {
+        const window = await reader.read(span.start, span.end - span.start, signal);
+        for (const item of span.items) {
+          results[item.index] = await readResult(() =>
+            decodeFrom(item.member, window, span.start, directoryOffset, signal),
+          );
+        }
+      }),
+    );
+    return results;
   }
 
   return {
@@ -100,10 +168,43 @@ export function zipSource(
     randomAccess: true,
     list,
     read,
+    readMany,
     entries: (entriesOptions?: EntriesOptions): AsyncIterable<SourceEntry> =>
-      entriesFromListing(list, read, entriesOptions),
+      entriesFromListing(list, readMany, entriesOptions),
     close: () => reader.close(),
   };
+}
+
+export interface SpanLimits {
+  /** Unwanted bytes read between two members rather than starting a new request. */
+  maxGap: number;
+  /** Bytes one request may span. */
+  maxSpan: number;
+}
+
+export const SPAN_DEFAULTS: SpanLimits = { maxGap: 64 * 2 ** 10, maxSpan: 8 * 2 ** 20 };
+
+/** Groups byte ranges that lie close together (sorted by start) into spans read at once. */
+export function coalesce<T extends { start: number; end: number }>(
+  items: readonly T[],
+  limits: SpanLimits = SPAN_DEFAULTS,
+): { start: number; end: number; items: T[] }[] {
+  const sorted = [...items].sort((a, b) => a.start - b.start);
+  const spans: { start: number; end: number; items: T[] }[] = [];
+  for (const item of sorted) {
+    const last = spans.at(-1);
+    if (
+      last !== undefined &&
+      item.start - last.end <= limits.maxGap &&
+      Math.max(last.end, item.end) - last.start <= limits.maxSpan
+    ) {
+      last.end = Math.max(last.end, item.end);
+      last.items.push(item);
+    } else {
+      spans.push({ start: item.start, end: item.end, items: [item] });
+    }
+  }
+  return spans;
 }
 
 async function readCentralDirectory(
