@@ -16,7 +16,10 @@ export type ErrorCode =
   | "ERR_JOIN_ORDER"
   | "ERR_IMAGE_DECODE"
   | "ERR_IMAGE_ENCODE"
-  | "ERR_OUTPUT";
+  | "ERR_OUTPUT"
+  | "ERR_HTTP"
+  | "ERR_HTTP_RANGE"
+  | "ERR_HTTP_CHANGED";
 
 export interface ErrorContext {
   /** The archive, folder or URL the problem is in. */

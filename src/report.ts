@@ -1,5 +1,6 @@
 import type { RunStats } from "./run-stats.js";
 import type { ShardInfo } from "./sinks/sink.js";
+import type { HttpStats } from "./sources/http/http-client.js";
 
 /** What a run did, written as report.json and printed as the summary. */
 export interface RunReport {
@@ -27,6 +28,8 @@ export interface RunReport {
   cpuSeconds: number;
   interrupted: boolean;
   shards: { name: string; samples: number; bytes: number; sha256: string }[];
+  /** Requests, retries and bytes read over the network, per remote source. */
+  network: { originals?: HttpStats; masks?: HttpStats };
 }
 
 export interface ReportContext {
@@ -40,6 +43,7 @@ export interface ReportContext {
   seconds: number;
   interrupted: boolean;
   shards: readonly ShardInfo[];
+  network: { originals?: HttpStats; masks?: HttpStats };
 }
 
 export function buildReport(stats: RunStats, context: ReportContext): RunReport {
@@ -62,6 +66,10 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     cpuSeconds: cpuSeconds(),
     interrupted: context.interrupted,
     shards: shards.map(({ name, samples, bytes, sha256 }) => ({ name, samples, bytes, sha256 })),
+    network: {
+      ...(context.network.originals && { originals: { ...context.network.originals } }),
+      ...(context.network.masks && { masks: { ...context.network.masks } }),
+    },
   };
 }
 

@@ -1,4 +1,5 @@
 import { SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
+import type { HttpOptions } from "./sources/http/http-client.js";
 import type { KeyRule } from "./sources/keys.js";
 import type { OutputFormat } from "./transforms/encode.js";
 import { JOIN_DEFAULTS } from "./transforms/join.js";
@@ -31,6 +32,8 @@ export interface RunOptions {
   shardMaxBytes?: number;
   /** Bytes of out-of-order members the join may hold. Default 512 MB. */
   joinMemory?: number;
+  /** Headers (`--header`), retries and timeouts for http(s) sources. */
+  http?: HttpOptions;
   /** Where the report goes. Default `{out}/report.json`. */
   report?: string;
   /** Where failures are listed, one JSON object a line. Default `{out}/errors.jsonl`. */
@@ -46,6 +49,8 @@ export interface RunProgress {
   /** Pairs expected when the streamed side's size is known in advance. */
   expected: number | undefined;
   seconds: number;
+  /** Bytes read over the network so far (remote sources only). */
+  networkBytes: number;
 }
 
 export const RUN_DEFAULTS = {
@@ -75,7 +80,8 @@ export function checkKeyRule(name: string, value: unknown): KeyRule {
 /** Checks every option up front, so a typo fails before any work starts. */
 export function checkRunOptions(
   options: RunOptions,
-): Required<Omit<RunOptions, "signal" | "onProgress">> & Pick<RunOptions, "signal" | "onProgress"> {
+): Required<Omit<RunOptions, "signal" | "onProgress" | "http">> &
+  Pick<RunOptions, "signal" | "onProgress" | "http"> {
   const out = nonEmptyString("out", options.out);
   return {
     ...options,
@@ -107,5 +113,20 @@ export function checkRunOptions(
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),
     report: options.report ?? `${out}/report.json`,
     errors: options.errors ?? `${out}/errors.jsonl`,
+    http: checkHttpOptions(options.http),
+  };
+}
+
+function checkHttpOptions(http: HttpOptions | undefined): HttpOptions | undefined {
+  if (http === undefined) return undefined;
+  const retry = http.retry?.retries;
+  return {
+    ...http,
+    ...(retry !== undefined && {
+      retry: { ...http.retry, retries: integerBetween("httpRetries", retry, 0, 100) },
+    }),
+    ...(http.timeoutMs !== undefined && {
+      timeoutMs: integerBetween("httpTimeout", http.timeoutMs, 1, 3_600_000),
+    }),
   };
 }

@@ -11,7 +11,7 @@ import type { SampleSink } from "./sinks/sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
 import { writeFileAtomic } from "./sinks/write-file-atomic.js";
 import { skipReason } from "./sources/member-filter.js";
-import { openLocalSource } from "./sources/open-source.js";
+import { type OpenedSource, openSource } from "./sources/open-source.js";
 import type { Source } from "./sources/source.js";
 import { join, joinStrategy } from "./transforms/join.js";
 import { overlay } from "./transforms/overlay.js";
@@ -30,7 +30,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   const options = checkRunOptions(input);
   const started = performance.now();
   const stats = new RunStats();
-  const sources: Source[] = [];
+  const sources: OpenedSource[] = [];
   let errorsFile: WriteStream | undefined;
   stats.onFailure = (failure) => {
     if (errorsFile === undefined) {
@@ -41,9 +41,9 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   };
 
   try {
-    const photos = await openLocalSource(options.originals);
+    const photos = await openSource(options.originals, { http: options.http });
     sources.push(photos);
-    const masks = await openLocalSource(options.masks);
+    const masks = await openSource(options.masks, { http: options.http });
     sources.push(masks);
     const strategy = joinStrategy(photos, masks);
     const expected = await expectedPairs(strategy === "lookup-photos" ? masks : photos);
@@ -69,6 +69,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
           failed: stats.failed,
           expected,
           seconds: (performance.now() - started) / 1000,
+          networkBytes: (photos.http?.bytes ?? 0) + (masks.http?.bytes ?? 0),
         });
       },
     });
@@ -112,6 +113,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       seconds: (performance.now() - started) / 1000,
       interrupted,
       shards: sink.result.shards,
+      network: { originals: photos.http, masks: masks.http },
     });
     await writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
     return report;

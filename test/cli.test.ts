@@ -151,3 +151,37 @@ describe("interruption", () => {
     expect(files.filter((file) => file.endsWith(".tar")).length).toBe(report.shards.length);
   });
 });
+
+describe("maskpipe run with remote inputs", () => {
+  it("reads http URLs with --header and reports requests and bytes", async () => {
+    const { startFileServer } = await import("./support/http-server.js");
+    const server = await startFileServer([
+      join(ROOT, "sample/sample-photos.zip"),
+      join(ROOT, "sample/sample-masks.tar"),
+    ]);
+    try {
+      const out = join(await tempDir(), "out");
+      const result = await runCli([
+        "run",
+        SAMPLE,
+        "--originals",
+        server.url("sample-photos.zip"),
+        "--masks",
+        server.url("sample-masks.tar"),
+        "--out",
+        out,
+        "--header",
+        "X-Test: yes",
+      ]);
+      expect(result.code).toBe(0);
+      expect(server.lastHeaders["x-test"]).toBe("yes");
+      const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+      expect(report.written).toBe(33);
+      expect(report.network.originals.requests).toBeGreaterThan(0);
+      expect(report.network.masks).toMatchObject({ requests: 1, retries: 0 });
+      expect(result.stderr).not.toContain("yes");
+    } finally {
+      await server.close();
+    }
+  });
+});

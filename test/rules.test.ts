@@ -127,12 +127,12 @@ describe("option checks", () => {
 describe("progress and summary text", () => {
   it("shows rate, percent and ETA when the total is known", async () => {
     const { progressLine, formatDuration } = await import("../src/cli/progress.js");
-    expect(progressLine({ written: 1500, failed: 0, expected: 3000, seconds: 15 })).toBe(
-      "1,500 written · 100.0 img/s · 50% · ETA 15s",
-    );
-    expect(progressLine({ written: 10, failed: 2, expected: undefined, seconds: 2 })).toBe(
-      "10 written · 5.0 img/s · 2 failed",
-    );
+    expect(
+      progressLine({ written: 1500, failed: 0, expected: 3000, seconds: 15, networkBytes: 0 }),
+    ).toBe("1,500 written · 100.0 img/s · 50% · ETA 15s");
+    expect(
+      progressLine({ written: 10, failed: 2, expected: undefined, seconds: 2, networkBytes: 8e6 }),
+    ).toBe("10 written · 5.0 img/s · 2 failed · 8.0 MB read (4.0 MB/s)");
     expect(formatDuration(3725)).toBe("1h02m");
     expect(formatDuration(125)).toBe("2m05s");
   });

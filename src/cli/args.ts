@@ -17,6 +17,9 @@ const RUN_FLAGS = {
   "shard-max-count": { type: "string" },
   "shard-max-bytes": { type: "string" },
   "join-memory": { type: "string" },
+  header: { type: "string", multiple: true },
+  "http-retries": { type: "string" },
+  "http-timeout": { type: "string" },
   report: { type: "string" },
   errors: { type: "string" },
   quiet: { type: "boolean", short: "q" },
@@ -59,8 +62,14 @@ export function parseRunArgs(argv: string[]): RunCommand {
     );
   }
   const overrides: Record<string, unknown> = {};
+  const http = httpOverrides(values.header, values["http-retries"], values["http-timeout"]);
+  if (http !== undefined) overrides.http = http;
   for (const [flag, value] of Object.entries(values)) {
-    if (flag === "quiet" || flag === "help" || value === undefined) continue;
+    if (
+      ["quiet", "help", "header", "http-retries", "http-timeout"].includes(flag) ||
+      value === undefined
+    )
+      continue;
     // Whole numbers become numbers; anything else is passed on for the option check to name.
     overrides[camelCase(flag)] =
       INTEGER_FLAGS.has(flag) && typeof value === "string" && /^\d+$/.test(value)
@@ -81,4 +90,34 @@ export function inFlagTerms(message: string): string {
     / for ([a-zA-Z]+) but /,
     (_, option: string) => ` for --${kebabCase(option)} but `,
   );
+}
+
+/** `--header 'Name: value'` (repeatable), `--http-retries N`, `--http-timeout SECONDS`. */
+function httpOverrides(
+  headers: string[] | undefined,
+  retries: string | undefined,
+  timeout: string | undefined,
+): RunOptions["http"] {
+  if (headers === undefined && retries === undefined && timeout === undefined) return undefined;
+  const parsed: Record<string, string> = {};
+  for (const line of headers ?? []) {
+    const colon = line.indexOf(":");
+    if (colon <= 0) {
+      // The value may be a secret: name only the part before any colon.
+      throw new MaskpipeError("ERR_INVALID_OPTION", "Expected --header in the form 'Name: value'");
+    }
+    parsed[line.slice(0, colon).trim().toLowerCase()] = line.slice(colon + 1).trim();
+  }
+  const number = (text: string | undefined) =>
+    text !== undefined && /^\d+$/.test(text) ? Number(text) : text;
+  const timeoutSeconds = number(timeout);
+  return {
+    headers: parsed,
+    ...(retries !== undefined && { retry: { retries: number(retries) as number } }),
+    ...(timeout !== undefined && {
+      timeoutMs: (typeof timeoutSeconds === "number"
+        ? timeoutSeconds * 1000
+        : timeoutSeconds) as number,
+    }),
+  };
 }

@@ -14,7 +14,7 @@ export const RUN_HELP = `Usage: maskpipe run <pipeline.json> [options]
 Flags override the pipeline file's fields.
 
 Inputs and output:
-  --originals SRC        photos: folder, .zip, .tar, .tar.gz/.tgz
+  --originals SRC        photos: folder, .zip, .tar, .tar.gz/.tgz, local or an http(s) URL
   --masks SRC            mask PNGs: folder, .zip, .tar, .tar.gz/.tgz
   --out DST              output folder (shards, index.json, report.json)
   --layout L             webdataset (default) | folder (reference scripts' tree)
@@ -31,6 +31,11 @@ Shards and join:
   --shard-max-count N    samples per shard, default 10000
   --shard-max-bytes B    bytes per shard, default 1GB (units: B, KB, MB, GB, KiB, MiB, GiB)
   --join-memory B        memory for out-of-order members when both inputs are tar, default 512MB
+
+Remote inputs (http:// and https:// URLs):
+  --header 'Name: value' extra request header, repeatable (e.g. Authorization); never logged
+  --http-retries N       tries after the first on connection errors, timeouts, 429 and 5xx (default 5)
+  --http-timeout S       seconds to wait for headers or the next body chunk (default 60)
 
 Reporting:
   --report FILE          report JSON, default <out>/report.json

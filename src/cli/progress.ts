@@ -16,6 +16,12 @@ export function progressLine(progress: RunProgress): string {
     parts.push(`${Math.min(100, (100 * done) / progress.expected).toFixed(0)}%`);
     if (rate > 0) parts.push(`ETA ${formatDuration(Math.max(0, progress.expected - done) / rate)}`);
   }
+  if (progress.networkBytes > 0) {
+    const mb = progress.networkBytes / 1e6;
+    parts.push(
+      `${mb.toFixed(1)} MB read (${(progress.seconds > 0 ? mb / progress.seconds : 0).toFixed(1)} MB/s)`,
+    );
+  }
   return parts.join(" · ");
 }
 

@@ -31,6 +31,14 @@ export function summaryText(report: RunReport, reportPath: string): string {
     const bytes = report.shards.reduce((sum, shard) => sum + shard.bytes, 0);
     rows.push(["shards", `${report.shards.length} (${(bytes / 1e6).toFixed(1)} MB)`]);
   }
+  for (const side of ["originals", "masks"] as const) {
+    const network = report.network[side];
+    if (network === undefined) continue;
+    rows.push([
+      `${side} over HTTP`,
+      `${n(network.requests)} requests, ${(network.bytes / 1e6).toFixed(1)} MB, ${n(network.retries)} retries`,
+    ]);
+  }
   if (report.interrupted)
     rows.push(["interrupted", "yes: the shards listed are complete, the rest was not written"]);
   rows.push(["report", reportPath]);

@@ -3,6 +3,8 @@ import { open, stat } from "node:fs/promises";
 import { MaskpipeError } from "../errors.js";
 import { openFileReader } from "./byte-reader.js";
 import { folderSource } from "./folder-source.js";
+import { httpByteReader } from "./http/http-byte-reader.js";
+import { displayUrl, HttpClient, type HttpOptions, type HttpStats } from "./http/http-client.js";
 import type { Source, SourceKind } from "./source.js";
 import { tarSource } from "./tar-source.js";
 import { zipSource } from "./zip/zip-source.js";
@@ -10,6 +12,61 @@ import { zipSource } from "./zip/zip-source.js";
 export interface OpenSourceOptions {
   /** Largest member read into memory, in bytes. Default 256 MiB. */
   maxMemberBytes?: number;
+  /** Headers, retries and timeouts for http(s) sources. */
+  http?: HttpOptions;
+}
+
+/** A source opened by `openSource`, with what it cost over the network when remote. */
+export type OpenedSource = Source & { readonly http?: HttpStats };
+
+export function isUrl(spec: string): boolean {
+  return /^https?:\/\//i.test(spec);
+}
+
+/** A local path or an http(s) URL: whatever the user passed as --originals or --masks. */
+export async function openSource(
+  spec: string,
+  options: OpenSourceOptions = {},
+): Promise<OpenedSource> {
+  return isUrl(spec) ? openHttpSource(spec, options) : openLocalSource(spec, options);
+}
+
+/**
+ * A remote archive read in place: a zip through Range requests (its directory, then members in
+ * coalesced spans), a tar or tar.gz through one streaming GET. The kind comes from the URL path.
+ */
+export async function openHttpSource(
+  url: string,
+  options: OpenSourceOptions = {},
+): Promise<OpenedSource> {
+  const kind = kindFromName(new URL(url).pathname);
+  if (kind === undefined) {
+    throw new MaskpipeError(
+      "ERR_SOURCE_FORMAT",
+      `${displayUrl(url)}: the URL path does not end in .zip, .tar, .tar.gz or .tgz, so the archive kind is unknown`,
+      { archive: displayUrl(url) },
+    );
+  }
+  const client = new HttpClient(options.http);
+  const name = displayUrl(url);
+  if (kind === "zip") {
+    const { size, validator, ranges } = await client.probe(url);
+    if (!ranges) {
+      await client.close();
+      throw new MaskpipeError(
+        "ERR_HTTP_RANGE",
+        `${name}: the server does not answer Range requests, which reading a zip in place needs; download the zip first or serve it from a server that supports Range`,
+        { archive: name },
+      );
+    }
+    const source = zipSource(name, httpByteReader(client, url, size, validator), options);
+    return { ...source, http: client.stats, close: () => client.close() };
+  }
+  const source = tarSource(name, (signal) => client.stream(url, signal), {
+    gzip: kind === "tar.gz",
+    ...options,
+  });
+  return { ...source, http: client.stats, close: () => client.close() };
 }
 
 /** The kind a path's name promises; `undefined` when the name says nothing. */

@@ -40,7 +40,7 @@ const BLOCK = 512;
  */
 export function tarSource(
   name: string,
-  open: (signal?: AbortSignal) => Readable,
+  open: (signal?: AbortSignal) => Readable | Promise<Readable>,
   options: TarSourceOptions,
 ): SequentialSource {
   const maxMemberBytes = options.maxMemberBytes ?? TAR_DEFAULTS.maxMemberBytes;
@@ -56,7 +56,7 @@ export function tarSource(
 
 async function* readTar(
   name: string,
-  open: (signal?: AbortSignal) => Readable,
+  open: (signal?: AbortSignal) => Readable | Promise<Readable>,
   gzip: boolean,
   maxMemberBytes: number,
   options: EntriesOptions,
@@ -71,7 +71,8 @@ async function* readTar(
   });
   const extract = tarExtract();
   const stages: NodeJS.ReadWriteStream[] = gzip ? [createGunzip(), counter] : [counter];
-  const flowing = pipeline([open(options.signal), ...stages, extract], {
+  const input = await open(options.signal);
+  const flowing = pipeline([input, ...stages, extract], {
     signal: options.signal,
   }).catch((error: unknown) => error);
 

@@ -1,0 +1,249 @@
+import { type Readable, Transform } from "node:stream";
+import { Agent, type Dispatcher, RetryAgent, request } from "undici";
+import { MaskpipeError } from "../../errors.js";
+import { RETRY_DEFAULTS, type RetryPolicy, retryAfterMs, retryDelayMs } from "./retry-policy.js";
+
+export interface HttpOptions {
+  /** Extra request headers (e.g. Authorization); never written to logs, errors or reports. */
+  headers?: Record<string, string>;
+  retry?: Partial<RetryPolicy>;
+  /** Milliseconds to wait for a reply's headers, and between two chunks of its body. Default 60 s. */
+  timeoutMs?: number;
+  /** Connections kept open per server. Default 8. */
+  connections?: number;
+}
+
+export const HTTP_DEFAULTS = { timeoutMs: 60_000, connections: 8 } as const;
+
+/** What one HTTP source cost, for the report. */
+export interface HttpStats {
+  requests: number;
+  retries: number;
+  bytes: number;
+}
+
+/** What identifies one version of a remote file; pinned at the first reply. */
+export interface Validator {
+  etag?: string;
+  lastModified?: string;
+}
+
+/** A URL as it may appear in messages: no query string, which may hold a signature or token. */
+export function displayUrl(url: string): string {
+  try {
+    const parsed = new URL(url);
+    return `${parsed.origin}${parsed.pathname}${parsed.search === "" ? "" : "?…"}`;
+  } catch {
+    return url;
+  }
+}
+
+function header(
+  headers: Record<string, string | string[] | undefined>,
+  name: string,
+): string | undefined {
+  const value = headers[name];
+  return Array.isArray(value) ? value[0] : value;
+}
+
+/**
+ * undici with the retry policy composed around its dispatcher (RetryAgent: backoff with jitter,
+ * Retry-After, broken bodies resumed with a Range request) and a counter of real requests. All
+ * HTTP in maskpipe goes through one of these.
+ */
+export class HttpClient {
+  readonly stats: HttpStats = { requests: 0, retries: 0, bytes: 0 };
+  private readonly headers: Record<string, string>;
+  private readonly agent: Agent;
+  private readonly dispatcher: Dispatcher;
+
+  constructor(options: HttpOptions = {}) {
+    const policy: RetryPolicy = { ...RETRY_DEFAULTS, ...options.retry };
+    const timeout = options.timeoutMs ?? HTTP_DEFAULTS.timeoutMs;
+    this.headers = { ...options.headers };
+    this.agent = new Agent({
+      connections: options.connections ?? HTTP_DEFAULTS.connections,
+      headersTimeout: timeout,
+      bodyTimeout: timeout,
+      connectTimeout: timeout,
+    });
+    const counted = this.agent.compose((dispatch) => (opts, handler) => {
+      this.stats.requests++;
+      return dispatch(opts, handler);
+    });
+    const stats = this.stats;
+    this.dispatcher = new RetryAgent(counted, {
+      maxRetries: policy.retries,
+      methods: ["GET", "HEAD"],
+      statusCodes: policy.statusCodes,
+      errorCodes: policy.errorCodes,
+      retry(error, { state }, callback) {
+        const failure = error as Error & {
+          statusCode?: number;
+          code?: string;
+          headers?: Record<string, string | string[]>;
+        };
+        const retriable =
+          (failure.statusCode !== undefined && policy.statusCodes.includes(failure.statusCode)) ||
+          (failure.statusCode === undefined &&
+            failure.code !== undefined &&
+            policy.errorCodes.includes(failure.code));
+        if (!retriable || state.counter > policy.retries) {
+          callback(error);
+          return;
+        }
+        stats.retries++;
+        const delay = retryDelayMs(
+          policy,
+          state.counter,
+          retryAfterMs(failure.headers?.["retry-after"]),
+        );
+        setTimeout(() => callback(null), delay);
+      },
+    });
+  }
+
+  private failure(url: string, what: string, cause?: unknown): MaskpipeError {
+    const detail = cause instanceof Error ? `: ${cause.message}` : "";
+    return new MaskpipeError("ERR_HTTP", `${displayUrl(url)}: ${what}${detail}`, {
+      archive: displayUrl(url),
+      cause,
+    });
+  }
+
+  private async send(url: string, headers: Record<string, string>, signal?: AbortSignal) {
+    try {
+      return await request(url, {
+        method: "GET",
+        headers: { ...this.headers, ...headers },
+        dispatcher: this.dispatcher,
+        signal,
+      });
+    } catch (cause) {
+      if ((cause as Error)?.name === "AbortError") throw cause;
+      const status = (cause as { statusCode?: number }).statusCode;
+      throw this.failure(
+        url,
+        status === undefined ? "request failed after retries" : `answered ${status} after retries`,
+        cause,
+      );
+    }
+  }
+
+  /**
+   * Size, validator and Range support from one 1-byte ranged GET (works where HEAD is refused,
+   * as with presigned object-store URLs).
+   */
+  async probe(
+    url: string,
+    signal?: AbortSignal,
+  ): Promise<{ size: number; validator: Validator; ranges: boolean }> {
+    const reply = await this.send(url, { range: "bytes=0-0" }, signal);
+    const validator = {
+      etag: header(reply.headers, "etag"),
+      lastModified: header(reply.headers, "last-modified"),
+    };
+    if (reply.statusCode === 206) {
+      await reply.body.dump();
+      const total = /\/(\d+)$/.exec(header(reply.headers, "content-range") ?? "")?.[1];
+      if (total === undefined)
+        throw this.failure(url, "206 reply without a total size in Content-Range");
+      return { size: Number(total), validator, ranges: true };
+    }
+    await reply.body.dump();
+    if (reply.statusCode === 200) {
+      const length = Number(header(reply.headers, "content-length") ?? Number.NaN);
+      return { size: Number.isFinite(length) ? length : -1, validator, ranges: false };
+    }
+    throw this.failure(
+      url,
+      `answered ${reply.statusCode}${reply.statusCode === 404 ? " (not found)" : ""}`,
+    );
+  }
+
+  /** Bytes [start, start + length) of the file, proven to be that range of that version. */
+  async range(
+    url: string,
+    start: number,
+    length: number,
+    pinned: Validator,
+    signal?: AbortSignal,
+  ): Promise<Buffer> {
+    const end = start + length - 1;
+    const reply = await this.send(url, { range: `bytes=${start}-${end}` }, signal);
+    if (reply.statusCode !== 206) {
+      await reply.body.dump();
+      throw new MaskpipeError(
+        "ERR_HTTP_RANGE",
+        `${displayUrl(url)}: asked for bytes ${start}-${end} but the server answered ${reply.statusCode}${reply.statusCode === 200 ? " with the whole file: it does not support Range requests, which reading a zip in place needs; download the zip first or serve it from a server that supports Range" : ""}`,
+        { archive: displayUrl(url) },
+      );
+    }
+    const contentRange = header(reply.headers, "content-range") ?? "";
+    const match = /^bytes (\d+)-(\d+)\//.exec(contentRange);
+    if (match === null || Number(match[1]) !== start || Number(match[2]) !== end) {
+      await reply.body.dump();
+      throw new MaskpipeError(
+        "ERR_HTTP_RANGE",
+        `${displayUrl(url)}: asked for bytes ${start}-${end} but the reply's Content-Range is "${contentRange}"`,
+        { archive: displayUrl(url) },
+      );
+    }
+    this.checkSameVersion(url, pinned, reply.headers);
+    const data = Buffer.from(await reply.body.arrayBuffer());
+    if (data.length !== length) {
+      throw this.failure(
+        url,
+        `bytes ${start}-${end}: received ${data.length} bytes instead of ${length}`,
+      );
+    }
+    this.stats.bytes += data.length;
+    return data;
+  }
+
+  /** The whole file as a stream; a body cut off mid-way is resumed from the last byte. */
+  async stream(url: string, signal?: AbortSignal): Promise<Readable> {
+    const reply = await this.send(url, {}, signal);
+    if (reply.statusCode !== 200) {
+      await reply.body.dump();
+      throw this.failure(
+        url,
+        `answered ${reply.statusCode}${reply.statusCode === 404 ? " (not found)" : ""}`,
+      );
+    }
+    const stats = this.stats;
+    return reply.body.pipe(
+      new Transform({
+        transform(chunk: Buffer, _encoding, callback) {
+          stats.bytes += chunk.length;
+          callback(null, chunk);
+        },
+      }),
+    );
+  }
+
+  private checkSameVersion(
+    url: string,
+    pinned: Validator,
+    headers: Record<string, string | string[] | undefined>,
+  ): void {
+    const etag = header(headers, "etag");
+    const lastModified = header(headers, "last-modified");
+    const changed =
+      (pinned.etag !== undefined && etag !== undefined && etag !== pinned.etag) ||
+      (pinned.etag === undefined &&
+        pinned.lastModified !== undefined &&
+        lastModified !== pinned.lastModified);
+    if (changed) {
+      throw new MaskpipeError(
+        "ERR_HTTP_CHANGED",
+        `${displayUrl(url)}: the file changed on the server during the run (ETag or Last-Modified differs); its members would no longer fit together, so the run stops. Start it again`,
+        { archive: displayUrl(url) },
+      );
+    }
+  }
+
+  close(): Promise<void> {
+    return this.agent.close();
+  }
+}

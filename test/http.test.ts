@@ -1,0 +1,166 @@
+import { join } from "node:path";
+import { afterEach, describe, expect, it } from "vitest";
+import { runPipeline } from "../src/run.js";
+import type { RunOptions } from "../src/run-options.js";
+import { RETRY_DEFAULTS, retryAfterMs, retryDelayMs } from "../src/sources/http/retry-policy.js";
+import { corpusFiles, writeArchive } from "./support/corpus.js";
+import { type Fault, startFileServer, type TestServer } from "./support/http-server.js";
+import { tempDir } from "./support/temp.js";
+
+const casia = { depth: 2, suffixes: ["_mask"] };
+const keys = Array.from({ length: 150 }, (_, i) => `00001${i % 5}/${String(i).padStart(3, "0")}`);
+const fastRetry = { retry: { minDelayMs: 5, maxDelayMs: 50 } };
+
+let server: TestServer | undefined;
+afterEach(async () => {
+  await server?.close();
+  server = undefined;
+});
+
+async function setup() {
+  const dir = await tempDir();
+  const { photos, masks } = await corpusFiles({ keys, withoutMask: [keys[3]!], size: 48 });
+  return {
+    dir,
+    photosZip: await writeArchive(dir, "photos", "zip", photos),
+    photosTar: await writeArchive(dir, "photos", "tar.gz", photos),
+    masksZip: await writeArchive(dir, "masks", "zip", masks),
+    masksTar: await writeArchive(dir, "masks", "tar", masks),
+  };
+}
+
+function run(
+  dir: string,
+  out: string,
+  originals: string,
+  masks: string,
+  extra: Partial<RunOptions> = {},
+) {
+  return runPipeline({
+    name: "casia",
+    originals,
+    masks,
+    out: join(dir, out),
+    photoKeys: casia,
+    maskKeys: casia,
+    shardMaxCount: 40,
+    http: fastRetry,
+    ...extra,
+  });
+}
+
+const hashes = (report: { shards: { sha256: string }[] }) =>
+  report.shards.map((shard) => shard.sha256);
+
+describe("remote sources over HTTP", () => {
+  it("give the same shards as local files, with few requests for a zip of many members", async () => {
+    const c = await setup();
+    server = await startFileServer([c.photosZip, c.masksTar, c.masksZip, c.photosTar]);
+    const local = await run(c.dir, "local", c.photosZip, c.masksTar);
+    const remote = await run(c.dir, "remote", server.url("photos.zip"), server.url("masks.tar"));
+    expect(remote.written).toBe(149);
+    expect(hashes(remote)).toEqual(hashes(local));
+    // 150 photos read as members of a remote zip: the probe, the end record, the directory and
+    // a few coalesced spans; one streaming GET for the tar.
+    expect(remote.network.originals!.requests).toBeLessThan(10);
+    expect(remote.network.masks!.requests).toBe(1);
+    expect(remote.network.originals!.bytes).toBeGreaterThan(0);
+
+    const lookups = await run(
+      c.dir,
+      "lookups",
+      server.url("photos.tar.gz"),
+      server.url("masks.zip"),
+    );
+    expect(hashes(lookups)).toEqual(hashes(local));
+    expect(lookups.network.masks!.requests).toBeLessThan(12); // partners read 32 at a time
+  });
+
+  const faults: [string, (n: number) => Fault][] = [
+    ["dropped connections mid-body", (n) => (n % 3 === 0 ? "drop-mid-body" : "none")],
+    ["503 and 429 with Retry-After", (n) => (n <= 2 ? "503" : n <= 4 ? "429" : "none")],
+  ];
+  for (const [label, fault] of faults) {
+    it(`survive ${label} without losing or duplicating a sample`, async () => {
+      const c = await setup();
+      const local = await run(c.dir, "local", c.photosZip, c.masksTar);
+      server = await startFileServer([c.photosZip, c.masksTar], fault);
+      const remote = await run(c.dir, "remote", server.url("photos.zip"), server.url("masks.tar"));
+      expect(hashes(remote)).toEqual(hashes(local));
+      const retries = remote.network.originals!.retries + remote.network.masks!.retries;
+      expect(retries).toBeGreaterThan(0);
+    });
+  }
+
+  it("refuse a zip from a server that ignores Range, saying why", async () => {
+    const c = await setup();
+    server = await startFileServer([c.photosZip, c.masksTar], () => "ignore-range");
+    await expect(
+      run(c.dir, "o", server.url("photos.zip"), server.url("masks.tar")),
+    ).rejects.toMatchObject({
+      code: "ERR_HTTP_RANGE",
+      message: expect.stringContaining("does not answer Range requests"),
+    });
+  });
+
+  it("stop when the file changes on the server during the run", async () => {
+    const c = await setup();
+    // The zip's 4th request (after probe, end record and directory) sees a new version.
+    let zipRequests = 0;
+    server = await startFileServer([c.photosZip, c.masksTar], (_n, path) =>
+      path === "/photos.zip" && ++zipRequests === 4 ? "changed" : "none",
+    );
+    await expect(
+      run(c.dir, "o", server.url("photos.zip"), server.url("masks.tar")),
+    ).rejects.toMatchObject({
+      code: "ERR_HTTP_CHANGED",
+      message: expect.stringContaining(
+        "/photos.zip: the file changed on the server during the run",
+      ),
+    });
+  });
+
+  it("give up after the last try, naming the URL but never the headers", async () => {
+    const c = await setup();
+    server = await startFileServer([c.photosZip], () => "503");
+    const attempt = run(c.dir, "o", server.url("photos.zip?sig=secret"), c.masksTar, {
+      http: {
+        retry: { retries: 2, minDelayMs: 1 },
+        headers: { authorization: "Bearer hf_topsecret" },
+      },
+    });
+    const error = await attempt.catch((e: Error) => e);
+    expect(error).toMatchObject({ code: "ERR_HTTP" });
+    expect((error as Error).message).toContain("/photos.zip?…: answered 503 after retries");
+    expect((error as Error).message).not.toContain("secret");
+    expect(server.requests).toBe(3);
+    expect(server.lastHeaders.authorization).toBe("Bearer hf_topsecret");
+  });
+
+  it("time out a stalled reply and retry it", async () => {
+    const c = await setup();
+    server = await startFileServer([c.photosZip, c.masksTar], (n) => (n === 2 ? "stall" : "none"));
+    const remote = await run(c.dir, "o", server.url("photos.zip"), c.masksTar, {
+      http: { ...fastRetry, timeoutMs: 300 },
+    });
+    expect(remote.written).toBe(149);
+    expect(remote.network.originals!.retries).toBeGreaterThan(0);
+  });
+});
+
+describe("retry policy", () => {
+  it("backs off exponentially with bounded jitter and honours Retry-After", () => {
+    const policy = { ...RETRY_DEFAULTS, jitter: 0.2 };
+    expect(retryDelayMs(policy, 1, undefined, () => 0.5)).toBe(500);
+    expect(retryDelayMs(policy, 3, undefined, () => 0.5)).toBe(2000);
+    expect(retryDelayMs(policy, 3, undefined, () => 0)).toBe(1600);
+    expect(retryDelayMs(policy, 3, undefined, () => 1)).toBe(2400);
+    expect(retryDelayMs(policy, 20, undefined, () => 0.5)).toBe(30_000);
+    expect(retryDelayMs(policy, 1, 7000)).toBe(7000);
+    expect(retryAfterMs("3")).toBe(3000);
+    expect(
+      retryAfterMs("Thu, 01 Jan 2026 00:00:10 GMT", Date.parse("Thu, 01 Jan 2026 00:00:00 GMT")),
+    ).toBe(10_000);
+    expect(retryAfterMs(undefined)).toBeUndefined();
+  });
+});
