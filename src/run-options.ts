@@ -1,6 +1,7 @@
 import { SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
 import type { HttpOptions } from "./sources/http/http-client.js";
 import type { KeyRule } from "./sources/keys.js";
+import type { HubOptions } from "./sources/open-source.js";
 import type { OutputFormat } from "./transforms/encode.js";
 import { JOIN_DEFAULTS } from "./transforms/join.js";
 import { type OnError, OVERLAY_DEFAULTS } from "./transforms/overlay.js";
@@ -34,6 +35,8 @@ export interface RunOptions {
   joinMemory?: number;
   /** Headers (`--header`), retries and timeouts for http(s) sources. */
   http?: HttpOptions;
+  /** Token (`--hf-token`, else HF_TOKEN) and endpoint (HF_ENDPOINT) for hf:// sources. */
+  hub?: HubOptions;
   /** Where the report goes. Default `{out}/report.json`. */
   report?: string;
   /** Where failures are listed, one JSON object a line. Default `{out}/errors.jsonl`. */
@@ -80,8 +83,8 @@ export function checkKeyRule(name: string, value: unknown): KeyRule {
 /** Checks every option up front, so a typo fails before any work starts. */
 export function checkRunOptions(
   options: RunOptions,
-): Required<Omit<RunOptions, "signal" | "onProgress" | "http">> &
-  Pick<RunOptions, "signal" | "onProgress" | "http"> {
+): Required<Omit<RunOptions, "signal" | "onProgress" | "http" | "hub">> &
+  Pick<RunOptions, "signal" | "onProgress" | "http" | "hub"> {
   const out = nonEmptyString("out", options.out);
   return {
     ...options,

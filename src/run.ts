@@ -41,9 +41,9 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   };
 
   try {
-    const photos = await openSource(options.originals, { http: options.http });
+    const photos = await openSource(options.originals, { http: options.http, hub: options.hub });
     sources.push(photos);
-    const masks = await openSource(options.masks, { http: options.http });
+    const masks = await openSource(options.masks, { http: options.http, hub: options.hub });
     sources.push(masks);
     const strategy = joinStrategy(photos, masks);
     const expected = await expectedPairs(strategy === "lookup-photos" ? masks : photos);

@@ -2,6 +2,7 @@ import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
 import { runPipeline } from "../src/run.js";
 import type { RunOptions } from "../src/run-options.js";
+import { parseHfUrl } from "../src/sources/http/hf-url.js";
 import { RETRY_DEFAULTS, retryAfterMs, retryDelayMs } from "../src/sources/http/retry-policy.js";
 import { corpusFiles, writeArchive } from "./support/corpus.js";
 import { type Fault, startFileServer, type TestServer } from "./support/http-server.js";
@@ -162,5 +163,53 @@ describe("retry policy", () => {
       retryAfterMs("Thu, 01 Jan 2026 00:00:10 GMT", Date.parse("Thu, 01 Jan 2026 00:00:00 GMT")),
     ).toBe(10_000);
     expect(retryAfterMs(undefined)).toBeUndefined();
+  });
+});
+
+describe("hf:// sources", () => {
+  it("parse repo, revision and path", () => {
+    expect(parseHfUrl("hf://datasets/me/celeba-masks/celeba_masks.zip")).toEqual({
+      type: "dataset",
+      name: "me/celeba-masks",
+      revision: "main",
+      path: "celeba_masks.zip",
+    });
+    expect(parseHfUrl("hf://datasets/me/m@v1.0/sub/dir/m.tar")).toMatchObject({
+      revision: "v1.0",
+      path: "sub/dir/m.tar",
+    });
+    expect(() => parseHfUrl("hf://nothing")).toThrow(
+      "Expected hf://datasets/{owner}/{repo}[@{revision}]/{path}",
+    );
+  });
+
+  it("resolve through @huggingface/hub against a local Hub and read the same bytes", async () => {
+    const c = await setup();
+    server = await startFileServer([], undefined, {
+      "/datasets/me/casia-masks/resolve/main/masks.zip": c.masksZip,
+      "/datasets/me/casia-photos/resolve/v2/photos.tar.gz": c.photosTar,
+    });
+    const endpoint = server.url("").replace(/\/$/, "");
+    const local = await run(c.dir, "local", c.photosZip, c.masksTar);
+    const hub = await run(
+      c.dir,
+      "hub",
+      "hf://datasets/me/casia-photos@v2/photos.tar.gz",
+      "hf://datasets/me/casia-masks/masks.zip",
+      {
+        hub: { endpoint, token: "hf_localtesttoken" },
+      },
+    );
+    expect(hashes(hub)).toEqual(hashes(local));
+    expect(server.lastHeaders.authorization).toBe("Bearer hf_localtesttoken");
+    expect(hub.network.masks!.requests).toBeLessThan(12);
+
+    const missing = run(c.dir, "missing", "hf://datasets/me/casia-masks/nope.zip", c.masksTar, {
+      hub: { endpoint },
+    });
+    await expect(missing).rejects.toMatchObject({
+      code: "ERR_SOURCE_NOT_FOUND",
+      message: "hf://datasets/me/casia-masks/nope.zip: no such file in me/casia-masks@main",
+    });
   });
 });

@@ -18,6 +18,7 @@ const RUN_FLAGS = {
   "shard-max-bytes": { type: "string" },
   "join-memory": { type: "string" },
   header: { type: "string", multiple: true },
+  "hf-token": { type: "string" },
   "http-retries": { type: "string" },
   "http-timeout": { type: "string" },
   report: { type: "string" },
@@ -64,9 +65,10 @@ export function parseRunArgs(argv: string[]): RunCommand {
   const overrides: Record<string, unknown> = {};
   const http = httpOverrides(values.header, values["http-retries"], values["http-timeout"]);
   if (http !== undefined) overrides.http = http;
+  if (values["hf-token"] !== undefined) overrides.hub = { token: values["hf-token"] };
   for (const [flag, value] of Object.entries(values)) {
     if (
-      ["quiet", "help", "header", "http-retries", "http-timeout"].includes(flag) ||
+      ["quiet", "help", "header", "http-retries", "http-timeout", "hf-token"].includes(flag) ||
       value === undefined
     )
       continue;

@@ -36,6 +36,8 @@ Remote inputs (http:// and https:// URLs):
   --header 'Name: value' extra request header, repeatable (e.g. Authorization); never logged
   --http-retries N       tries after the first on connection errors, timeouts, 429 and 5xx (default 5)
   --http-timeout S       seconds to wait for headers or the next body chunk (default 60)
+  --hf-token TOKEN       for hf://datasets/{owner}/{repo}[@{rev}]/{path} inputs (default: HF_TOKEN);
+                         HF_ENDPOINT points at a mirror or a local server
 
 Reporting:
   --report FILE          report JSON, default <out>/report.json

@@ -1,8 +1,10 @@
 import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
+import { fileDownloadInfo } from "@huggingface/hub";
 import { MaskpipeError } from "../errors.js";
 import { openFileReader } from "./byte-reader.js";
 import { folderSource } from "./folder-source.js";
+import { isHfUrl, parseHfUrl } from "./http/hf-url.js";
 import { httpByteReader } from "./http/http-byte-reader.js";
 import { displayUrl, HttpClient, type HttpOptions, type HttpStats } from "./http/http-client.js";
 import type { Source, SourceKind } from "./source.js";
@@ -14,6 +16,8 @@ export interface OpenSourceOptions {
   maxMemberBytes?: number;
   /** Headers, retries and timeouts for http(s) sources. */
   http?: HttpOptions;
+  /** Token and endpoint for hf:// sources. */
+  hub?: HubOptions;
 }
 
 /** A source opened by `openSource`, with what it cost over the network when remote. */
@@ -23,12 +27,80 @@ export function isUrl(spec: string): boolean {
   return /^https?:\/\//i.test(spec);
 }
 
+export interface HubOptions {
+  /** Access token (`hf_...`); default the HF_TOKEN environment variable. */
+  token?: string;
+  /** The Hub or a mirror, without a trailing slash; default HF_ENDPOINT or https://huggingface.co. */
+  endpoint?: string;
+}
+
 /** A local path or an http(s) URL: whatever the user passed as --originals or --masks. */
 export async function openSource(
   spec: string,
   options: OpenSourceOptions = {},
 ): Promise<OpenedSource> {
+  if (isHfUrl(spec)) return openHubSource(spec, options);
   return isUrl(spec) ? openHttpSource(spec, options) : openLocalSource(spec, options);
+}
+
+/**
+ * A file in a Hugging Face repo: resolved with @huggingface/hub (its size, ETag and download
+ * URL), then read like any URL. The token goes to the Hub's own origin only.
+ */
+export async function openHubSource(
+  spec: string,
+  options: OpenSourceOptions = {},
+): Promise<OpenedSource> {
+  const file = parseHfUrl(spec);
+  const hubUrl = (
+    options.hub?.endpoint ??
+    process.env.HF_ENDPOINT ??
+    "https://huggingface.co"
+  ).replace(/\/+$/, "");
+  const accessToken = options.hub?.token ?? process.env.HF_TOKEN;
+  let info: Awaited<ReturnType<typeof fileDownloadInfo>>;
+  try {
+    info = await fileDownloadInfo({
+      repo: { type: file.type, name: file.name },
+      path: file.path,
+      revision: file.revision,
+      hubUrl,
+      ...(accessToken !== undefined && accessToken !== "" && { accessToken }),
+    });
+  } catch (cause) {
+    throw new MaskpipeError(
+      "ERR_HTTP",
+      `${spec}: the Hub could not resolve it: ${redact((cause as Error).message, accessToken)}`,
+      {
+        archive: spec,
+        cause,
+      },
+    );
+  }
+  if (info === null) {
+    throw new MaskpipeError(
+      "ERR_SOURCE_NOT_FOUND",
+      `${spec}: no such file in ${file.name}@${file.revision}`,
+      {
+        archive: spec,
+      },
+    );
+  }
+  const sameOrigin = new URL(info.url).origin === new URL(hubUrl).origin;
+  const headers = {
+    ...options.http?.headers,
+    ...(sameOrigin && accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
+  };
+  const source = await openHttpSource(
+    info.url,
+    { ...options, http: { ...options.http, headers } },
+    spec,
+  );
+  return source;
+}
+
+function redact(message: string, token: string | undefined): string {
+  return token ? message.replaceAll(token, "hf_***") : message;
 }
 
 /**
@@ -38,8 +110,10 @@ export async function openSource(
 export async function openHttpSource(
   url: string,
   options: OpenSourceOptions = {},
+  /** The name the user gave (an hf:// spec), for messages and the archive kind. */
+  displayName?: string,
 ): Promise<OpenedSource> {
-  const kind = kindFromName(new URL(url).pathname);
+  const kind = kindFromName(displayName ?? new URL(url).pathname);
   if (kind === undefined) {
     throw new MaskpipeError(
       "ERR_SOURCE_FORMAT",
@@ -48,7 +122,7 @@ export async function openHttpSource(
     );
   }
   const client = new HttpClient(options.http);
-  const name = displayUrl(url);
+  const name = displayName ?? displayUrl(url);
   if (kind === "zip") {
     const { size, validator, ranges } = await client.probe(url);
     if (!ranges) {

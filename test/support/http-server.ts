@@ -29,9 +29,12 @@ export interface TestServer {
 export async function startFileServer(
   files: string[],
   fault: (n: number, path: string) => Fault = () => "none",
+  /** More URL paths to serve, e.g. the Hub's `/datasets/{repo}/resolve/{rev}/{path}`. */
+  routes: Record<string, string> = {},
 ): Promise<TestServer> {
   const contents = new Map<string, Buffer>();
   for (const file of files) contents.set(`/${basename(file)}`, await readFile(file));
+  for (const [route, file] of Object.entries(routes)) contents.set(route, await readFile(file));
   let etagVersion = 1;
   const state = { requests: 0, rangeRequests: 0, lastHeaders: {} as IncomingMessage["headers"] };
 
@@ -41,7 +44,8 @@ export async function startFileServer(
     const path = new URL(request.url ?? "/", "http://x").pathname;
     const body = contents.get(path);
     if (body === undefined) {
-      response.writeHead(404).end();
+      // What the Hub answers for a missing file in an existing repo.
+      response.writeHead(404, { "x-error-code": "EntryNotFound" }).end();
       return;
     }
     const what = fault(state.requests, path);

@@ -1,5 +1,5 @@
 import { type Readable, Transform } from "node:stream";
-import { Agent, type Dispatcher, RetryAgent, request } from "undici";
+import { Agent, type Dispatcher, interceptors, RetryAgent, request } from "undici";
 import { MaskpipeError } from "../../errors.js";
 import { RETRY_DEFAULTS, type RetryPolicy, retryAfterMs, retryDelayMs } from "./retry-policy.js";
 
@@ -67,10 +67,15 @@ export class HttpClient {
       bodyTimeout: timeout,
       connectTimeout: timeout,
     });
-    const counted = this.agent.compose((dispatch) => (opts, handler) => {
-      this.stats.requests++;
-      return dispatch(opts, handler);
-    });
+    // Hub and object-store URLs redirect to a CDN; undici drops Authorization on the way
+    // to another origin.
+    const counted = this.agent.compose(
+      (dispatch) => (opts, handler) => {
+        this.stats.requests++;
+        return dispatch(opts, handler);
+      },
+      interceptors.redirect({ maxRedirections: 5 }),
+    );
     const stats = this.stats;
     this.dispatcher = new RetryAgent(counted, {
       maxRetries: policy.retries,

@@ -1,0 +1,31 @@
+import { MaskpipeError } from "../../errors.js";
+
+/** A file in a Hugging Face repo, as `hf://datasets/{owner}/{repo}[@{revision}]/{path}` names it. */
+export interface HfFile {
+  type: "dataset" | "model";
+  /** `owner/repo`. */
+  name: string;
+  revision: string;
+  path: string;
+}
+
+export function isHfUrl(spec: string): boolean {
+  return spec.startsWith("hf://");
+}
+
+/** Parses `hf://datasets/owner/repo@rev/path/to/file.zip` (models: `hf://owner/repo/...`). */
+export function parseHfUrl(spec: string): HfFile {
+  const match = /^hf:\/\/(?:(datasets)\/)?([^/@]+\/[^/@]+)(?:@([^/]+))?\/(.+)$/.exec(spec);
+  if (match === null) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      `Expected hf://datasets/{owner}/{repo}[@{revision}]/{path} but received "${spec}"`,
+    );
+  }
+  return {
+    type: match[1] === "datasets" ? "dataset" : "model",
+    name: match[2]!,
+    revision: decodeURIComponent(match[3] ?? "main"),
+    path: match[4]!,
+  };
+}
