@@ -93,6 +93,22 @@ describe("remote sources over HTTP", () => {
     });
   }
 
+  it("resume a tar download cut off mid-body from the last byte received", async () => {
+    const c = await setup();
+    const local = await run(c.dir, "local", c.photosZip, c.masksTar);
+    let tarRequests = 0;
+    const ranges: string[] = [];
+    server = await startFileServer([c.photosZip, c.masksTar], (_n, path) =>
+      path === "/masks.tar" && ++tarRequests === 1 ? "drop-mid-body" : "none",
+    );
+    const remote = await run(c.dir, "remote", c.photosZip, server.url("masks.tar"));
+    ranges.push(String(server.lastHeaders.range));
+    expect(hashes(remote)).toEqual(hashes(local));
+    expect(tarRequests).toBe(2);
+    expect(ranges[0]).toMatch(/^bytes=\d+-/); // the second request asked for the rest only
+    expect(remote.network.masks!.retries).toBe(1);
+  });
+
   it("refuse a zip from a server that ignores Range, saying why", async () => {
     const c = await setup();
     server = await startFileServer([c.photosZip, c.masksTar], () => "ignore-range");
