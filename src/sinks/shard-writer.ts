@@ -1,13 +1,12 @@
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
+import { open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { Transform } from "node:stream";
-import { pipeline } from "node:stream/promises";
 import { pack as tarPack } from "tar-stream";
 import { MaskpipeError } from "../errors.js";
 import type { ShardInfo } from "./sink.js";
 import { TAR_HEADER_FIELDS, type TarMember } from "./webdataset-names.js";
+
+const WRITE_SIZE = 2 ** 20;
 
 /**
  * One tar shard being written. It lives under a `.partial` name until `close()` renames it, so a
@@ -29,16 +28,39 @@ export class ShardWriter {
   ) {
     this.finalPath = join(dir, name);
     this.partialPath = `${this.finalPath}.partial`;
-    const hashing = new Transform({
-      transform: (chunk: Buffer, _encoding, callback) => {
+    this.written = this.drain();
+    this.written.catch(() => {}); // surfaced by add() or close()
+  }
+
+  /**
+   * Hashes and writes what tar-stream produces, gathered into 1 MiB writes: a tar member comes
+   * out as three small chunks (header, data, padding), and one write each cost more than the
+   * bytes themselves.
+   */
+  private async drain(): Promise<void> {
+    const file = await open(this.partialPath, "w");
+    try {
+      const gathered: Buffer[] = [];
+      let size = 0;
+      const flush = async () => {
+        if (size === 0) return;
+        const chunk = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, size);
+        gathered.length = 0;
+        size = 0;
+        await file.write(chunk);
+      };
+      for await (const chunk of this.pack as AsyncIterable<Buffer>) {
         this.sha256.update(chunk);
         this.md5.update(chunk);
         this.bytes += chunk.length;
-        callback(null, chunk);
-      },
-    });
-    this.written = pipeline(this.pack, hashing, createWriteStream(this.partialPath));
-    this.written.catch(() => {}); // surfaced by add() or close()
+        gathered.push(chunk);
+        size += chunk.length;
+        if (size >= WRITE_SIZE) await flush();
+      }
+      await flush();
+    } finally {
+      await file.close();
+    }
   }
 
   /** Adds one sample's members; resolves once tar-stream has taken them (backpressure). */
