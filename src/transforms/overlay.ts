@@ -80,10 +80,16 @@ export async function overlayPair(pair: Pair, options: OverlayOptions = {}): Pro
 }
 
 async function overlayResolved(pair: Pair, options: ResolvedOverlay): Promise<Sample> {
-  const [photo, mask] = await Promise.all([
+  // Both decodes run at once; when both fail, the photo is blamed, so the report is the same
+  // on every run.
+  const [photoResult, maskResult] = await Promise.allSettled([
     decoded(pair.photo, () => decodePhoto(pair.photo.data, options.maxPixels)),
     decoded(pair.mask, () => decodeMask(pair.mask.data, options.maxPixels)),
   ]);
+  if (photoResult.status === "rejected") throw photoResult.reason;
+  if (maskResult.status === "rejected") throw maskResult.reason;
+  const photo = photoResult.value;
+  const mask = maskResult.value;
   blendMaskInto(photo, mask);
   let image: Buffer;
   try {
