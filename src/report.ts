@@ -16,6 +16,12 @@ export interface RunReport {
   written: number;
   masksWithoutPhoto: number;
   photosWithoutMask: number;
+  /** Pairs written whose mask and photo sizes differ (the mask was clipped or covers part). */
+  sizeMismatches: number;
+  /** Samples kept from an earlier, interrupted run (--resume). */
+  resumed: number;
+  /** True when --resume found the run already complete and did nothing. */
+  nothingToDo?: boolean;
   skipped: number;
   skippedByReason: Record<string, number>;
   failed: number;
@@ -55,6 +61,8 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     written: stats.written,
     masksWithoutPhoto: stats.masksWithoutPhoto,
     photosWithoutMask: stats.photosWithoutMask,
+    sizeMismatches: stats.sizeMismatches,
+    resumed: stats.resumed,
     skipped: stats.skipped,
     skippedByReason: { ...stats.skippedByReason },
     failed: stats.failed,

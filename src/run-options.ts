@@ -37,6 +37,11 @@ export interface RunOptions {
   http?: HttpOptions;
   /** Token (`--hf-token`, else HF_TOKEN) and endpoint (HF_ENDPOINT) for hf:// sources. */
   hub?: HubOptions;
+  /**
+   * Go on from an interrupted run in `out`: keep its complete shards (or written files), skip
+   * the samples they hold, and end with the same bytes as an uninterrupted run. Default false.
+   */
+  resume?: boolean;
   /** Where the report goes. Default `{out}/report.json`. */
   report?: string;
   /** Where failures are listed, one JSON object a line. Default `{out}/errors.jsonl`. */
@@ -114,6 +119,7 @@ export function checkRunOptions(
     ),
     shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? RUN_DEFAULTS.shardMaxBytes),
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),
+    resume: options.resume ?? false,
     report: options.report ?? `${out}/report.json`,
     errors: options.errors ?? `${out}/errors.jsonl`,
     http: checkHttpOptions(options.http),

@@ -28,6 +28,10 @@ export class RunStats {
   failed = 0;
   masksWithoutPhoto = 0;
   photosWithoutMask = 0;
+  /** Pairs written whose mask was not the photo's size (clipped, or covering part of it). */
+  sizeMismatches = 0;
+  /** Pairs not redone because an earlier, interrupted run already wrote them (--resume). */
+  resumed = 0;
   readonly skippedByReason: Partial<Record<SkipReason, number>> = {};
   readonly failedByReason: Record<string, number> = {};
   readonly unmatchedExamples: Record<Side, string[]> = { photos: [], masks: [] };

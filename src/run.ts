@@ -1,20 +1,23 @@
-import { createWriteStream, type WriteStream } from "node:fs";
-import { mkdir } from "node:fs/promises";
-import { dirname } from "node:path";
+import { createWriteStream, existsSync, type WriteStream } from "node:fs";
+import { mkdir, readFile, rm } from "node:fs/promises";
+import { dirname, join as joinPath } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { buildReport, type RunReport } from "./report.js";
 import { checkRunOptions, type RunOptions } from "./run-options.js";
 import { RunStats } from "./run-stats.js";
-import { folderSink } from "./sinks/folder-sink.js";
+import { folderSink, safeRelativePath } from "./sinks/folder-sink.js";
+import { findResumePoint } from "./sinks/resume.js";
 import type { SampleSink } from "./sinks/sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
 import { writeFileAtomic } from "./sinks/write-file-atomic.js";
 import { skipReason } from "./sources/member-filter.js";
 import { type OpenedSource, openSource } from "./sources/open-source.js";
 import type { Source } from "./sources/source.js";
+import { FILE_EXTENSION } from "./transforms/encode.js";
 import { join, joinStrategy } from "./transforms/join.js";
 import { overlay } from "./transforms/overlay.js";
+import { skipDone } from "./transforms/skip-done.js";
 import { VERSION } from "./version.js";
 
 /**
@@ -40,6 +43,13 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     errorsFile.write(`${JSON.stringify(failure)}\n`);
   };
 
+  if (options.resume) {
+    const finished = await finishedReport(options.report);
+    if (finished !== undefined) return { ...finished, nothingToDo: true };
+  }
+  // A report left by an earlier run must not describe the shards this run is about to replace.
+  await rm(options.report, { force: true });
+
   try {
     const photos = await openSource(options.originals, { http: options.http, hub: options.hub });
     sources.push(photos);
@@ -49,6 +59,18 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     const expected = await expectedPairs(strategy === "lookup-photos" ? masks : photos);
     await mkdir(options.out, { recursive: true });
     await mkdir(dirname(options.errors), { recursive: true });
+    const kept =
+      options.resume && options.layout === "webdataset"
+        ? await findResumePoint(options.out, options.name)
+        : { shards: [], keys: new Set<string>() };
+    const isDone = !options.resume
+      ? () => false
+      : options.layout === "webdataset"
+        ? (key: string) => kept.keys.has(key)
+        : (key: string) =>
+            existsSync(
+              joinPath(options.out, safeRelativePath(key, FILE_EXTENSION[options.format])),
+            );
 
     const sink: SampleSink =
       options.layout === "folder"
@@ -58,6 +80,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
             name: options.name,
             maxCount: options.shardMaxCount,
             maxBytes: options.shardMaxBytes,
+            resumeFrom: kept.shards,
             stats,
           });
     const progress = new Transform({
@@ -85,6 +108,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
           stats,
           signal: options.signal,
         }),
+        skipDone(isDone, stats),
         overlay({
           format: options.format,
           quality: options.quality,
@@ -112,7 +136,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       join: strategy,
       seconds: (performance.now() - started) / 1000,
       interrupted,
-      shards: sink.result.shards,
+      shards: [...kept.shards, ...sink.result.shards],
       network: { originals: photos.http, masks: masks.http },
     });
     await writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
@@ -121,6 +145,16 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     await Promise.allSettled(sources.map((source) => source.close()));
     const file = errorsFile;
     if (file !== undefined) await new Promise((resolve) => file.end(resolve));
+  }
+}
+
+/** The report of an earlier run that finished, if `reportPath` holds one. */
+async function finishedReport(reportPath: string): Promise<RunReport | undefined> {
+  try {
+    const report = JSON.parse(await readFile(reportPath, "utf8")) as RunReport;
+    return report.interrupted === false ? report : undefined;
+  } catch {
+    return undefined;
   }
 }
 

@@ -23,6 +23,7 @@ describe("maskpipe run on the embedded sample", () => {
       written: 33,
       masksWithoutPhoto: 1,
       photosWithoutMask: 3,
+      sizeMismatches: 1,
       skipped: 7,
       failed: 0,
       interrupted: false,
@@ -183,5 +184,65 @@ describe("maskpipe run with remote inputs", () => {
     } finally {
       await server.close();
     }
+  });
+});
+
+describe("--resume", () => {
+  it("after kill -9, keeps the complete shards and ends with the bytes of a straight run", async () => {
+    const dir = await tempDir();
+    const keys = Array.from(
+      { length: 200 },
+      (_, i) => `0000${200 + (i % 8)}/${String(i).padStart(3, "0")}`,
+    );
+    const { photos, masks } = await corpusFiles({ keys, size: 160, withoutMask: [keys[17]!] });
+    const photoPath = await writeArchive(dir, "p", "zip", photos);
+    const maskPath = await writeArchive(dir, "m", "tar", masks);
+    const casia = join(ROOT, "pipelines/casia.json");
+    const args = (out: string) => [
+      "run",
+      casia,
+      "--originals",
+      photoPath,
+      "--masks",
+      maskPath,
+      "--out",
+      out,
+      "--shard-max-count",
+      "15",
+      "-q",
+    ];
+
+    const straight = join(dir, "straight");
+    expect((await runCli(args(straight))).code).toBe(0);
+
+    const out = join(dir, "resumed");
+    const child = startCli([...args(out), "--concurrency", "1"]);
+    const killed = finished(child);
+    while (!existsSync(join(out, "casia-000002.tar"))) await sleep(20);
+    child.kill("SIGKILL");
+    expect((await killed).signal).toBe("SIGKILL");
+    const before = await readdir(out);
+    expect(before.filter((f) => f.endsWith(".tar")).length).toBeLessThan(14);
+
+    const resumed = await runCli([...args(out), "--resume"]);
+    expect(resumed.code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect(report.resumed).toBeGreaterThanOrEqual(30);
+    expect(report.resumed + report.written).toBe(199);
+    const names = (await readdir(straight)).filter((f) => f.endsWith(".tar")).sort();
+    expect((await readdir(out)).filter((f) => f.endsWith(".tar")).sort()).toEqual(names);
+    for (const name of names) {
+      expect((await readFile(join(out, name))).equals(await readFile(join(straight, name)))).toBe(
+        true,
+      );
+    }
+    expect(await readFile(join(out, "index.json"), "utf8")).toBe(
+      await readFile(join(straight, "index.json"), "utf8"),
+    );
+    expect((await readdir(out)).filter((f) => f.endsWith(".partial"))).toEqual([]);
+
+    const again = await runCli([...args(out), "--resume"]);
+    expect(again.code).toBe(0);
+    expect(again.stderr).toContain("nothing to do");
   });
 });

@@ -57,6 +57,8 @@ describe("WebDataset naming", () => {
       mask: { archive: "m", path: "m/k.png" },
       width: 1,
       height: 2,
+      maskWidth: 1,
+      maskHeight: 2,
       extension: "webp",
       image: Buffer.alloc(600),
     };

@@ -139,6 +139,8 @@ describe("WebDataset shards", () => {
       mask: { archive: "m", path: `m/k${i}.png` },
       width: 1,
       height: 1,
+      maskWidth: 1,
+      maskHeight: 1,
       extension: "jpg",
       image: Buffer.alloc(i === 7 ? 9000 : 1500, i),
     }));
@@ -165,6 +167,8 @@ describe("WebDataset shards", () => {
       mask: { archive: "m", path: "m/id.7/a.b.png" },
       width: 1,
       height: 1,
+      maskWidth: 1,
+      maskHeight: 1,
       extension: "jpg",
       image: Buffer.from([0xff, 0xd8]),
     };

@@ -300,3 +300,20 @@ describe("zip reads coalesced into spans", () => {
     await source.close();
   });
 });
+
+describe("zip bombs", () => {
+  it("refuses a large member that inflates more than 100-fold, and reads the rest", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "bomb.zip");
+    await writeZip(path, [
+      { name: "bomb.png", data: Buffer.alloc(50 * 2 ** 20) },
+      { name: "ok.jpg", data: bytes(9, 3000) },
+    ]);
+    const entries = await entriesOf(path);
+    expect(entries[0]!.error?.code).toBe("ERR_MEMBER_TOO_LARGE");
+    expect(entries[0]!.error?.message).toMatch(
+      /bomb\.png: would inflate \d+ bytes to 52428800 \(more than 100x\); refused as a zip bomb/,
+    );
+    expect(entries[1]!.data?.length).toBe(3000);
+  });
+});

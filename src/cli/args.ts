@@ -23,6 +23,7 @@ const RUN_FLAGS = {
   "http-timeout": { type: "string" },
   report: { type: "string" },
   errors: { type: "string" },
+  resume: { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;

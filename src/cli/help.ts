@@ -42,6 +42,8 @@ Remote inputs (http:// and https:// URLs):
 Reporting:
   --report FILE          report JSON, default <out>/report.json
   --errors FILE          failures, one JSON a line, default <out>/errors.jsonl
+  --resume               go on from an interrupted run in --out: keep complete shards, skip
+                         their samples, end with the same bytes as an uninterrupted run
   -q, --quiet            no progress lines (the summary is still printed)
   -h, --help             this text
 

@@ -49,7 +49,14 @@ async function run(argv: string[]): Promise<number> {
     onProgress: command.quiet ? undefined : (state) => progress.update(state),
   });
   progress.done();
-  process.stderr.write(summaryText(report, options.report ?? `${options.out}/report.json`));
+  const reportPath = options.report ?? `${options.out}/report.json`;
+  if (report.nothingToDo) {
+    process.stderr.write(
+      `maskpipe ${report.name}: nothing to do: the run in ${options.out} finished before (${reportPath}); remove that report to run again\n`,
+    );
+    return 0;
+  }
+  process.stderr.write(summaryText(report, reportPath));
   return report.interrupted ? EXIT_INTERRUPTED : 0;
 }
 

@@ -22,6 +22,8 @@ export function summaryText(report: RunReport, reportPath: string): string {
     ["failed", n(report.failed) + byReason(report.failedByReason)],
     ["photos without mask", n(report.photosWithoutMask)],
     ["masks without photo", n(report.masksWithoutPhoto)],
+    ["mask size mismatches", n(report.sizeMismatches)],
+    ...(report.resumed > 0 ? ([["resumed (kept)", n(report.resumed)]] as [string, string][]) : []),
     ["skipped members", n(report.skipped) + byReason(report.skippedByReason)],
     ["join", report.join],
     ["time", `${formatDuration(report.seconds)} (${report.imagesPerSecond} img/s)`],

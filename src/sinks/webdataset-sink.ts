@@ -6,7 +6,7 @@ import type { Sample } from "../transforms/sample.js";
 import { integerBetween, nonEmptyString } from "../validate.js";
 import { widsIndex } from "./shard-index.js";
 import { ShardWriter } from "./shard-writer.js";
-import type { SampleSink, SinkResult } from "./sink.js";
+import type { SampleSink, ShardInfo, SinkResult } from "./sink.js";
 import {
   END_OF_ARCHIVE_BYTES,
   sampleMembers,
@@ -25,6 +25,8 @@ export interface WebDatasetSinkOptions {
   /** Bytes per shard at most (a single larger sample still gets a shard). Default 1 GB. */
   maxBytes?: number;
   stats?: RunStats;
+  /** Complete shards of an interrupted run: kept, listed in index.json, numbering goes on. */
+  resumeFrom?: readonly ShardInfo[];
 }
 
 export const SHARD_DEFAULTS = { maxCount: 10_000, maxBytes: 1e9 } as const;
@@ -53,9 +55,11 @@ class WebDatasetSink extends Writable implements SampleSink {
   private current: ShardWriter | undefined;
   private currentBytes = 0;
   private made = false;
+  private readonly kept: readonly ShardInfo[];
 
   constructor(options: WebDatasetSinkOptions) {
     super({ objectMode: true, highWaterMark: 1 });
+    this.kept = options.resumeFrom ?? [];
     this.dir = nonEmptyString("dir", options.dir);
     this.name = nonEmptyString("name", options.name);
     this.maxCount = integerBetween("maxCount", options.maxCount ?? SHARD_DEFAULTS.maxCount, 1, 1e9);
@@ -107,7 +111,10 @@ class WebDatasetSink extends Writable implements SampleSink {
     ) {
       await this.closeShard();
     }
-    this.current ??= new ShardWriter(this.dir, shardFileName(this.name, this.result.shards.length));
+    this.current ??= new ShardWriter(
+      this.dir,
+      shardFileName(this.name, this.kept.length + this.result.shards.length),
+    );
     await this.current.add(members);
     this.currentBytes += size;
     this.result.samples++;
@@ -124,7 +131,7 @@ class WebDatasetSink extends Writable implements SampleSink {
 
   private async finish(): Promise<void> {
     if (this.current !== undefined) await this.closeShard();
-    const index = widsIndex(this.name, this.result.shards);
+    const index = widsIndex(this.name, [...this.kept, ...this.result.shards]);
     await writeFileAtomic(join(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
   }
 }

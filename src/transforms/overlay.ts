@@ -107,6 +107,8 @@ async function overlayResolved(pair: Pair, options: ResolvedOverlay): Promise<Sa
     mask: { archive: pair.mask.archive, path: pair.mask.path },
     width: photo.width,
     height: photo.height,
+    maskWidth: mask.width,
+    maskHeight: mask.height,
     extension: FILE_EXTENSION[options.format],
     image,
   };
@@ -167,8 +169,13 @@ export function overlay(options: OverlayOptions = {}): Duplex & { stats: RunStat
 
   const stage = Duplex.from(async function* (pairs: AsyncIterable<Pair>) {
     for await (const result of orderedMap(pairs, resolved.concurrency, attempt)) {
-      if ("image" in result) yield result;
-      else stats.fail(result);
+      if (!("image" in result)) {
+        stats.fail(result);
+        continue;
+      }
+      if (result.maskWidth !== result.width || result.maskHeight !== result.height)
+        stats.sizeMismatches++;
+      yield result;
     }
   });
   return Object.assign(stage, { stats });

@@ -11,6 +11,9 @@ export interface Sample {
   readonly mask: MemberRef;
   readonly width: number;
   readonly height: number;
+  /** The mask's own size: where it differs from the photo's it was clipped (or covers part). */
+  readonly maskWidth: number;
+  readonly maskHeight: number;
   /** File extension of `image`: jpg, png or webp. */
   readonly extension: string;
   readonly image: Buffer;

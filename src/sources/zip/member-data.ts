@@ -13,6 +13,10 @@ const inflateRawAsync = promisify(inflateRaw);
  */
 const SYNC_INFLATE_LIMIT = 4 * 2 ** 20;
 
+/** Members above this size may not inflate more than MAX_RATIO-fold. */
+const BOMB_MIN_BYTES = 2 ** 20;
+const MAX_RATIO = 100;
+
 const METHOD_STORED = 0;
 const METHOD_DEFLATE = 8;
 const FLAG_ENCRYPTED = 0x0001;
@@ -30,6 +34,18 @@ export function checkReadable(archive: string, member: ZipMember, maxMemberBytes
     throw new MaskpipeError(
       "ERR_ZIP_UNSUPPORTED",
       `${where(archive, member.path)}: compression method ${member.method} is not supported (only stored and deflate); recompress the zip with deflate`,
+      { archive, member: member.path },
+    );
+  }
+  // Images barely deflate (they are compressed already); a large member that inflates more than
+  // 100-fold is a zip bomb, whatever its name says.
+  if (
+    member.size > BOMB_MIN_BYTES &&
+    member.size > MAX_RATIO * Math.max(1, member.compressedSize)
+  ) {
+    throw new MaskpipeError(
+      "ERR_MEMBER_TOO_LARGE",
+      `${where(archive, member.path)}: would inflate ${member.compressedSize} bytes to ${member.size} (more than ${MAX_RATIO}x); refused as a zip bomb`,
       { archive, member: member.path },
     );
   }

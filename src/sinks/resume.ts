@@ -1,0 +1,79 @@
+import { createHash } from "node:crypto";
+import { createReadStream } from "node:fs";
+import { readdir, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { extract } from "tar-stream";
+import { MaskpipeError } from "../errors.js";
+import type { ShardInfo } from "./sink.js";
+import { shardFileName } from "./webdataset-names.js";
+
+/** The shards an earlier run finished, and the keys of the samples in them. */
+export interface ResumePoint {
+  shards: ShardInfo[];
+  keys: Set<string>;
+}
+
+/**
+ * Reads back the complete shards of an earlier run in `dir` (`{name}-000000.tar`, ... in an
+ * unbroken run from 0; a shard only ever gets its final name when complete) and removes the
+ * `.partial` files an interruption left. Shards after a gap are not trusted: they are removed
+ * too, and written again.
+ */
+export async function findResumePoint(dir: string, name: string): Promise<ResumePoint> {
+  let files: string[];
+  try {
+    files = await readdir(dir);
+  } catch {
+    return { shards: [], keys: new Set() };
+  }
+  const shards: ShardInfo[] = [];
+  const keys = new Set<string>();
+  for (let index = 0; files.includes(shardFileName(name, index)); index++) {
+    shards.push(await readShard(join(dir, shardFileName(name, index)), keys));
+  }
+  const pattern = new RegExp(`^${escapeRegExp(name)}-\\d{6}\\.tar(\\.partial)?$`);
+  const known = new Set(shards.map((shard) => shard.name));
+  for (const file of files) {
+    if (pattern.test(file) && !known.has(file)) await rm(join(dir, file), { force: true });
+  }
+  return { shards, keys };
+}
+
+async function readShard(path: string, keys: Set<string>): Promise<ShardInfo> {
+  const sha256 = createHash("sha256");
+  const md5 = createHash("md5");
+  let bytes = 0;
+  let samples = 0;
+  const reader = extract();
+  const input = createReadStream(path);
+  input.on("data", (chunk) => {
+    const buffer = chunk as Buffer;
+    sha256.update(buffer);
+    md5.update(buffer);
+    bytes += buffer.length;
+  });
+  input.pipe(reader);
+  try {
+    for await (const entry of reader) {
+      const chunks: Buffer[] = [];
+      for await (const chunk of entry) chunks.push(chunk as Buffer);
+      if (!entry.header.name.endsWith(".json")) continue;
+      const key = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { key?: unknown }).key;
+      if (typeof key !== "string") throw new Error(`${entry.header.name} has no key`);
+      keys.add(key);
+      samples++;
+    }
+  } catch (cause) {
+    throw new MaskpipeError(
+      "ERR_OUTPUT",
+      `${path}: cannot be read back to resume (${(cause as Error).message}); remove it and run again`,
+      { cause },
+    );
+  }
+  const name = path.slice(path.lastIndexOf("/") + 1);
+  return { name, samples, bytes, sha256: sha256.digest("hex"), md5: md5.digest("hex") };
+}
+
+function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
+}

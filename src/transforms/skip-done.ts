@@ -1,0 +1,24 @@
+import { Transform } from "node:stream";
+import type { RunStats } from "../run-stats.js";
+import type { Pair } from "./pair.js";
+
+/**
+ * Drops the pairs an earlier run already wrote (--resume), before any decoding, and counts them.
+ *
+ * @example
+ * pipeline(join(...), skipDone((key) => doneKeys.has(key), stats), overlay(), sink)
+ */
+export function skipDone(isDone: (key: string) => boolean, stats: RunStats): Transform {
+  return new Transform({
+    objectMode: true,
+    highWaterMark: 1,
+    transform(pair: Pair, _encoding, callback) {
+      if (isDone(pair.key)) {
+        stats.resumed++;
+        callback();
+      } else {
+        callback(null, pair);
+      }
+    },
+  });
+}
