@@ -3,6 +3,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, join as joinPath } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { MaskpipeError } from "./errors.js";
 import { buildReport, type RunReport } from "./report.js";
 import { checkRunOptions, type RunOptions } from "./run-options.js";
 import { RunStats } from "./run-stats.js";
@@ -47,8 +48,6 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     const finished = await finishedReport(options.report);
     if (finished !== undefined) return { ...finished, nothingToDo: true };
   }
-  // A report left by an earlier run must not describe the shards this run is about to replace.
-  await rm(options.report, { force: true });
 
   try {
     const photos = await openSource(options.originals, { http: options.http, hub: options.hub });
@@ -57,8 +56,10 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     sources.push(masks);
     const strategy = joinStrategy(photos, masks);
     const expected = await expectedPairs(strategy === "lookup-photos" ? masks : photos);
-    await mkdir(options.out, { recursive: true });
-    await mkdir(dirname(options.errors), { recursive: true });
+    await makeOutputFolder(options.out);
+    await makeOutputFolder(dirname(options.errors));
+    // A report left by an earlier run must not describe the shards this run is about to replace.
+    await rm(options.report, { force: true });
     const kept =
       options.resume && options.layout === "webdataset"
         ? await findResumePoint(options.out, options.name)
@@ -145,6 +146,18 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     await Promise.allSettled(sources.map((source) => source.close()));
     const file = errorsFile;
     if (file !== undefined) await new Promise((resolve) => file.end(resolve));
+  }
+}
+
+async function makeOutputFolder(path: string): Promise<void> {
+  try {
+    await mkdir(path, { recursive: true });
+  } catch (cause) {
+    throw new MaskpipeError(
+      "ERR_OUTPUT",
+      `${path}: cannot create the output folder (${(cause as Error).message})`,
+      { cause },
+    );
   }
 }
 

@@ -66,15 +66,34 @@ export class ShardWriter {
   /** Adds one sample's members; resolves once tar-stream has taken them (backpressure). */
   async add(members: readonly TarMember[]): Promise<void> {
     for (const member of members) {
-      await new Promise<void>((resolve, reject) => {
+      const taken = new Promise<void>((resolve, reject) => {
         this.pack.entry(
           { ...TAR_HEADER_FIELDS, name: member.name, size: member.data.length },
           member.data,
           (error) => (error ? reject(error) : resolve()),
         );
       });
+      // If writing fails (disk full), tar-stream stops taking entries: fail instead of waiting.
+      try {
+        await Promise.race([
+          taken,
+          this.written.then(() => Promise.reject(new Error("the shard closed early"))),
+        ]);
+      } catch (cause) {
+        throw this.outputError(cause);
+      }
     }
     this.samples++;
+  }
+
+  private outputError(cause: unknown): MaskpipeError {
+    return new MaskpipeError(
+      "ERR_OUTPUT",
+      `${this.finalPath}: cannot write the shard: ${(cause as Error).message}`,
+      {
+        cause,
+      },
+    );
   }
 
   async close(): Promise<ShardInfo> {
@@ -83,11 +102,7 @@ export class ShardWriter {
       await this.written;
       await rename(this.partialPath, this.finalPath);
     } catch (cause) {
-      throw new MaskpipeError(
-        "ERR_OUTPUT",
-        `${this.finalPath}: cannot write the shard: ${(cause as Error).message}`,
-        { cause },
-      );
+      throw this.outputError(cause);
     }
     return {
       name: this.name,

@@ -248,10 +248,33 @@ async function readCentralDirectory(
     for (const member of parsed.members) members.push(member);
     carry = Buffer.from(buffer.subarray(parsed.next));
   }
+  checkNoOverlap(members);
   if (members.length !== end.entryCount) {
     throw new ZipFormatError(
       `central directory holds ${members.length} records but the end record declares ${end.entryCount}`,
     );
   }
   return { members, directoryOffset: end.directoryOffset };
+}
+
+/**
+ * Members whose stored bytes overlap are how the worst zip bombs multiply one payload; no
+ * archiver writes them. Checked once, on the sorted offsets.
+ */
+function checkNoOverlap(members: readonly ZipMember[]): void {
+  const sorted = members
+    .filter((m) => m.compressedSize > 0)
+    .sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
+  for (let i = 1; i < sorted.length; i++) {
+    const previous = sorted[i - 1]!;
+    const member = sorted[i]!;
+    if (
+      previous.localHeaderOffset + LOCAL_HEADER_SIZE + previous.compressedSize >
+      member.localHeaderOffset
+    ) {
+      throw new ZipFormatError(
+        `members ${previous.path} and ${member.path} overlap (a zip bomb technique)`,
+      );
+    }
+  }
 }

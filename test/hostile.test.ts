@@ -1,0 +1,120 @@
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { writeZip } from "../scripts/archives.js";
+import { runPipeline } from "../src/run.js";
+import { openFileReader } from "../src/sources/byte-reader.js";
+import { zipSource } from "../src/sources/zip/zip-source.js";
+import { ROOT, runCli } from "./support/cli.js";
+import { corpusFiles, writeArchive } from "./support/corpus.js";
+import { tempDir } from "./support/temp.js";
+
+const casia = { depth: 2, suffixes: ["_mask"] };
+const keys = Array.from({ length: 12 }, (_, i) => `0000300/${String(i).padStart(3, "0")}`);
+
+describe("hostile members and archives", () => {
+  it("skip members with .. in their path, count them, and write every good sample", async () => {
+    const dir = await tempDir();
+    const { photos, masks } = await corpusFiles({ keys });
+    photos.push({ name: "CASIA-WebFace/../../0000300/999.jpg", data: photos[0]!.data });
+    masks.push({ name: "CASIA-WebFace_masks/0000300/999.png", data: masks[0]!.data });
+    const report = await runPipeline({
+      name: "casia",
+      originals: await writeArchive(dir, "p", "tar", photos),
+      masks: await writeArchive(dir, "m", "zip", masks),
+      out: join(dir, "out"),
+      photoKeys: casia,
+      maskKeys: casia,
+    });
+    expect(report.written).toBe(12);
+    expect(report.skippedByReason).toEqual({ "unsafe-name": 1 });
+    expect(report.masksWithoutPhoto).toBe(1);
+  });
+
+  it("record corrupt, truncated, empty and wrong-format images in errors.jsonl and write the rest", async () => {
+    const dir = await tempDir();
+    const { photos, masks } = await corpusFiles({ keys });
+    photos[1]!.data = photos[1]!.data!.subarray(0, 300); // truncated JPEG
+    photos[2]!.data = Buffer.alloc(0); // zero bytes
+    photos[3]!.data = Buffer.from("<html>not an image</html>");
+    masks[4]!.data = photos[4]!.data; // a JPEG named .png: no alpha
+    const out = join(dir, "out");
+    const report = await runPipeline({
+      name: "casia",
+      originals: await writeArchive(dir, "p", "zip", photos),
+      masks: await writeArchive(dir, "m", "tar", masks),
+      out,
+      photoKeys: casia,
+      maskKeys: casia,
+    });
+    expect(report.written).toBe(8);
+    expect(report.failed).toBe(4);
+    expect(report.failedByReason).toEqual({ ERR_IMAGE_DECODE: 4 });
+    const lines = (await readFile(join(out, "errors.jsonl"), "utf8"))
+      .trim()
+      .split("\n")
+      .map((line) => JSON.parse(line));
+    expect(lines.map((line) => [line.key, line.stage, line.member])).toEqual([
+      ["0000300/001", "decode", "CASIA-WebFace/0000300/001.jpg"],
+      ["0000300/002", "decode", "CASIA-WebFace/0000300/002.jpg"],
+      ["0000300/003", "decode", "CASIA-WebFace/0000300/003.jpg"],
+      ["0000300/004", "decode", "CASIA-WebFace_masks/0000300/004.png"],
+    ]);
+    expect(lines[3].message).toContain("no alpha channel");
+  });
+
+  it("refuse a zip whose members overlap", async () => {
+    const dir = await tempDir();
+    const path = join(dir, "overlap.zip");
+    await writeZip(
+      path,
+      [
+        { name: "a.jpg", data: Buffer.alloc(5000, 1) },
+        { name: "b.jpg", data: Buffer.alloc(5000, 2) },
+      ],
+      { compress: false },
+    );
+    const zip = await readFile(path);
+    const central = zip.indexOf(Buffer.from("b.jpg"), zip.indexOf(Buffer.from("b.jpg")) + 1) - 46;
+    zip.writeUInt32LE(0, central + 42); // b's local header "is" a's
+    await writeFile(path, zip);
+    const source = zipSource(path, await openFileReader(path));
+    await expect(source.list()).rejects.toMatchObject({
+      code: "ERR_ZIP_CORRUPT",
+      message: expect.stringContaining("members a.jpg and b.jpg overlap"),
+    });
+  });
+});
+
+describe("output faults", () => {
+  it("name an output folder that cannot be made", async () => {
+    const dir = await tempDir();
+    await writeFile(join(dir, "file"), "x");
+    const result = await runCli([
+      "run",
+      join(ROOT, "pipelines/sample.json"),
+      "--out",
+      join(dir, "file/out"),
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /file\/out: cannot create the output folder \(.*\) \[ERR_OUTPUT\]/,
+    );
+  });
+
+  it("stop on a full disk with nothing partial under a final name", async () => {
+    const dir = await tempDir();
+    const out = join(dir, "out");
+    await mkdir(out);
+    // The first shard's temporary file is /dev/full: every write fails with ENOSPC.
+    await symlink("/dev/full", join(out, "sample-000000.tar.partial"));
+    const result = await runCli(["run", join(ROOT, "pipelines/sample.json"), "--out", out]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toMatch(
+      /sample-000000\.tar: cannot write the shard: .*ENOSPC.* \[ERR_OUTPUT\]/,
+    );
+    expect(existsSync(join(out, "sample-000000.tar"))).toBe(false);
+    expect((await readdir(out)).filter((file) => file.endsWith(".tar"))).toEqual([]);
+  });
+});
