@@ -118,3 +118,59 @@ describe("output faults", () => {
     expect((await readdir(out)).filter((file) => file.endsWith(".tar"))).toEqual([]);
   });
 });
+
+describe("hostile tar and gzip", () => {
+  it("stops on a tar whose PAX header claims a gigabyte, without reading it into memory", async () => {
+    const dir = await tempDir();
+    const header = Buffer.alloc(512);
+    header.write("PaxHeader/evil", 0, "latin1");
+    header.write("0000644\0", 100, "latin1");
+    header.write("0000000\0", 108, "latin1");
+    header.write("0000000\0", 116, "latin1");
+    header.write(`${(2 ** 30).toString(8).padStart(11, "0")}\0`, 124, "latin1");
+    header.write("00000000000\0", 136, "latin1");
+    header.write("x", 156, "latin1"); // PAX extended header
+    header.write("ustar\u000000", 257, "latin1");
+    header.fill(0x20, 148, 156);
+    let sum = 0;
+    for (const byte of header) sum += byte;
+    header.write(`${sum.toString(8).padStart(6, "0")}\0 `, 148, "latin1");
+    const path = join(dir, "evil.tar");
+    await writeFile(path, Buffer.concat([header, Buffer.alloc(64 * 1024)]));
+    const { openLocalSource } = await import("../src/sources/open-source.js");
+    const source = await openLocalSource(path);
+    const before = process.memoryUsage().rss;
+    await expect(
+      (async () => {
+        for await (const _ of source.entries()) {
+          // nothing: the header alone must be refused
+        }
+      })(),
+    ).rejects.toMatchObject({
+      code: "ERR_TAR_CORRUPT",
+      message: expect.stringContaining("Header exceeds max size"),
+    });
+    expect(process.memoryUsage().rss - before).toBeLessThan(64 * 2 ** 20);
+  });
+
+  it("reports a gzip stream with trailing garbage as damaged, naming the file", async () => {
+    const dir = await tempDir();
+    const { photos } = await corpusFiles({ keys: keys.slice(0, 2) });
+    const path = await writeArchive(dir, "p", "tar.gz", photos);
+    await writeFile(
+      path,
+      Buffer.concat([await readFile(path), Buffer.from("trailing garbage, not gzip")]),
+    );
+    const { openLocalSource } = await import("../src/sources/open-source.js");
+    const source = await openLocalSource(path);
+    const read = (async () => {
+      for await (const _ of source.entries()) {
+        // drain
+      }
+    })();
+    await expect(read).rejects.toMatchObject({
+      code: "ERR_SOURCE_FORMAT",
+      message: expect.stringContaining("p.tar.gz: gzip data is damaged"),
+    });
+  });
+});
