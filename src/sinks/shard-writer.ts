@@ -1,12 +1,13 @@
 import { createHash } from "node:crypto";
-import { open, rename, rm } from "node:fs/promises";
+import { createWriteStream } from "node:fs";
+import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { pack as tarPack } from "tar-stream";
 import { MaskpipeError } from "../errors.js";
 import type { ShardInfo } from "./sink.js";
 import { TAR_HEADER_FIELDS, type TarMember } from "./webdataset-names.js";
-
-const WRITE_SIZE = 2 ** 20;
 
 /**
  * One tar shard being written. It lives under a `.partial` name until `close()` renames it, so a
@@ -19,6 +20,7 @@ export class ShardWriter {
   private readonly finalPath: string;
   private readonly partialPath: string;
   private readonly written: Promise<void>;
+  private readonly writeFailure: Promise<never>;
   private bytes = 0;
   samples = 0;
 
@@ -28,57 +30,37 @@ export class ShardWriter {
   ) {
     this.finalPath = join(dir, name);
     this.partialPath = `${this.finalPath}.partial`;
-    this.written = this.drain();
-    this.written.catch(() => {}); // surfaced by add() or close()
-  }
-
-  /**
-   * Hashes and writes what tar-stream produces, gathered into 1 MiB writes: a tar member comes
-   * out as three small chunks (header, data, padding), and one write each cost more than the
-   * bytes themselves.
-   */
-  private async drain(): Promise<void> {
-    const file = await open(this.partialPath, "w");
-    try {
-      const gathered: Buffer[] = [];
-      let size = 0;
-      const flush = async () => {
-        if (size === 0) return;
-        const chunk = gathered.length === 1 ? gathered[0]! : Buffer.concat(gathered, size);
-        gathered.length = 0;
-        size = 0;
-        await file.write(chunk);
-      };
-      for await (const chunk of this.pack as AsyncIterable<Buffer>) {
+    const hashing = new Transform({
+      transform: (chunk: Buffer, _encoding, callback) => {
         this.sha256.update(chunk);
         this.md5.update(chunk);
         this.bytes += chunk.length;
-        gathered.push(chunk);
-        size += chunk.length;
-        if (size >= WRITE_SIZE) await flush();
-      }
-      await flush();
-    } finally {
-      await file.close();
-    }
+        callback(null, chunk);
+      },
+    });
+    this.written = pipeline(this.pack, hashing, createWriteStream(this.partialPath));
+    this.written.catch(() => {}); // surfaced by add() or close()
+    // Settles only if writing fails: what add() races each entry against.
+    this.writeFailure = this.written.then(() => new Promise<never>(() => {}));
+    this.writeFailure.catch(() => {});
   }
 
   /** Adds one sample's members; resolves once tar-stream has taken them (backpressure). */
   async add(members: readonly TarMember[]): Promise<void> {
     for (const member of members) {
       const taken = new Promise<void>((resolve, reject) => {
-        this.pack.entry(
+        const entry = this.pack.entry(
           { ...TAR_HEADER_FIELDS, name: member.name, size: member.data.length },
           member.data,
           (error) => (error ? reject(error) : resolve()),
         );
+        // When the file fails, tar-stream also emits the error on the entry; it reaches the
+        // caller through writeFailure below, not as an uncaught event.
+        entry.on("error", () => {});
       });
       // If writing fails (disk full), tar-stream stops taking entries: fail instead of waiting.
       try {
-        await Promise.race([
-          taken,
-          this.written.then(() => Promise.reject(new Error("the shard closed early"))),
-        ]);
+        await Promise.race([taken, this.writeFailure]);
       } catch (cause) {
         throw this.outputError(cause);
       }
@@ -102,7 +84,11 @@ export class ShardWriter {
       await this.written;
       await rename(this.partialPath, this.finalPath);
     } catch (cause) {
-      throw this.outputError(cause);
+      throw new MaskpipeError(
+        "ERR_OUTPUT",
+        `${this.finalPath}: cannot write the shard: ${(cause as Error).message}`,
+        { cause },
+      );
     }
     return {
       name: this.name,
