@@ -174,3 +174,85 @@ describe("hostile tar and gzip", () => {
     });
   });
 });
+
+describe("unusual images", () => {
+  async function overlayOne(photo: Buffer, mask: Buffer, extra: Record<string, unknown> = {}) {
+    const { RunStats } = await import("../src/run-stats.js");
+    const { overlay } = await import("../src/transforms/overlay.js");
+    const { Readable } = await import("node:stream");
+    const stats = new RunStats();
+    const stage = overlay({ stats, ...extra });
+    const out: unknown[] = [];
+    const done = (async () => {
+      for await (const sample of stage) out.push(sample);
+    })();
+    Readable.from([
+      {
+        key: "k",
+        photo: { archive: "p", path: "p/k.jpg", data: photo },
+        mask: { archive: "m", path: "m/k.png", data: mask },
+      },
+    ]).pipe(stage);
+    await done;
+    return { written: out.length, stats, out };
+  }
+  const sharp = async () => (await import("sharp")).default;
+  const synthetic = () => import("../scripts/synthetic.js");
+
+  it("takes CMYK photos, palette and 16-bit masks, and records images over --max-pixels", async () => {
+    const s = await sharp();
+    const { photoPixels, maskPixels } = await synthetic();
+    const rgb = photoPixels({ seed: 1, width: 40, height: 40 });
+    const rgba = maskPixels({ seed: 1, width: 40, height: 40 });
+    const photo = await s(rgb, { raw: { width: 40, height: 40, channels: 3 } })
+      .jpeg()
+      .toBuffer();
+    const mask = await s(rgba, { raw: { width: 40, height: 40, channels: 4 } })
+      .png()
+      .toBuffer();
+    const cmyk = await s(rgb, { raw: { width: 40, height: 40, channels: 3 } })
+      .toColourspace("cmyk")
+      .jpeg()
+      .toBuffer();
+    const palette = await s(rgba, { raw: { width: 40, height: 40, channels: 4 } })
+      .png({ palette: true })
+      .toBuffer();
+    const deep = await s(rgba, { raw: { width: 40, height: 40, channels: 4 } })
+      .toColourspace("rgb16")
+      .png()
+      .toBuffer();
+
+    expect((await overlayOne(cmyk, mask)).written).toBe(1);
+    expect((await overlayOne(photo, palette)).written).toBe(1);
+    // 16-bit masks are scaled to 8 bits on decode: the same sample as from the 8-bit mask.
+    const sixteen = await overlayOne(photo, deep);
+    const eight = await overlayOne(photo, mask);
+    expect(sixteen.written).toBe(1);
+    expect(
+      (sixteen.out[0] as { image: Buffer }).image.equals((eight.out[0] as { image: Buffer }).image),
+    ).toBe(true);
+    const big = await overlayOne(photo, mask, { maxPixels: 1000 });
+    expect(big.written).toBe(0);
+    expect(big.stats.failed).toBe(1);
+  });
+
+  it("skips symlinks and other non-file members of a tar", async () => {
+    const dir = await tempDir();
+    const { pack } = await import("tar-stream");
+    const { createWriteStream } = await import("node:fs");
+    const { pipeline } = await import("node:stream/promises");
+    const p = pack();
+    const done = pipeline(p, createWriteStream(join(dir, "links.tar")));
+    p.entry({ name: "m/0000300/001.png", type: "symlink", linkname: "/etc/passwd" });
+    p.entry({ name: "m/fifo.png", type: "fifo" });
+    p.finalize();
+    await done;
+    const { openLocalSource } = await import("../src/sources/open-source.js");
+    const { skipReason } = await import("../src/sources/member-filter.js");
+    const source = await openLocalSource(join(dir, "links.tar"));
+    const reasons: (string | undefined)[] = [];
+    for await (const entry of source.entries())
+      reasons.push(skipReason(entry.member.path, entry.member.kind));
+    expect(reasons).toEqual(["not-a-file", "not-a-file"]);
+  });
+});
