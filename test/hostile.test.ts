@@ -256,3 +256,51 @@ describe("unusual images", () => {
     expect(reasons).toEqual(["not-a-file", "not-a-file"]);
   });
 });
+
+describe("bounded memory", () => {
+  it("reads ahead only a bounded number of pairs when the sink is slow", async () => {
+    const dir = await tempDir();
+    const many = Array.from({ length: 400 }, (_, i) => `0000400/${String(i).padStart(3, "0")}`);
+    const { photos, masks } = await corpusFiles({ keys: many, size: 24 });
+    const { openLocalSource } = await import("../src/sources/open-source.js");
+    const { join: joinStage } = await import("../src/transforms/join.js");
+    const { overlay } = await import("../src/transforms/overlay.js");
+    const { Transform, Writable } = await import("node:stream");
+    const { pipeline } = await import("node:stream/promises");
+    const { setTimeout: sleep } = await import("node:timers/promises");
+    let pulled = 0;
+    let written = 0;
+    let mostAhead = 0;
+    const counting = new Transform({
+      objectMode: true,
+      highWaterMark: 1,
+      transform(pair, _encoding, callback) {
+        pulled++;
+        mostAhead = Math.max(mostAhead, pulled - written);
+        callback(null, pair);
+      },
+    });
+    const slowSink = new Writable({
+      objectMode: true,
+      highWaterMark: 1,
+      write(_sample, _encoding, callback) {
+        written++;
+        sleep(2).then(() => callback());
+      },
+    });
+    await pipeline(
+      joinStage({
+        photos: await openLocalSource(await writeArchive(dir, "p", "zip", photos)),
+        masks: await openLocalSource(await writeArchive(dir, "m", "tar", masks)),
+        photoKeys: casia,
+        maskKeys: casia,
+      }),
+      counting,
+      overlay({ concurrency: 4 }),
+      slowSink,
+    );
+    expect(written).toBe(400);
+    // Stream buffers, images in flight and one read-ahead batch: a few dozen, never the corpus.
+    expect(mostAhead).toBeLessThan(48);
+  });
+});

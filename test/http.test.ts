@@ -229,3 +229,20 @@ describe("hf:// sources", () => {
     });
   });
 });
+
+describe("hostile remote input", () => {
+  it("records a damaged member of a remote zip and writes every other sample", async () => {
+    const c = await setup();
+    const { readFile, writeFile } = await import("node:fs/promises");
+    const zip = await readFile(c.masksZip);
+    const name = Buffer.from("CASIA-WebFace_masks/000011/001.png");
+    const at = zip.indexOf(name) + name.length + 60; // inside the first stored bytes of that mask
+    zip.writeUInt8(zip.readUInt8(at) ^ 0xff, at);
+    await writeFile(c.masksZip, zip);
+    server = await startFileServer([c.photosTar, c.masksZip]);
+    const report = await run(c.dir, "o", server.url("photos.tar.gz"), server.url("masks.zip"));
+    expect(report.written).toBe(148);
+    expect(report.failed).toBe(1);
+    expect(Object.keys(report.failedByReason)).toHaveLength(1);
+  });
+});

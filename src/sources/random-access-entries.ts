@@ -88,6 +88,7 @@ export async function readResult(read: () => Promise<Buffer>): Promise<ReadResul
 export function isMemberLevel(error: MaskpipeError): boolean {
   return (
     error.code === "ERR_MEMBER_CRC" ||
+    error.code === "ERR_MEMBER_CORRUPT" ||
     error.code === "ERR_MEMBER_SIZE" ||
     error.code === "ERR_MEMBER_TOO_LARGE" ||
     error.code === "ERR_ZIP_UNSUPPORTED"

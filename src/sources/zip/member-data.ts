@@ -81,7 +81,7 @@ export async function decodeMemberData(
     } catch (cause) {
       const tooLarge = (cause as { code?: string }).code === "ERR_BUFFER_TOO_LARGE";
       throw new MaskpipeError(
-        tooLarge ? "ERR_MEMBER_SIZE" : "ERR_ZIP_CORRUPT",
+        tooLarge ? "ERR_MEMBER_SIZE" : "ERR_MEMBER_CORRUPT",
         tooLarge
           ? `${where(archive, member.path)}: inflates to more than the ${member.size} bytes the directory declares`
           : `${where(archive, member.path)}: deflate data is corrupt (${(cause as Error).message})`,
