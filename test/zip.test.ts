@@ -226,6 +226,18 @@ describe("damaged zips", () => {
     expect((await entriesOf(encrypted))[0]!.error?.code).toBe("ERR_ZIP_UNSUPPORTED");
   });
 
+  it("fails only the member whose local header is damaged", async () => {
+    const path = await patched([file, { name: "n.jpg", data: Buffer.from("ok") }], (zip) => {
+      zip.writeUInt32LE(0x12345678, headerOffsets(zip, "m.jpg").local);
+    });
+    const entries = await entriesOf(path);
+    expect(entries[0]!.error).toMatchObject({
+      code: "ERR_MEMBER_CORRUPT",
+      message: expect.stringContaining("m.jpg: local file header has a bad signature at offset 0"),
+    });
+    expect(entries[1]!.data?.toString()).toBe("ok");
+  });
+
   it("says a truncated zip is truncated", async () => {
     const dir = await tempDir();
     const path = join(dir, "cut.zip");

@@ -51,12 +51,20 @@ export function zipSource(
   const spans = options.spans ?? SPAN_DEFAULTS;
   let listing: Promise<{ members: ZipMember[]; directoryOffset: number }> | undefined;
 
+  /**
+   * A damaged directory spoils the archive; a member whose own header or extent is wrong spoils
+   * only that member (ERR_MEMBER_CORRUPT: recorded and skipped like a CRC mismatch).
+   */
   const corrupt = (message: string, member?: string, cause?: unknown) =>
-    new MaskpipeError("ERR_ZIP_CORRUPT", `${where(name, member)}: ${message}`, {
-      archive: name,
-      member,
-      cause,
-    });
+    new MaskpipeError(
+      member === undefined ? "ERR_ZIP_CORRUPT" : "ERR_MEMBER_CORRUPT",
+      `${where(name, member)}: ${message}`,
+      {
+        archive: name,
+        member,
+        cause,
+      },
+    );
 
   async function readDirectory(signal?: AbortSignal) {
     try {
