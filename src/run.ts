@@ -3,7 +3,7 @@ import { mkdir, readFile, rm } from "node:fs/promises";
 import { dirname, join as joinPath } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { MaskpipeError } from "./errors.js";
+import { type ErrorCode, MaskpipeError } from "./errors.js";
 import { buildReport, type RunReport } from "./report.js";
 import { checkRunOptions, type RunOptions } from "./run-options.js";
 import { RunStats } from "./run-stats.js";
@@ -42,6 +42,13 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       errorsFile.on("error", () => {}); // an unwritable errors file must not mask the run's result
     }
     errorsFile.write(`${JSON.stringify(failure)}\n`);
+    // Unreadable members are recorded by the join, not the overlay: --on-error fail stops here.
+    if (options.onError === "fail") {
+      throw new MaskpipeError(failure.code as ErrorCode, `${failure.message} (--on-error fail)`, {
+        archive: failure.archive,
+        member: failure.member,
+      });
+    }
   };
 
   if (options.resume) {

@@ -304,3 +304,35 @@ describe("bounded memory", () => {
     expect(mostAhead).toBeLessThan(48);
   });
 });
+
+describe("--on-error fail", () => {
+  it("stops at the first unreadable member, naming it", async () => {
+    const dir = await tempDir();
+    const { photos, masks } = await corpusFiles({ keys });
+    const { writeStoredZip64, flipByte } = await import("./support/stored-zip.js");
+    const photoPath = join(dir, "p.zip");
+    await writeStoredZip64(
+      photoPath,
+      photos.map((f) => ({ name: f.name, data: f.data! })),
+    );
+    const zip = await readFile(photoPath);
+    flipByte(zip, 30 + Buffer.byteLength(photos[0]!.name) + 50);
+    await writeFile(photoPath, zip);
+    const run = (onError: "skip" | "fail") =>
+      runPipeline({
+        name: "casia",
+        originals: photoPath,
+        masks: maskPath,
+        out: join(dir, onError),
+        photoKeys: casia,
+        maskKeys: casia,
+        onError,
+      });
+    const maskPath = await writeArchive(dir, "m", "tar", masks);
+    expect((await run("skip")).failed).toBe(1);
+    await expect(run("fail")).rejects.toMatchObject({
+      code: "ERR_MEMBER_CRC",
+      message: expect.stringContaining("CASIA-WebFace/0000300/000.jpg: CRC-32 is"),
+    });
+  });
+});
