@@ -23,23 +23,24 @@ export async function* lookupJoin(
   signal?: AbortSignal,
 ): AsyncGenerator<Pair> {
   for (const member of await lookup.source.list(signal)) lookup.keyOf(member);
+  // Matched members leave the index, so what stays at the end is the unmatched side.
   const index = lookup.members;
-  const unread = new Set(index.keys());
 
   async function* batches(): AsyncGenerator<Matched[]> {
     let batch: Matched[] = [];
     for await (const entry of streamed.source.entries({ want: streamed.wanted, signal })) {
       const key = streamed.keyOf(entry.member);
       if (key === undefined) continue;
-      const found = unread.delete(key);
+      const partner = index.get(key);
+      if (partner !== undefined) index.delete(key);
       if (streamed.failedRead(entry, key)) continue;
-      if (!found) {
+      if (partner === undefined) {
         stats.unmatched(streamed.side, entry.member.path);
         continue;
       }
       const data = entry.data as Buffer;
       const streamedData = { archive: streamed.source.name, path: entry.member.path, data };
-      batch.push({ key, streamed: streamedData, partner: index.get(key)! });
+      batch.push({ key, streamed: streamedData, partner });
       if (batch.length >= batchSize) {
         yield batch;
         batch = [];
@@ -86,5 +87,5 @@ export async function* lookupJoin(
   } finally {
     await source.return(undefined);
   }
-  for (const key of unread) stats.unmatched(lookup.side, index.get(key)!.path);
+  for (const member of index.values()) stats.unmatched(lookup.side, member.path);
 }
