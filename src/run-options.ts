@@ -1,10 +1,10 @@
-import { SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
+import { checkShardCount, SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
 import type { HttpOptions } from "./sources/http/http-client.js";
 import type { KeyRule } from "./sources/keys.js";
 import type { HubOptions } from "./sources/open-source.js";
 import type { OutputFormat } from "./transforms/encode.js";
 import { JOIN_DEFAULTS } from "./transforms/join.js";
-import { type OnError, OVERLAY_DEFAULTS } from "./transforms/overlay.js";
+import { type OnError, OVERLAY_DEFAULTS, resolveOverlayOptions } from "./transforms/overlay.js";
 import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "./validate.js";
 
 export type Layout = "webdataset" | "folder";
@@ -100,23 +100,9 @@ export function checkRunOptions(
     photoKeys: checkKeyRule("photoKeys", options.photoKeys),
     maskKeys: checkKeyRule("maskKeys", options.maskKeys),
     layout: oneOf("layout", options.layout ?? RUN_DEFAULTS.layout, ["webdataset", "folder"]),
-    format: oneOf("format", options.format ?? RUN_DEFAULTS.format, ["jpeg", "png", "webp"]),
-    quality: integerBetween("quality", options.quality ?? RUN_DEFAULTS.quality, 1, 100),
-    optimizeCoding: options.optimizeCoding ?? RUN_DEFAULTS.optimizeCoding,
-    concurrency: integerBetween(
-      "concurrency",
-      options.concurrency ?? RUN_DEFAULTS.concurrency,
-      1,
-      256,
-    ),
-    maxPixels: integerBetween("maxPixels", options.maxPixels ?? RUN_DEFAULTS.maxPixels, 1, 2 ** 40),
-    onError: oneOf("onError", options.onError ?? RUN_DEFAULTS.onError, ["skip", "fail"]),
-    shardMaxCount: integerBetween(
-      "shardMaxCount",
-      options.shardMaxCount ?? RUN_DEFAULTS.shardMaxCount,
-      1,
-      1e9,
-    ),
+    // The overlay's own check, so its ranges and defaults are stated once.
+    ...resolveOverlayOptions(options),
+    shardMaxCount: checkShardCount("shardMaxCount", options.shardMaxCount ?? RUN_DEFAULTS.shardMaxCount),
     shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? RUN_DEFAULTS.shardMaxBytes),
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),
     resume: options.resume ?? false,

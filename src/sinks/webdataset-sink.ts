@@ -31,6 +31,11 @@ export interface WebDatasetSinkOptions {
 
 export const SHARD_DEFAULTS = { maxCount: 10_000, maxBytes: 1e9 } as const;
 
+/** Samples per shard: the one check the sink and the run options share. */
+export function checkShardCount(name: string, value: unknown): number {
+  return integerBetween(name, value, 1, 1e9);
+}
+
 /**
  * Writes samples as WebDataset tar shards: `{key}.jpg` then `{key}.json` per sample, fixed tar
  * headers (same samples, same bytes), each shard renamed into place when complete; then
@@ -62,7 +67,7 @@ class WebDatasetSink extends Writable implements SampleSink {
     this.kept = options.resumeFrom ?? [];
     this.dir = nonEmptyString("dir", options.dir);
     this.name = nonEmptyString("name", options.name);
-    this.maxCount = integerBetween("maxCount", options.maxCount ?? SHARD_DEFAULTS.maxCount, 1, 1e9);
+    this.maxCount = checkShardCount("maxCount", options.maxCount ?? SHARD_DEFAULTS.maxCount);
     this.maxBytes = integerBetween(
       "maxBytes",
       options.maxBytes ?? SHARD_DEFAULTS.maxBytes,

@@ -38,6 +38,10 @@ export function displayUrl(url: string): string {
   }
 }
 
+function answered(status: number): string {
+  return `answered ${status}${status === 404 ? " (not found)" : ""}`;
+}
+
 function header(
   headers: Record<string, string | string[] | undefined>,
   name: string,
@@ -162,7 +166,7 @@ export class HttpClient {
     }
     throw this.failure(
       url,
-      `answered ${reply.statusCode}${reply.statusCode === 404 ? " (not found)" : ""}`,
+      answered(reply.statusCode),
     );
   }
 
@@ -213,7 +217,7 @@ export class HttpClient {
       await reply.body.dump();
       throw this.failure(
         url,
-        `answered ${reply.statusCode}${reply.statusCode === 404 ? " (not found)" : ""}`,
+        answered(reply.statusCode),
       );
     }
     const stats = this.stats;
