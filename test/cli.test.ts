@@ -9,6 +9,23 @@ import { tempDir } from "./support/temp.js";
 
 const SAMPLE = join(ROOT, "pipelines/sample.json");
 
+/** `maskpipe run pipelines/casia.json` over the given archives, with small shards. */
+function casiaRun(photos: string, masks: string, out: string, shardMaxCount: string): string[] {
+  const pipeline = join(ROOT, "pipelines/casia.json");
+  return [
+    "run",
+    pipeline,
+    "--originals",
+    photos,
+    "--masks",
+    masks,
+    "--out",
+    out,
+    "--shard-max-count",
+    shardMaxCount,
+  ];
+}
+
 describe("maskpipe run on the embedded sample", () => {
   it("writes shards, index and report, and prints the summary", async () => {
     const out = join(await tempDir(), "out");
@@ -124,20 +141,7 @@ describe("interruption", () => {
     const photoPath = await writeArchive(dir, "p", "zip", photos);
     const maskPath = await writeArchive(dir, "m", "tar", masks);
     const out = join(dir, "out");
-    const child = startCli([
-      "run",
-      join(ROOT, "pipelines/casia.json"),
-      "--originals",
-      photoPath,
-      "--masks",
-      maskPath,
-      "--out",
-      out,
-      "--shard-max-count",
-      "10",
-      "--concurrency",
-      "1",
-    ]);
+    const child = startCli([...casiaRun(photoPath, maskPath, out, "10"), "--concurrency", "1"]);
     const result = finished(child);
     while (!existsSync(join(out, "casia-000001.tar"))) await sleep(20);
     child.kill("SIGINT");
@@ -197,20 +201,7 @@ describe("--resume", () => {
     const { photos, masks } = await corpusFiles({ keys, size: 160, withoutMask: [keys[17]!] });
     const photoPath = await writeArchive(dir, "p", "zip", photos);
     const maskPath = await writeArchive(dir, "m", "tar", masks);
-    const casia = join(ROOT, "pipelines/casia.json");
-    const args = (out: string) => [
-      "run",
-      casia,
-      "--originals",
-      photoPath,
-      "--masks",
-      maskPath,
-      "--out",
-      out,
-      "--shard-max-count",
-      "15",
-      "-q",
-    ];
+    const args = (out: string) => [...casiaRun(photoPath, maskPath, out, "15"), "-q"];
 
     const straight = join(dir, "straight");
     expect((await runCli(args(straight))).code).toBe(0);

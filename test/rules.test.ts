@@ -10,6 +10,7 @@ import { memberKey } from "../src/sources/keys.js";
 import { skipReason } from "../src/sources/member-filter.js";
 import { kindFromBytes, kindFromName } from "../src/sources/open-source.js";
 import { byteSize, integerBetween, oneOf } from "../src/validate.js";
+import { sampleOf } from "./support/samples.js";
 
 const celebaPhoto = { depth: 1, suffixes: [] };
 const celebaMask = { depth: 1, suffixes: ["_mask"] };
@@ -51,17 +52,11 @@ describe("WebDataset naming", () => {
   });
 
   it("orders a sample's files by extension and sizes tar members by blocks", () => {
-    const sample = {
-      key: "k",
-      photo: { archive: "p", path: "p/k.jpg" },
-      mask: { archive: "m", path: "m/k.png" },
-      width: 1,
+    const sample = sampleOf("k", Buffer.alloc(600), {
       height: 2,
-      maskWidth: 1,
       maskHeight: 2,
       extension: "webp",
-      image: Buffer.alloc(600),
-    };
+    });
     expect(sampleMembers(sample).map((m) => m.name)).toEqual(["k.json", "k.webp"]);
     expect(tarMemberBytes({ name: "k.webp", data: Buffer.alloc(600) })).toBe(512 + 1024);
     expect(tarMemberBytes({ name: "k.json", data: Buffer.alloc(0) })).toBe(512);

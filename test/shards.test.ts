@@ -9,6 +9,7 @@ import { webDatasetSink } from "../src/sinks/webdataset-sink.js";
 import type { Sample } from "../src/transforms/sample.js";
 import { corpusFiles, writeArchive } from "./support/corpus.js";
 import { readShard } from "./support/read-shard.js";
+import { sampleOf } from "./support/samples.js";
 import { tempDir } from "./support/temp.js";
 
 const casia = { depth: 2, suffixes: ["_mask"] };
@@ -133,17 +134,9 @@ describe("WebDataset shards", () => {
 
   it("never exceed the byte limit unless one sample alone does", async () => {
     const dir = await tempDir();
-    const samples: Sample[] = Array.from({ length: 10 }, (_, i) => ({
-      key: `k${i}`,
-      photo: { archive: "p", path: `p/k${i}.jpg` },
-      mask: { archive: "m", path: `m/k${i}.png` },
-      width: 1,
-      height: 1,
-      maskWidth: 1,
-      maskHeight: 1,
-      extension: "jpg",
-      image: Buffer.alloc(i === 7 ? 9000 : 1500, i),
-    }));
+    const samples: Sample[] = Array.from({ length: 10 }, (_, i) =>
+      sampleOf(`k${i}`, Buffer.alloc(i === 7 ? 9000 : 1500, i)),
+    );
     const sink = webDatasetSink({ dir, name: "b", maxBytes: 8000 });
     await pipeline(Readable.from(samples), sink);
     const sizes = sink.result.shards.map((shard) => shard.bytes);
@@ -161,17 +154,7 @@ describe("WebDataset shards", () => {
 
   it("escape dots in keys so WebDataset readers keep them whole", async () => {
     const dir = await tempDir();
-    const sample: Sample = {
-      key: "id.7/a.b",
-      photo: { archive: "p", path: "p/id.7/a.b.jpg" },
-      mask: { archive: "m", path: "m/id.7/a.b.png" },
-      width: 1,
-      height: 1,
-      maskWidth: 1,
-      maskHeight: 1,
-      extension: "jpg",
-      image: Buffer.from([0xff, 0xd8]),
-    };
+    const sample = sampleOf("id.7/a.b", Buffer.from([0xff, 0xd8]));
     const sink = webDatasetSink({ dir, name: "d" });
     await pipeline(Readable.from([sample]), sink);
     const members = await readShard(join(dir, "d-000000.tar"));

@@ -1,0 +1,17 @@
+import type { Sample } from "../../src/transforms/sample.js";
+
+/** A ready-made sample for sink and naming tests: 1x1, member paths derived from the key. */
+export function sampleOf(key: string, image: Buffer, extra: Partial<Sample> = {}): Sample {
+  return {
+    key,
+    photo: { archive: "p", path: `p/${key}.jpg` },
+    mask: { archive: "m", path: `m/${key}.png` },
+    width: 1,
+    height: 1,
+    maskWidth: 1,
+    maskHeight: 1,
+    extension: "jpg",
+    image,
+    ...extra,
+  };
+}
