@@ -102,7 +102,10 @@ export function checkRunOptions(
     layout: oneOf("layout", options.layout ?? RUN_DEFAULTS.layout, ["webdataset", "folder"]),
     // The overlay's own check, so its ranges and defaults are stated once.
     ...resolveOverlayOptions(options),
-    shardMaxCount: checkShardCount("shardMaxCount", options.shardMaxCount ?? RUN_DEFAULTS.shardMaxCount),
+    shardMaxCount: checkShardCount(
+      "shardMaxCount",
+      options.shardMaxCount ?? RUN_DEFAULTS.shardMaxCount,
+    ),
     shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? RUN_DEFAULTS.shardMaxBytes),
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),
     resume: options.resume ?? false,

@@ -164,10 +164,7 @@ export class HttpClient {
       const length = Number(header(reply.headers, "content-length") ?? Number.NaN);
       return { size: Number.isFinite(length) ? length : -1, validator, ranges: false };
     }
-    throw this.failure(
-      url,
-      answered(reply.statusCode),
-    );
+    throw this.failure(url, answered(reply.statusCode));
   }
 
   /** Bytes [start, start + length) of the file, proven to be that range of that version. */
@@ -215,10 +212,7 @@ export class HttpClient {
     const reply = await this.send(url, {}, signal);
     if (reply.statusCode !== 200) {
       await reply.body.dump();
-      throw this.failure(
-        url,
-        answered(reply.statusCode),
-      );
+      throw this.failure(url, answered(reply.statusCode));
     }
     const stats = this.stats;
     return reply.body.pipe(
