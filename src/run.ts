@@ -1,13 +1,13 @@
 import { createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { mkdir, readFile, rm } from "node:fs/promises";
-import { dirname, join as joinPath } from "node:path";
+import { dirname } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { type ErrorCode, MaskpipeError } from "./errors.js";
 import { buildReport, type RunReport } from "./report.js";
 import { checkRunOptions, type RunOptions } from "./run-options.js";
 import { RunStats } from "./run-stats.js";
-import { folderSink, safeRelativePath } from "./sinks/folder-sink.js";
+import { folderOutputPath, folderSink } from "./sinks/folder-sink.js";
 import { findResumePoint } from "./sinks/resume.js";
 import type { SampleSink } from "./sinks/sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
@@ -67,18 +67,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     await makeOutputFolder(dirname(options.errors));
     // A report left by an earlier run must not describe the shards this run is about to replace.
     await rm(options.report, { force: true });
-    const kept =
-      options.resume && options.layout === "webdataset"
-        ? await findResumePoint(options.out, options.name)
-        : { shards: [], keys: new Set<string>() };
-    const isDone = !options.resume
-      ? () => false
-      : options.layout === "webdataset"
-        ? (key: string) => kept.keys.has(key)
-        : (key: string) =>
-            existsSync(
-              joinPath(options.out, safeRelativePath(key, FILE_EXTENSION[options.format])),
-            );
+    const { kept, isDone } = await resumePlan(options);
 
     const sink: SampleSink =
       options.layout === "folder"
@@ -154,6 +143,24 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     const file = errorsFile;
     if (file !== undefined) await new Promise((resolve) => file.end(resolve));
   }
+}
+
+/**
+ * What --resume keeps: complete shards and their keys (WebDataset), or the files already in
+ * place (folder layout). Without --resume, nothing.
+ */
+async function resumePlan(options: ReturnType<typeof checkRunOptions>) {
+  const nothing = { kept: { shards: [], keys: new Set<string>() }, isDone: () => false };
+  if (!options.resume) return nothing;
+  if (options.layout === "folder") {
+    const extension = FILE_EXTENSION[options.format];
+    return {
+      ...nothing,
+      isDone: (key: string) => existsSync(folderOutputPath(options.out, key, extension)),
+    };
+  }
+  const kept = await findResumePoint(options.out, options.name);
+  return { kept, isDone: (key: string) => kept.keys.has(key) };
 }
 
 async function makeOutputFolder(path: string): Promise<void> {

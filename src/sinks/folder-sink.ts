@@ -34,6 +34,16 @@ export function safeRelativePath(key: string, extension: string): string {
   return `${parts.join("/")}.${extension}`;
 }
 
+/** Where the folder layout puts a key's file under `dir`; throws for keys that would escape it. */
+export function folderOutputPath(dir: string, key: string, extension: string): string {
+  const root = resolve(dir);
+  const path = join(root, safeRelativePath(key, extension));
+  if (!path.startsWith(root + sep)) {
+    throw new MaskpipeError("ERR_OUTPUT", `key "${key}" resolves outside ${root}; it is refused`);
+  }
+  return path;
+}
+
 /**
  * Writes each sample as `{dir}/{key}.{ext}`: with the CelebA and CASIA pipelines that is exactly
  * the tree the reference scripts write (`masked_celeba/000001.jpg`, `.../0000045/001.jpg`).
@@ -51,17 +61,9 @@ export function folderSink(options: FolderSinkOptions): SampleSink {
     write(sample: Sample, _encoding, callback) {
       let path: string;
       try {
-        path = join(dir, safeRelativePath(sample.key, sample.extension));
+        path = folderOutputPath(dir, sample.key, sample.extension);
       } catch (error) {
         return callback(error as Error);
-      }
-      if (!path.startsWith(dir + sep)) {
-        return callback(
-          new MaskpipeError(
-            "ERR_OUTPUT",
-            `key "${sample.key}" resolves outside ${dir}; it is refused`,
-          ),
-        );
       }
       writeFileAtomic(path, sample.image).then(() => {
         result.samples++;
