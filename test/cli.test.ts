@@ -237,3 +237,27 @@ describe("--resume", () => {
     expect(again.stderr).toContain("nothing to do");
   });
 });
+
+describe("--resume with --layout folder", () => {
+  it("writes only the files that are missing", async () => {
+    const out = join(await tempDir(), "masked");
+    expect((await runCli(["run", SAMPLE, "--out", out, "--layout", "folder", "-q"])).code).toBe(0);
+    const { rm } = await import("node:fs/promises");
+    await rm(join(out, "0000045/001.jpg"));
+    await rm(join(out, "report.json"));
+    const result = await runCli([
+      "run",
+      SAMPLE,
+      "--out",
+      out,
+      "--layout",
+      "folder",
+      "--resume",
+      "-q",
+    ]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect([report.written, report.resumed]).toEqual([1, 32]);
+    expect(existsSync(join(out, "0000045/001.jpg"))).toBe(true);
+  });
+});
