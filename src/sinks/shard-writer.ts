@@ -1,8 +1,5 @@
 import { createHash } from "node:crypto";
-import { createWriteStream } from "node:fs";
-import { rename, rm } from "node:fs/promises";
-import { join } from "node:path";
-import { Transform } from "node:stream";
+import { Transform, type Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack as tarPack } from "tar-stream";
 import { MaskpipeError } from "../errors.js";
@@ -10,26 +7,31 @@ import type { ShardInfo } from "./sink.js";
 import { TAR_HEADER_FIELDS, type TarMember } from "./webdataset-names.js";
 
 /**
- * One tar shard being written. It lives under a `.partial` name until `close()` renames it, so a
- * shard that is visible under its final name is always complete.
+ * Where one shard's bytes go: a `.partial` file renamed when complete, or memory handed to an
+ * uploader. `complete` runs once every byte is written; `abort` drops what was written.
  */
+export interface ShardOutput {
+  /** The shard as messages name it (a path or a repo path). */
+  readonly label: string;
+  readonly stream: Writable;
+  complete(shard: ShardInfo): Promise<void>;
+  abort(): Promise<void>;
+}
+
+/** One tar shard being written, hashed (SHA-256 and MD5) on the way to its output. */
 export class ShardWriter {
   private readonly pack = tarPack();
   private readonly sha256 = createHash("sha256");
   private readonly md5 = createHash("md5");
-  private readonly finalPath: string;
-  private readonly partialPath: string;
   private readonly written: Promise<void>;
   private readonly writeFailure: Promise<never>;
   private bytes = 0;
   samples = 0;
 
   constructor(
-    dir: string,
     readonly name: string,
+    private readonly output: ShardOutput,
   ) {
-    this.finalPath = join(dir, name);
-    this.partialPath = `${this.finalPath}.partial`;
     const hashing = new Transform({
       transform: (chunk: Buffer, _encoding, callback) => {
         this.sha256.update(chunk);
@@ -38,7 +40,7 @@ export class ShardWriter {
         callback(null, chunk);
       },
     });
-    this.written = pipeline(this.pack, hashing, createWriteStream(this.partialPath));
+    this.written = pipeline(this.pack, hashing, output.stream);
     this.written.catch(() => {}); // surfaced by add() or close()
     // Settles only if writing fails: what add() races each entry against.
     this.writeFailure = this.written.then(() => new Promise<never>(() => {}));
@@ -54,7 +56,7 @@ export class ShardWriter {
           member.data,
           (error) => (error ? reject(error) : resolve()),
         );
-        // When the file fails, tar-stream also emits the error on the entry; it reaches the
+        // When the output fails, tar-stream also emits the error on the entry; it reaches the
         // caller through writeFailure below, not as an uncaught event.
         entry.on("error", () => {});
       });
@@ -68,41 +70,38 @@ export class ShardWriter {
     this.samples++;
   }
 
-  private outputError(cause: unknown): MaskpipeError {
-    return new MaskpipeError(
-      "ERR_OUTPUT",
-      `${this.finalPath}: cannot write the shard: ${(cause as Error).message}`,
-      {
-        cause,
-      },
-    );
-  }
-
   async close(): Promise<ShardInfo> {
     this.pack.finalize();
+    let shard: ShardInfo;
     try {
       await this.written;
-      await rename(this.partialPath, this.finalPath);
+      shard = {
+        name: this.name,
+        samples: this.samples,
+        bytes: this.bytes,
+        sha256: this.sha256.digest("hex"),
+        md5: this.md5.digest("hex"),
+      };
+      await this.output.complete(shard);
     } catch (cause) {
-      throw new MaskpipeError(
-        "ERR_OUTPUT",
-        `${this.finalPath}: cannot write the shard: ${(cause as Error).message}`,
-        { cause },
-      );
+      throw this.outputError(cause);
     }
-    return {
-      name: this.name,
-      samples: this.samples,
-      bytes: this.bytes,
-      sha256: this.sha256.digest("hex"),
-      md5: this.md5.digest("hex"),
-    };
+    return shard;
   }
 
-  /** Drops the partial file after a failure or an interruption. */
+  /** Drops what was written after a failure or an interruption. */
   async abort(): Promise<void> {
     this.pack.destroy();
     await this.written.catch(() => {});
-    await rm(this.partialPath, { force: true });
+    await this.output.abort();
+  }
+
+  private outputError(cause: unknown): MaskpipeError {
+    if (cause instanceof MaskpipeError) return cause;
+    return new MaskpipeError(
+      "ERR_OUTPUT",
+      `${this.output.label}: cannot write the shard: ${(cause as Error).message}`,
+      { cause },
+    );
   }
 }

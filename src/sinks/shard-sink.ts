@@ -1,0 +1,129 @@
+import { Writable } from "node:stream";
+import { RunStats } from "../run-stats.js";
+import type { Sample } from "../transforms/sample.js";
+import { integerBetween, nonEmptyString } from "../validate.js";
+import { type ShardOutput, ShardWriter } from "./shard-writer.js";
+import type { SampleSink, ShardInfo, SinkResult } from "./sink.js";
+import {
+  END_OF_ARCHIVE_BYTES,
+  sampleMembers,
+  shardFileName,
+  tarMemberBytes,
+} from "./webdataset-names.js";
+
+/** Where complete shards go: a folder or a Hub repo. */
+export interface ShardStore {
+  open(name: string): Promise<ShardOutput>;
+  /** After the last shard, with every shard of the data set (kept ones first). */
+  finish(shards: readonly ShardInfo[]): Promise<void>;
+}
+
+export interface ShardLimits {
+  /** Shard name prefix: `{name}-000000.tar`, ... */
+  name: string;
+  /** Samples per shard at most. */
+  maxCount?: number;
+  /** Bytes per shard at most (a single larger sample still gets a shard). */
+  maxBytes?: number;
+  stats?: RunStats;
+  /** Complete shards of an interrupted run: kept, listed in the index, numbering goes on. */
+  resumeFrom?: readonly ShardInfo[];
+}
+
+/** Samples per shard: the one check the sinks and the run options share. */
+export function checkShardCount(name: string, value: unknown): number {
+  return integerBetween(name, value, 1, 1e9);
+}
+
+/**
+ * Cuts samples into WebDataset tar shards (`{key}.jpg` then `{key}.json`, fixed headers, so the
+ * same samples give the same bytes) and hands each to its store. One class for every store, so
+ * a shard on disk and a shard on the Hub hold the same samples and bytes.
+ */
+export class ShardSink extends Writable implements SampleSink {
+  readonly result: SinkResult = { samples: 0, bytes: 0, shards: [] };
+  private readonly name: string;
+  private readonly maxCount: number;
+  private readonly maxBytes: number;
+  private readonly stats: RunStats;
+  private readonly kept: readonly ShardInfo[];
+  private current: ShardWriter | undefined;
+  private currentBytes = 0;
+
+  constructor(
+    private readonly store: ShardStore,
+    limits: ShardLimits,
+    defaults: { maxCount: number; maxBytes: number },
+  ) {
+    super({ objectMode: true, highWaterMark: 1 });
+    this.kept = limits.resumeFrom ?? [];
+    this.name = nonEmptyString("name", limits.name);
+    this.maxCount = checkShardCount("maxCount", limits.maxCount ?? defaults.maxCount);
+    this.maxBytes = integerBetween(
+      "maxBytes",
+      limits.maxBytes ?? defaults.maxBytes,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    );
+    this.stats = limits.stats ?? new RunStats();
+  }
+
+  override _write(
+    sample: Sample,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ): void {
+    this.add(sample).then(() => callback(), callback);
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    this.finish().then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    const current = this.current;
+    this.current = undefined;
+    if (current === undefined) {
+      callback(error);
+      return;
+    }
+    current.abort().then(
+      () => callback(error),
+      () => callback(error),
+    );
+  }
+
+  private async add(sample: Sample): Promise<void> {
+    const members = sampleMembers(sample);
+    const size = members.reduce((sum, member) => sum + tarMemberBytes(member), 0);
+    if (
+      this.current !== undefined &&
+      (this.current.samples >= this.maxCount ||
+        this.currentBytes + size + END_OF_ARCHIVE_BYTES > this.maxBytes)
+    ) {
+      await this.closeShard();
+    }
+    if (this.current === undefined) {
+      const name = shardFileName(this.name, this.kept.length + this.result.shards.length);
+      this.current = new ShardWriter(name, await this.store.open(name));
+    }
+    await this.current.add(members);
+    this.currentBytes += size;
+    this.result.samples++;
+    this.stats.written++;
+  }
+
+  private async closeShard(): Promise<void> {
+    const writer = this.current!;
+    this.current = undefined;
+    this.currentBytes = 0;
+    const shard = await writer.close();
+    this.result.shards.push(shard);
+    this.result.bytes += shard.bytes;
+  }
+
+  private async finish(): Promise<void> {
+    if (this.current !== undefined) await this.closeShard();
+    await this.store.finish([...this.kept, ...this.result.shards]);
+  }
+}
