@@ -20,7 +20,9 @@ export type ErrorCode =
   | "ERR_OUTPUT"
   | "ERR_HTTP"
   | "ERR_HTTP_RANGE"
-  | "ERR_HTTP_CHANGED";
+  | "ERR_HTTP_CHANGED"
+  | "ERR_HUB"
+  | "ERR_HUB_AUTH";
 
 export interface ErrorContext {
   /** The archive, folder or URL the problem is in. */

@@ -1,4 +1,5 @@
 import type { RunStats } from "./run-stats.js";
+import type { HubStats } from "./sinks/hub-sink.js";
 import type { ShardInfo } from "./sinks/sink.js";
 import type { HttpStats } from "./sources/http/http-client.js";
 
@@ -36,6 +37,8 @@ export interface RunReport {
   shards: { name: string; samples: number; bytes: number; sha256: string }[];
   /** Requests, retries and bytes read over the network, per remote source. */
   network: { originals?: HttpStats; masks?: HttpStats };
+  /** Publishing to a Hub repo: commits, shards uploaded and unchanged, requests, retries. */
+  hub?: HubStats;
 }
 
 export interface ReportContext {

@@ -1,4 +1,6 @@
+import { HUB_SHARD_DEFAULTS } from "./sinks/hub-sink.js";
 import { checkShardCount, SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
+import { isHfUrl } from "./sources/http/hf-url.js";
 import type { HttpOptions } from "./sources/http/http-client.js";
 import type { KeyRule } from "./sources/keys.js";
 import type { HubOptions } from "./sources/open-source.js";
@@ -9,6 +11,9 @@ import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "./vali
 
 export type Layout = "webdataset" | "folder";
 
+/** Options that stay optional after the check: a Hub run has no local report or errors file. */
+type OptionalRunOptions = "signal" | "onProgress" | "http" | "hub" | "report" | "errors";
+
 /** Everything one run needs. Defaults are the `*_DEFAULTS` of the stages they belong to. */
 export interface RunOptions {
   /** Names the shards (`{name}-000000.tar`) and the run in the report. */
@@ -17,7 +22,7 @@ export interface RunOptions {
   originals: string;
   /** The mask PNGs: a folder, zip, tar or tar.gz. */
   masks: string;
-  /** Output folder. */
+  /** Output folder, or a Hub dataset repo: `hf://datasets/{owner}/{repo}[@{branch}]`. */
   out: string;
   photoKeys: KeyRule;
   maskKeys: KeyRule;
@@ -42,10 +47,21 @@ export interface RunOptions {
    * the samples they hold, and end with the same bytes as an uninterrupted run. Default false.
    */
   resume?: boolean;
-  /** Where the report goes. Default `{out}/report.json`. */
+  /** Where the report goes. Default `{out}/report.json`; for a Hub repo, the repo only. */
   report?: string;
-  /** Where failures are listed, one JSON object a line. Default `{out}/errors.jsonl`. */
+  /**
+   * Where failures are listed, one JSON object a line. Default `{out}/errors.jsonl`; for a Hub
+   * repo, `errors.jsonl` in the repo only.
+   */
   errors?: string;
+  /** Hub output: create the repo private. Default false. */
+  private?: boolean;
+  /** Hub output: upload through Xet instead of plain LFS. Default false. */
+  xet?: boolean;
+  /** Hub output: complete shards held in memory for upload. Default 2. */
+  hubBuffer?: number;
+  /** How the run was asked for, for the dataset card (the CLI passes its arguments). */
+  command?: string;
   signal?: AbortSignal;
   /** Called as samples are written, for progress displays. */
   onProgress?: (progress: RunProgress) => void;
@@ -88,9 +104,15 @@ export function checkKeyRule(name: string, value: unknown): KeyRule {
 /** Checks every option up front, so a typo fails before any work starts. */
 export function checkRunOptions(
   options: RunOptions,
-): Required<Omit<RunOptions, "signal" | "onProgress" | "http" | "hub">> &
-  Pick<RunOptions, "signal" | "onProgress" | "http" | "hub"> {
+): Required<Omit<RunOptions, OptionalRunOptions>> & Pick<RunOptions, OptionalRunOptions> {
   const out = nonEmptyString("out", options.out);
+  const toHub = isHfUrl(out);
+  const shards = toHub
+    ? { shardMaxCount: HUB_SHARD_DEFAULTS.maxCount, shardMaxBytes: HUB_SHARD_DEFAULTS.maxBytes }
+    : RUN_DEFAULTS;
+  if (toHub && options.layout === "folder") {
+    throw invalid("webdataset (a Hub repo gets shards)", "layout", options.layout);
+  }
   return {
     ...options,
     name: nonEmptyString("name", options.name),
@@ -102,15 +124,18 @@ export function checkRunOptions(
     layout: oneOf("layout", options.layout ?? RUN_DEFAULTS.layout, ["webdataset", "folder"]),
     // The overlay's own check, so its ranges and defaults are stated once.
     ...resolveOverlayOptions(options),
-    shardMaxCount: checkShardCount(
-      "shardMaxCount",
-      options.shardMaxCount ?? RUN_DEFAULTS.shardMaxCount,
-    ),
-    shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? RUN_DEFAULTS.shardMaxBytes),
+    shardMaxCount: checkShardCount("shardMaxCount", options.shardMaxCount ?? shards.shardMaxCount),
+    shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? shards.shardMaxBytes),
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),
     resume: options.resume ?? false,
-    report: options.report ?? `${out}/report.json`,
-    errors: options.errors ?? `${out}/errors.jsonl`,
+    ...(!toHub && {
+      report: options.report ?? `${out}/report.json`,
+      errors: options.errors ?? `${out}/errors.jsonl`,
+    }),
+    private: options.private ?? false,
+    xet: options.xet ?? false,
+    hubBuffer: integerBetween("hubBuffer", options.hubBuffer ?? HUB_SHARD_DEFAULTS.buffer, 1, 50),
+    command: options.command ?? "",
     http: checkHttpOptions(options.http),
   };
 }

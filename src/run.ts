@@ -8,10 +8,12 @@ import { buildReport, type RunReport } from "./report.js";
 import { checkRunOptions, type RunOptions } from "./run-options.js";
 import { RunStats } from "./run-stats.js";
 import { folderOutputPath, folderSink } from "./sinks/folder-sink.js";
+import { hubSink } from "./sinks/hub-sink.js";
 import { findResumePoint } from "./sinks/resume.js";
 import type { SampleSink } from "./sinks/sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
 import { writeFileAtomic } from "./sinks/write-file-atomic.js";
+import { isHfUrl } from "./sources/http/hf-url.js";
 import { skipReason } from "./sources/member-filter.js";
 import { type OpenedSource, openSource } from "./sources/open-source.js";
 import type { Source } from "./sources/source.js";
@@ -35,13 +37,18 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   const started = performance.now();
   const stats = new RunStats();
   const sources: OpenedSource[] = [];
+  const toHub = isHfUrl(options.out);
   let errorsFile: WriteStream | undefined;
+  // A Hub run keeps its failure lines for errors.jsonl in the repo (a line per failed pair).
+  const errorLines: string[] = [];
   stats.onFailure = (failure) => {
-    if (errorsFile === undefined) {
+    const line = `${JSON.stringify(failure)}\n`;
+    if (toHub) errorLines.push(line);
+    if (errorsFile === undefined && options.errors !== undefined) {
       errorsFile = createWriteStream(options.errors);
       errorsFile.on("error", () => {}); // an unwritable errors file must not mask the run's result
     }
-    errorsFile.write(`${JSON.stringify(failure)}\n`);
+    errorsFile?.write(line);
     // Unreadable members are recorded by the join, not the overlay: --on-error fail stops here.
     if (options.onError === "fail") {
       throw new MaskpipeError(failure.code as ErrorCode, `${failure.message} (--on-error fail)`, {
@@ -51,7 +58,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     }
   };
 
-  if (options.resume) {
+  if (options.resume && options.report !== undefined) {
     const finished = await finishedReport(options.report);
     if (finished !== undefined) return { ...finished, nothingToDo: true };
   }
@@ -63,14 +70,29 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     sources.push(masks);
     const strategy = joinStrategy(photos, masks);
     const expected = await expectedPairs(strategy === "lookup-photos" ? masks : photos);
-    await makeOutputFolder(options.out);
-    await makeOutputFolder(dirname(options.errors));
+    if (!toHub) await makeOutputFolder(options.out);
+    if (options.errors !== undefined) await makeOutputFolder(dirname(options.errors));
     // A report left by an earlier run must not describe the shards this run is about to replace.
-    await rm(options.report, { force: true });
+    if (options.report !== undefined) await rm(options.report, { force: true });
     const { kept, isDone } = await resumePlan(options);
 
+    const hub = toHub
+      ? await hubSink({
+          repo: options.out,
+          name: options.name,
+          maxCount: options.shardMaxCount,
+          maxBytes: options.shardMaxBytes,
+          stats,
+          private: options.private,
+          xet: options.xet,
+          buffer: options.hubBuffer,
+          ...(options.hub?.token !== undefined && { token: options.hub.token }),
+          ...(options.hub?.endpoint !== undefined && { hubUrl: options.hub.endpoint }),
+        })
+      : undefined;
     const sink: SampleSink =
-      options.layout === "folder"
+      hub ??
+      (options.layout === "folder"
         ? folderSink({ dir: options.out, stats })
         : webDatasetSink({
             dir: options.out,
@@ -79,7 +101,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
             maxBytes: options.shardMaxBytes,
             resumeFrom: kept.shards,
             stats,
-          });
+          }));
     const progress = new Transform({
       objectMode: true,
       transform(sample, _encoding, callback) {
@@ -136,7 +158,17 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       shards: [...kept.shards, ...sink.result.shards],
       network: { originals: photos.http, masks: masks.http },
     });
-    await writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
+    if (hub !== undefined && !interrupted) {
+      await hub.publish(report, {
+        command: options.command,
+        version: VERSION,
+        errors: Buffer.from(errorLines.join("")),
+      });
+      report.hub = hub.hub;
+    }
+    if (options.report !== undefined) {
+      await writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
+    }
     return report;
   } finally {
     await Promise.allSettled(sources.map((source) => source.close()));
@@ -151,7 +183,8 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
  */
 async function resumePlan(options: ReturnType<typeof checkRunOptions>) {
   const nothing = { kept: { shards: [], keys: new Set<string>() }, isDone: () => false };
-  if (!options.resume) return nothing;
+  // A Hub run always compares its shards with the repo's instead (see HubShardStore).
+  if (!options.resume || isHfUrl(options.out)) return nothing;
   if (options.layout === "folder") {
     const extension = FILE_EXTENSION[options.format];
     return {

@@ -19,6 +19,10 @@ const RUN_FLAGS = {
   "join-memory": { type: "string" },
   header: { type: "string", multiple: true },
   "hf-token": { type: "string" },
+  "hub-url": { type: "string" },
+  private: { type: "boolean" },
+  xet: { type: "boolean" },
+  "hub-buffer": { type: "string" },
   "http-retries": { type: "string" },
   "http-timeout": { type: "string" },
   report: { type: "string" },
@@ -28,7 +32,24 @@ const RUN_FLAGS = {
   help: { type: "boolean", short: "h" },
 } as const;
 
-const INTEGER_FLAGS = new Set(["quality", "concurrency", "max-pixels", "shard-max-count"]);
+const INTEGER_FLAGS = new Set([
+  "quality",
+  "concurrency",
+  "max-pixels",
+  "shard-max-count",
+  "hub-buffer",
+]);
+
+/** Flags that are not a RunOptions field of their own name. */
+const NOT_RUN_OPTIONS = new Set([
+  "quiet",
+  "help",
+  "header",
+  "http-retries",
+  "http-timeout",
+  "hf-token",
+  "hub-url",
+]);
 
 export interface RunCommand {
   pipelineFile: string | undefined;
@@ -66,19 +87,25 @@ export function parseRunArgs(argv: string[]): RunCommand {
   const overrides: Record<string, unknown> = {};
   const http = httpOverrides(values.header, values["http-retries"], values["http-timeout"]);
   if (http !== undefined) overrides.http = http;
-  if (values["hf-token"] !== undefined) overrides.hub = { token: values["hf-token"] };
+  if (values["hf-token"] !== undefined || values["hub-url"] !== undefined) {
+    overrides.hub = {
+      ...(values["hf-token"] !== undefined && { token: values["hf-token"] }),
+      ...(values["hub-url"] !== undefined && { endpoint: values["hub-url"] }),
+    };
+  }
   for (const [flag, value] of Object.entries(values)) {
-    if (
-      ["quiet", "help", "header", "http-retries", "http-timeout", "hf-token"].includes(flag) ||
-      value === undefined
-    )
-      continue;
+    if (NOT_RUN_OPTIONS.has(flag) || value === undefined) continue;
     // Whole numbers become numbers; anything else is passed on for the option check to name.
     overrides[camelCase(flag)] =
       INTEGER_FLAGS.has(flag) && typeof value === "string" && /^\d+$/.test(value)
         ? Number(value)
         : value;
   }
+  // The card of a Hub repo says how it was made; a token given as a flag is not repeated there.
+  overrides.command = argv
+    .map((arg, index) => (argv[index - 1] === "--hf-token" ? "hf_..." : arg))
+    .map((arg) => (/^[\w./:@=-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`))
+    .join(" ");
   return {
     pipelineFile: positionals[0],
     overrides: overrides as Partial<RunOptions>,

@@ -16,7 +16,8 @@ Flags override the pipeline file's fields.
 Inputs and output:
   --originals SRC        photos: folder, .zip, .tar, .tar.gz/.tgz, local or an http(s) URL
   --masks SRC            mask PNGs: folder, .zip, .tar, .tar.gz/.tgz
-  --out DST              output folder (shards, index.json, report.json)
+  --out DST              output folder (shards, index.json, report.json), or a Hub dataset
+                         repo hf://datasets/{owner}/{repo}[@{branch}] (created if missing)
   --layout L             webdataset (default) | folder (reference scripts' tree)
 
 Images:
@@ -39,9 +40,17 @@ Remote inputs (http:// and https:// URLs):
   --hf-token TOKEN       for hf://datasets/{owner}/{repo}[@{rev}]/{path} inputs (default: HF_TOKEN);
                          HF_ENDPOINT points at a mirror or a local server
 
+Publishing to the Hub (--out hf://datasets/...; token: --hf-token or HF_TOKEN, write access):
+  --hub-url URL          the Hub or a mirror (default HF_ENDPOINT or https://huggingface.co)
+  --private              create the repo private
+  --hub-buffer N         complete shards held in memory for upload, 1-50, default 2 (memory is
+                         about (N + 1) x shard size); shards default to 500MB on the Hub
+  --xet                  upload through Xet instead of plain LFS (more CPU)
+  A rerun of the same command uploads only the shards the repo does not already have.
+
 Reporting:
-  --report FILE          report JSON, default <out>/report.json
-  --errors FILE          failures, one JSON a line, default <out>/errors.jsonl
+  --report FILE          report JSON, default <out>/report.json (Hub: report.json in the repo)
+  --errors FILE          failures, one JSON a line, default <out>/errors.jsonl (Hub: in the repo)
   --resume               go on from an interrupted run in --out: keep complete shards, skip
                          their samples, end with the same bytes as an uninterrupted run
   -q, --quiet            no progress lines (the summary is still printed)

@@ -41,6 +41,13 @@ export function summaryText(report: RunReport, reportPath: string): string {
       `${n(network.requests)} requests, ${(network.bytes / 1e6).toFixed(1)} MB, ${n(network.retries)} retries`,
     ]);
   }
+  if (report.hub !== undefined) {
+    const hub = report.hub;
+    rows.push([
+      "hub",
+      `${n(hub.commits)} commits, ${n(hub.shardsUploaded)} shards uploaded, ${n(hub.shardsUnchanged)} already there, ${(hub.bytesUploaded / 1e6).toFixed(1)} MB sent, ${n(hub.retries)} retries`,
+    ]);
+  }
   if (report.interrupted)
     rows.push(["interrupted", "yes: the shards listed are complete, the rest was not written"]);
   rows.push(["report", reportPath]);

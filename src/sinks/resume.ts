@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { extract } from "tar-stream";
 import { MaskpipeError } from "../errors.js";
 import type { ShardInfo } from "./sink.js";
-import { shardFileName } from "./webdataset-names.js";
+import { shardFileName, shardFilePattern } from "./webdataset-names.js";
 
 /** The shards an earlier run finished, and the keys of the samples in them. */
 export interface ResumePoint {
@@ -31,7 +31,7 @@ export async function findResumePoint(dir: string, name: string): Promise<Resume
   for (let index = 0; files.includes(shardFileName(name, index)); index++) {
     shards.push(await readShard(join(dir, shardFileName(name, index)), keys));
   }
-  const pattern = new RegExp(`^${escapeRegExp(name)}-\\d{6}\\.tar(\\.partial)?$`);
+  const pattern = shardFilePattern(name, "(\\.partial)?");
   const known = new Set(shards.map((shard) => shard.name));
   for (const file of files) {
     if (pattern.test(file) && !known.has(file)) await rm(join(dir, file), { force: true });
@@ -72,8 +72,4 @@ async function readShard(path: string, keys: Set<string>): Promise<ShardInfo> {
   }
   const name = path.slice(path.lastIndexOf("/") + 1);
   return { name, samples, bytes, sha256: sha256.digest("hex"), md5: md5.digest("hex") };
-}
-
-function escapeRegExp(text: string): string {
-  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }

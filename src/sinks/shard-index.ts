@@ -8,13 +8,14 @@ export interface WidsIndex {
   shardlist: { url: string; nsamples: number; filesize: number; md5sum: string }[];
 }
 
-export function widsIndex(name: string, shards: readonly ShardInfo[]): WidsIndex {
+/** `folder` is where the shards are relative to the index (`data/train/` on the Hub). */
+export function widsIndex(name: string, shards: readonly ShardInfo[], folder = ""): WidsIndex {
   return {
     __kind__: "wids-shard-index-v1",
     wids_version: 1,
     name,
     shardlist: shards.map((shard) => ({
-      url: shard.name,
+      url: `${folder}${shard.name}`,
       nsamples: shard.samples,
       filesize: shard.bytes,
       md5sum: shard.md5,

@@ -16,6 +16,8 @@ export interface ShardStore {
   open(name: string): Promise<ShardOutput>;
   /** After the last shard, with every shard of the data set (kept ones first). */
   finish(shards: readonly ShardInfo[]): Promise<void>;
+  /** After a failure or an interruption: stop work in progress (an upload). */
+  abort?(): void;
 }
 
 export interface ShardLimits {
@@ -81,6 +83,7 @@ export class ShardSink extends Writable implements SampleSink {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    if (!this.writableFinished) this.store.abort?.();
     const current = this.current;
     this.current = undefined;
     if (current === undefined) {

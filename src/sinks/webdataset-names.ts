@@ -24,6 +24,11 @@ export function shardFileName(prefix: string, index: number): string {
   return `${prefix}-${String(index).padStart(6, "0")}.tar`;
 }
 
+/** Matches the names `shardFileName(prefix, n)` makes, plus `suffix` (e.g. `(\\.partial)?`). */
+export function shardFilePattern(prefix: string, suffix = ""): RegExp {
+  return new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-\\d{6}\\.tar${suffix}$`);
+}
+
 /** Fixed header fields: the same samples give the same bytes, whenever and wherever written. */
 export const TAR_HEADER_FIELDS = {
   type: "file",

@@ -29,3 +29,22 @@ export function parseHfUrl(spec: string): HfFile {
     path: match[4]!,
   };
 }
+
+/** A dataset repo as an output: `hf://datasets/{owner}/{repo}[@{revision}]`. */
+export interface HfRepo {
+  /** `owner/repo`. */
+  name: string;
+  revision: string;
+}
+
+/** Parses the `--out hf://datasets/owner/repo[@branch]` of a Hub run. */
+export function parseHfRepoUrl(spec: string): HfRepo {
+  const match = /^hf:\/\/datasets\/([^/@]+\/[^/@]+)(?:@([^/]+))?\/?$/.exec(spec);
+  if (match === null) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      `Expected --out hf://datasets/{owner}/{repo}[@{branch}] but received "${spec}"`,
+    );
+  }
+  return { name: match[1]!, revision: decodeURIComponent(match[2] ?? "main") };
+}

@@ -1,0 +1,163 @@
+import { MaskpipeError } from "../errors.js";
+import type { RunReport } from "../report.js";
+import { parseHfRepoUrl } from "../sources/http/hf-url.js";
+import { RETRY_DEFAULTS, type RetryPolicy } from "../sources/http/retry-policy.js";
+import { integerBetween } from "../validate.js";
+import { COMMIT_PACE, type CommitPace, CommitPacer } from "./hub/commit-pacer.js";
+import { datasetCard } from "./hub/dataset-card.js";
+import { type HubFetchStats, hubFetch } from "./hub/hub-fetch.js";
+import { HubRepo, type HubUpload, type RemoteFile } from "./hub/hub-repo.js";
+import { HUB_DATA_FOLDER, HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
+import { widsIndex } from "./shard-index.js";
+import { type ShardLimits, ShardSink } from "./shard-sink.js";
+import type { SampleSink } from "./sink.js";
+import { shardFilePattern } from "./webdataset-names.js";
+
+export interface HubSinkOptions extends ShardLimits {
+  /** `hf://datasets/{owner}/{repo}[@{branch}]`; created if missing. */
+  repo: string;
+  /** Write token (`hf_...`); default the HF_TOKEN environment variable. */
+  token?: string;
+  /** The Hub or a mirror; default HF_ENDPOINT or https://huggingface.co. */
+  hubUrl?: string;
+  /** Create the repo private (an existing repo keeps its visibility). Default false. */
+  private?: boolean;
+  /** Upload through Xet rather than plain LFS (costs CPU the overlay needs). Default false. */
+  xet?: boolean;
+  /** Complete shards held in memory while they wait for and go through a commit. Default 2. */
+  buffer?: number;
+  /** Commits per hour and burst. Default 100/h with a burst of 20 (the Hub allows ~128/h). */
+  pace?: CommitPace;
+  /** Retries of 429, 5xx and dropped connections. Default as for HTTP sources. */
+  retry?: Partial<RetryPolicy>;
+}
+
+/** 500 MB shards (the usual size for WebDataset on the Hub); the count rarely decides. */
+export const HUB_SHARD_DEFAULTS = { maxCount: 100_000, maxBytes: 500e6, buffer: 2 } as const;
+
+/** What publishing cost: the `hub` part of the report. */
+export interface HubStats extends HubUploadStats, HubFetchStats {
+  repo: string;
+  /** Commits made, the final one (card, index, report) included. */
+  commits: number;
+}
+
+/** A sink that commits shards to a Hub repo; `publish` then writes the card, index and report. */
+export interface HubSink extends SampleSink {
+  /** What publishing has cost so far. */
+  readonly hub: HubStats;
+  /**
+   * The last commit, once every shard is in: README.md (the dataset card), index.json,
+   * report.json and, if given, errors.jsonl; shards of this name the run no longer makes are
+   * deleted. Written last so a half-finished upload is never described as complete.
+   */
+  publish(report: RunReport, details: PublishDetails): Promise<void>;
+}
+
+export interface PublishDetails {
+  /** The command's options, shown on the card. */
+  command: string;
+  /** maskpipe's version. */
+  version: string;
+  /** errors.jsonl: a line per pair left out. */
+  errors?: Buffer;
+}
+
+/**
+ * Opens (or creates) the repo, lists the shards already there, and returns a sink that builds
+ * shards in memory and commits them to `data/train/` as they complete.
+ *
+ * @example
+ * const sink = await hubSink({ repo: "hf://datasets/me/casia-masked", name: "casia" });
+ * await pipeline(pairs, overlay(), sink);
+ * await sink.publish(report, { command: "...", version: VERSION });
+ */
+export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
+  const repo = parseHfRepoUrl(options.repo);
+  const buffer = integerBetween("hubBuffer", options.buffer ?? HUB_SHARD_DEFAULTS.buffer, 1, 50);
+  const accessToken = options.token ?? process.env.HF_TOKEN ?? "";
+  if (!accessToken.startsWith("hf_")) {
+    throw new MaskpipeError(
+      "ERR_HUB_AUTH",
+      `${options.repo}: publishing needs a Hub write token starting with hf_; set HF_TOKEN or pass --hf-token`,
+      { archive: options.repo },
+    );
+  }
+  const transport = hubFetch({ ...RETRY_DEFAULTS, ...options.retry });
+  const hub = new HubRepo({
+    repo,
+    hubUrl: (options.hubUrl ?? process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(
+      /\/+$/,
+      "",
+    ),
+    accessToken,
+    fetch: transport.fetch,
+    useXet: options.xet ?? false,
+    spec: options.repo,
+  });
+  await hub.open({ private: options.private ?? false });
+  const remote = await hub.list(HUB_DATA_FOLDER);
+  const store = new HubShardStore(
+    hub,
+    remote,
+    buffer,
+    new CommitPacer(options.pace ?? COMMIT_PACE),
+  );
+  return new HubShardSink(options, hub, store, transport.stats, remote);
+}
+
+class HubShardSink extends ShardSink implements HubSink {
+  constructor(
+    private readonly options: HubSinkOptions,
+    private readonly repo: HubRepo,
+    private readonly uploads: HubShardStore,
+    private readonly transport: HubFetchStats,
+    private readonly remote: ReadonlyMap<string, RemoteFile>,
+  ) {
+    super(uploads, options, HUB_SHARD_DEFAULTS);
+  }
+
+  get hub(): HubStats {
+    return {
+      repo: this.options.repo,
+      commits: this.repo.commits,
+      ...this.uploads.stats,
+      ...this.transport,
+    };
+  }
+
+  async publish(report: RunReport, details: PublishDetails): Promise<void> {
+    const shards = this.result.shards;
+    const made = new Set(shards.map((shard) => `${HUB_DATA_FOLDER}/${shard.name}`));
+    const pattern = shardFilePattern(this.options.name);
+    const stale = [...this.remote.keys()].filter(
+      (path) =>
+        path.startsWith(`${HUB_DATA_FOLDER}/`) &&
+        pattern.test(path.slice(HUB_DATA_FOLDER.length + 1)) &&
+        !made.has(path),
+    );
+    // The report in the repo counts the commit that carries it.
+    const published = { ...report, hub: { ...this.hub, commits: this.repo.commits + 1 } };
+    const index = widsIndex(this.options.name, shards, `${HUB_DATA_FOLDER}/`);
+    const files: HubUpload[] = [
+      textFile("index.json", `${JSON.stringify(index, null, 2)}\n`),
+      textFile("report.json", `${JSON.stringify(published, null, 2)}\n`),
+      ...(details.errors !== undefined && details.errors.length > 0
+        ? [textFile("errors.jsonl", details.errors)]
+        : []),
+      textFile(
+        "README.md",
+        datasetCard(report, {
+          repo: this.repo.name,
+          command: details.command,
+          version: details.version,
+        }),
+      ),
+    ];
+    await this.repo.commit(`Dataset card, index and report of ${report.name}`, files, stale);
+  }
+}
+
+function textFile(path: string, content: string | Buffer): HubUpload {
+  return { path, content: new Blob([content]) };
+}

@@ -1,0 +1,121 @@
+import type { RunReport } from "../../report.js";
+import { HUB_DATA_FOLDER } from "./hub-shard-store.js";
+
+/** What the card says beyond the report's counts. */
+export interface CardContext {
+  /** `owner/repo`. */
+  repo: string;
+  /** The options the run was made with, as `--flag value` text. */
+  command: string;
+  /** maskpipe's version. */
+  version: string;
+}
+
+const SIZE_CATEGORIES: [number, string][] = [
+  [1e3, "n<1K"],
+  [1e4, "1K<n<10K"],
+  [1e5, "10K<n<100K"],
+  [1e6, "100K<n<1M"],
+  [1e7, "1M<n<10M"],
+  [1e8, "10M<n<100M"],
+];
+
+/** The Hub's size bucket for `count` samples. */
+export function sizeCategory(count: number): string {
+  for (const [below, label] of SIZE_CATEGORIES) if (count < below) return label;
+  return "n>1T";
+}
+
+/**
+ * The dataset card (README.md): YAML the Hub and `datasets` read (licence, tags, size, and
+ * `configs` so the loader takes the shards as WebDataset and nothing else), then what the data
+ * is, how it was made, the counts, how to load it and the paper to cite.
+ */
+export function datasetCard(report: RunReport, context: CardContext): string {
+  const n = (value: number) => value.toLocaleString("en-US");
+  const bytes = report.shards.reduce((sum, shard) => sum + shard.bytes, 0);
+  const source = /casia/i.test(report.name)
+    ? "CASIA-WebFace"
+    : /celeb/i.test(report.name)
+      ? "CelebA"
+      : undefined;
+  const title =
+    source === undefined ? `${report.name} with masks` : `${source}+masks (masks applied)`;
+  const failures = Object.entries(report.failedByReason)
+    .map(([reason, count]) => `${reason}: ${n(count)}`)
+    .join(", ");
+  return `---
+license: cc-by-nc-sa-4.0
+pretty_name: ${JSON.stringify(title)}
+tags:
+- masked-faces
+- face-recognition
+- webdataset
+task_categories:
+- image-classification
+size_categories:
+- ${sizeCategory(report.written)}
+configs:
+- config_name: default
+  data_files:
+  - split: train
+    path: ${HUB_DATA_FOLDER}/*.tar
+---
+
+# ${title}
+
+Face photos with a synthetic surgical mask blended onto each one: the masks of the
+${source === undefined ? "CelebA+masks / CASIA-WebFace+masks data sets" : `${source}+masks data set`} (Mare et al., NeurIPS 2021) put on the original
+${source ?? "CelebA or CASIA-WebFace"} photos, one JPEG per photo, for training masked-face recognition models.
+
+## How it was made
+
+With [maskpipe](https://www.npmjs.com/package/maskpipe) ${context.version}: each mask PNG is
+alpha-blended onto its photo at (0, 0) exactly as the data sets' reference scripts do
+(\`out = A/255 * mask + (1 - A/255) * photo\`, per channel, truncated to 8 bits) and written
+as a JPEG. Photos without a mask and masks without a photo are left out.
+
+    maskpipe run ${context.command}
+
+- Originals: \`${report.originals}\`
+- Masks: \`${report.masks}\`
+
+## Contents
+
+| | |
+|---|---|
+| samples | ${n(report.written)} |
+| shards | ${n(report.shards.length)} WebDataset tar files in \`${HUB_DATA_FOLDER}/\`, ${(bytes / 1e9).toFixed(2)} GB |
+| photos without a mask (left out) | ${n(report.photosWithoutMask)} |
+| masks without a photo (left out) | ${n(report.masksWithoutPhoto)} |
+| mask size differs from photo (clipped, kept) | ${n(report.sizeMismatches)} |
+| unreadable pairs (left out) | ${n(report.failed)}${failures === "" ? "" : ` (${failures})`} |
+
+Each sample is \`{key}.jpg\` (the masked photo) and \`{key}.json\` (\`key\`, the photo and mask
+members it came from, their sizes). \`index.json\` lists the shards in the wids format;
+\`report.json\` is the full run report${report.failed > 0 ? "; `errors.jsonl` names every pair left out and why" : ""}.
+
+## Loading
+
+\`\`\`python
+from datasets import load_dataset
+ds = load_dataset("${context.repo}", split="train", streaming=True)
+\`\`\`
+
+or any WebDataset reader over \`${HUB_DATA_FOLDER}/*.tar\`.
+
+## Licence and citation
+
+The masks are licensed CC BY-NC-SA 4.0 (non-commercial, share-alike); the original photos keep
+their own terms. If you use this data, cite:
+
+\`\`\`bibtex
+@inproceedings{mare2021realistic,
+  title     = {A realistic approach to generate masked faces applied on two novel masked face recognition data sets},
+  author    = {Mare, Tudor and Duta, Georgian and Georgescu, Mariana-Iuliana and Sandru, Adrian and Alexe, Bogdan and Popescu, Marius and Ionescu, Radu Tudor},
+  booktitle = {Proceedings of the Neural Information Processing Systems Track on Datasets and Benchmarks},
+  year      = {2021}
+}
+\`\`\`
+`;
+}

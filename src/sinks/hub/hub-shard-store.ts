@@ -1,0 +1,139 @@
+import { Writable } from "node:stream";
+import type { ShardStore } from "../shard-sink.js";
+import type { ShardOutput } from "../shard-writer.js";
+import type { ShardInfo } from "../sink.js";
+import { ChunkedBlob } from "./chunked-blob.js";
+import type { CommitPacer } from "./commit-pacer.js";
+import type { HubRepo, RemoteFile } from "./hub-repo.js";
+
+/** Where shards go in the repo: the card's `data_files` point here. */
+export const HUB_DATA_FOLDER = "data/train";
+
+interface HeldShard {
+  shard: ShardInfo;
+  blob: ChunkedBlob;
+}
+
+/** What the upload did, for the report. */
+export interface HubUploadStats {
+  /** Shards committed by this run. */
+  shardsUploaded: number;
+  /** Shards already in the repo with the same size and sha256: not uploaded again. */
+  shardsUnchanged: number;
+}
+
+/**
+ * Shards built in memory and committed to a Hub repo several at a time. At most `buffer`
+ * complete shards are held: when that many wait, they go up in one commit while the next shard
+ * is built, and the sink waits (backpressure) rather than hold more. A shard the repo already
+ * has with the same size and sha256 (shards are deterministic) is dropped without an upload.
+ */
+export class HubShardStore implements ShardStore {
+  readonly stats: HubUploadStats = { shardsUploaded: 0, shardsUnchanged: 0 };
+  private waiting: HeldShard[] = [];
+  private committing: HeldShard[] = [];
+  private inFlight: Promise<void> | undefined;
+  private failure: unknown;
+  private readonly abortController = new AbortController();
+
+  constructor(
+    private readonly repo: HubRepo,
+    private readonly remote: ReadonlyMap<string, RemoteFile>,
+    private readonly buffer: number,
+    private readonly pacer: CommitPacer,
+  ) {}
+
+  async open(name: string): Promise<ShardOutput> {
+    this.throwIfFailed();
+    const chunks: Buffer[] = [];
+    return {
+      label: `${this.repo.spec}/${HUB_DATA_FOLDER}/${name}`,
+      stream: new Writable({
+        write(chunk: Buffer, _encoding, callback) {
+          chunks.push(chunk);
+          callback();
+        },
+      }),
+      complete: (shard) => this.add({ shard, blob: new ChunkedBlob(chunks) }),
+      abort: async () => {
+        chunks.length = 0;
+      },
+    };
+  }
+
+  async finish(): Promise<void> {
+    await this.inFlight;
+    this.throwIfFailed();
+    if (this.waiting.length > 0) {
+      this.startCommit();
+      await this.inFlight;
+      this.throwIfFailed();
+    }
+  }
+
+  /** Stops an upload in progress (interruption): nothing more is committed. */
+  abort(): void {
+    this.abortController.abort();
+    this.waiting = [];
+  }
+
+  private async add(held: HeldShard): Promise<void> {
+    this.throwIfFailed();
+    const there = this.remote.get(`${HUB_DATA_FOLDER}/${held.shard.name}`);
+    if (there?.size === held.shard.bytes && there.sha256 === held.shard.sha256) {
+      this.stats.shardsUnchanged++;
+      return;
+    }
+    this.waiting.push(held);
+    // Hold at most `buffer` complete shards beyond the one that just completed.
+    while (
+      this.inFlight !== undefined &&
+      this.waiting.length + this.committing.length > this.buffer
+    ) {
+      await this.inFlight;
+      this.throwIfFailed();
+    }
+    if (this.waiting.length >= this.buffer && this.inFlight === undefined) this.startCommit();
+  }
+
+  private startCommit(): void {
+    this.committing = this.waiting;
+    this.waiting = [];
+    const batch = this.committing;
+    this.inFlight = this.commit(batch)
+      .then(
+        () => {
+          this.stats.shardsUploaded += batch.length;
+        },
+        (error: unknown) => {
+          this.failure = error;
+        },
+      )
+      .then(() => {
+        this.committing = [];
+        this.inFlight = undefined;
+      });
+  }
+
+  private async commit(batch: readonly HeldShard[]): Promise<void> {
+    const signal = this.abortController.signal;
+    await this.pacer.take(signal);
+    const names = batch.map(({ shard }) => shard.name);
+    const title =
+      names.length === 1 ? `Add ${names[0]}` : `Add ${names[0]} to ${names[names.length - 1]}`;
+    await this.repo.commit(
+      title,
+      batch.map(({ shard, blob }) => ({
+        path: `${HUB_DATA_FOLDER}/${shard.name}`,
+        content: blob,
+        sha256: shard.sha256,
+      })),
+      [],
+      signal,
+    );
+  }
+
+  private throwIfFailed(): void {
+    if (this.failure !== undefined) throw this.failure;
+  }
+}
