@@ -10,6 +10,15 @@ export { type Layout, RUN_DEFAULTS, type RunOptions, type RunProgress } from "./
 export { type FailureRecord, RunStats, type Side } from "./run-stats.js";
 export { discardSink } from "./sinks/discard-sink.js";
 export { type FolderSinkOptions, folderSink } from "./sinks/folder-sink.js";
+export type { CommitPace } from "./sinks/hub/commit-pacer.js";
+export {
+  HUB_SHARD_DEFAULTS,
+  type HubSink,
+  type HubSinkOptions,
+  type HubStats,
+  hubSink,
+  type PublishDetails,
+} from "./sinks/hub-sink.js";
 export { type WidsIndex, widsIndex } from "./sinks/shard-index.js";
 export type { SampleSink, ShardInfo, SinkResult } from "./sinks/sink.js";
 export { webDatasetKey } from "./sinks/webdataset-names.js";
