@@ -6,8 +6,10 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { OVERLAY_DEFAULTS } from "../src/transforms/overlay.js";
 import { startFakeHub } from "../test/support/fake-hub.js";
 import { corpus } from "./corpus.js";
+import type { Measurement } from "./measure.js";
 
 const run = promisify(execFile);
 const root = join(import.meta.dirname, "../..");
@@ -21,21 +23,22 @@ for (const shardMaxBytes of sizes.length > 0 ? sizes : [undefined, 8e6]) {
   const { stdout } = await run(
     process.execPath,
     [
-      join(root, "dist-bench/bench/hub-run.js"),
+      join(root, "dist-bench/bench/library.js"),
       data.originals,
       data.masks,
       data.pipeline,
+      String(OVERLAY_DEFAULTS.concurrency),
       `hf://datasets/${repo}`,
       ...(shardMaxBytes === undefined ? [] : [String(shardMaxBytes)]),
     ],
     { env: { ...process.env, HF_ENDPOINT: hub.url, HF_TOKEN: hub.token }, maxBuffer: 1 << 24 },
   );
-  const result = JSON.parse(stdout.trim().split("\n").pop()!);
+  const result = JSON.parse(stdout.trim().split("\n").pop()!) as Required<Measurement>;
   const mb = (bytes: number) => (bytes / 1e6).toFixed(1);
   console.log(
     `${pairs} CASIA-like pairs, shards ${shardMaxBytes === undefined ? "500 MB (default)" : `${mb(shardMaxBytes)} MB`}: ` +
       `${result.images} images in ${result.seconds.toFixed(1)} s (${(result.images / result.seconds).toFixed(0)} img/s), ` +
-      `${result.shards} shards (largest ${mb(Math.max(...result.shardBytes))} MB), ` +
+      `${result.shardBytes.length} shards (largest ${mb(Math.max(...result.shardBytes))} MB), ` +
       `${hub.commits(repo).length - 1} commits, ${mb(result.hub.bytesUploaded)} MB uploaded, ` +
       `peak RSS ${Math.round(result.peakRssBytes / 2 ** 20)} MiB, CPU ${result.cpuSeconds.toFixed(1)} s`,
   );

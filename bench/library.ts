@@ -1,13 +1,14 @@
 /**
  * The full pipeline through the library: archives -> join -> overlay -> WebDataset shards.
  * Run by bench/run.ts in its own process so its peak RSS is its own:
- *   node dist-bench/bench/library.js <originals> <masks> <pipeline.json> <concurrency> <out>
+ *   node dist-bench/bench/library.js <originals> <masks> <pipeline.json> <concurrency> <out> [shardMaxBytes]
+ * `out` may be a Hub repo (bench/hub.ts): HF_ENDPOINT and HF_TOKEN say which Hub.
  */
 import { loadPipelineFile } from "../src/pipeline-file.js";
 import { runPipeline } from "../src/run.js";
 import { cpuSecondsNow, type Measurement, peakRss } from "./measure.js";
 
-const [originals, masks, pipelineFile, concurrencyText, out] = process.argv.slice(2);
+const [originals, masks, pipelineFile, concurrencyText, out, shardMaxBytes] = process.argv.slice(2);
 const defaults = await loadPipelineFile(pipelineFile!);
 const cpuBefore = cpuSecondsNow();
 const started = performance.now();
@@ -17,6 +18,7 @@ const report = await runPipeline({
   masks: masks!,
   out: out!,
   concurrency: Number(concurrencyText),
+  ...(shardMaxBytes !== undefined && { shardMaxBytes: Number(shardMaxBytes) }),
 });
 const result: Measurement = {
   what: "library",
@@ -24,5 +26,7 @@ const result: Measurement = {
   seconds: (performance.now() - started) / 1000,
   cpuSeconds: cpuSecondsNow() - cpuBefore,
   peakRssBytes: peakRss(),
+  shardBytes: report.shards.map((shard) => shard.bytes),
+  ...(report.hub !== undefined && { hub: report.hub }),
 };
 console.log(JSON.stringify(result));

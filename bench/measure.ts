@@ -1,3 +1,5 @@
+import type { HubStats } from "../src/sinks/hub-sink.js";
+
 /** What each measurement prints as its last stdout line (JSON), read by bench/run.ts. */
 export interface Measurement {
   what: string;
@@ -5,6 +7,10 @@ export interface Measurement {
   seconds: number;
   cpuSeconds: number;
   peakRssBytes: number;
+  /** Sizes of the shards written (pipeline runs). */
+  shardBytes?: number[];
+  /** What publishing to a Hub repo cost (bench/hub.ts). */
+  hub?: HubStats;
 }
 
 export function cpuSecondsNow(): number {
