@@ -221,6 +221,9 @@ async function finishedReport(reportPath: string): Promise<RunReport | undefined
 /** The number of image members on the streamed side, when it can be listed up front. */
 async function expectedPairs(streamed: Source): Promise<number | undefined> {
   if (!streamed.randomAccess) return undefined;
-  const members = await streamed.list();
-  return members.filter((member) => skipReason(member.path, member.kind) === undefined).length;
+  let count = 0;
+  for (const member of await streamed.list()) {
+    if (skipReason(member.path, member.kind) === undefined) count++;
+  }
+  return count;
 }

@@ -1,3 +1,4 @@
+import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
@@ -6,7 +7,7 @@ import { writeZip } from "../scripts/archives.js";
 import { runPipeline } from "../src/run.js";
 import { openFileReader } from "../src/sources/byte-reader.js";
 import { zipSource } from "../src/sources/zip/zip-source.js";
-import { ROOT, runCli } from "./support/cli.js";
+import { finished, ROOT, runCli } from "./support/cli.js";
 import { corpusFiles, writeArchive } from "./support/corpus.js";
 import { tempDir } from "./support/temp.js";
 
@@ -335,4 +336,29 @@ describe("--on-error fail", () => {
       message: expect.stringContaining("CASIA-WebFace/0000300/000.jpg: CRC-32 is"),
     });
   });
+});
+
+describe("millions of members", () => {
+  it("a zip's listing and key index cost a few dozen bytes a member, not an object each", async () => {
+    const dir = await tempDir();
+    const probe = spawn(
+      process.execPath,
+      [
+        "--expose-gc",
+        "--import",
+        "tsx",
+        join(ROOT, "test/support/member-index-probe.ts"),
+        "1000000",
+        dir,
+      ],
+      { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] },
+    );
+    const { stdout } = await finished(probe);
+    const cost = JSON.parse(stdout.trim().split("\n").pop()!);
+    expect(cost).toMatchObject({ members: 1_000_000, keys: 1_000_000 });
+    // Measured: ~66 bytes a member listed (29 of them the name), ~127 with the key index;
+    // one object per member cost ~160 listed and ~225 keyed.
+    expect(cost.listingBytesPerMember).toBeLessThan(90);
+    expect(cost.bytesPerMember).toBeLessThan(160);
+  }, 120_000);
 });

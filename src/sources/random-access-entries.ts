@@ -1,6 +1,7 @@
 import { MaskpipeError } from "../errors.js";
 import {
   type EntriesOptions,
+  type MemberList,
   type ReadResult,
   type SourceEntry,
   type SourceMember,
@@ -10,12 +11,14 @@ import {
 /** Members read per batch by `entries()`; the next batch is read while this one is used. */
 export const ENTRY_BATCH = { members: 64, bytes: 32 * 2 ** 20 } as const;
 
-/** Splits a listing into batches of at most `members` members and about `bytes` bytes. */
-export function batchesOf<T extends { size: number }>(
-  items: readonly T[],
+/**
+ * Splits a listing into batches of at most `members` members and about `bytes` bytes, made as
+ * they are asked for, so a listing of millions is never all objects at once.
+ */
+export function* batchesOf<T extends { size: number }>(
+  items: Iterable<T>,
   limits = ENTRY_BATCH,
-): T[][] {
-  const batches: T[][] = [];
+): Generator<T[]> {
   let current: T[] = [];
   let bytes = 0;
   for (const item of items) {
@@ -23,27 +26,25 @@ export function batchesOf<T extends { size: number }>(
       current.length > 0 &&
       (current.length >= limits.members || bytes + item.size > limits.bytes)
     ) {
-      batches.push(current);
+      yield current;
       current = [];
       bytes = 0;
     }
     current.push(item);
     bytes += item.size;
   }
-  if (current.length > 0) batches.push(current);
-  return batches;
+  if (current.length > 0) yield current;
 }
 
 /** `entries()` for a source that can list and read many: listing order, one batch read ahead. */
 export async function* entriesFromListing(
-  list: (signal?: AbortSignal) => Promise<readonly SourceMember[]>,
+  list: (signal?: AbortSignal) => Promise<MemberList>,
   readMany: (members: readonly SourceMember[], signal?: AbortSignal) => Promise<ReadResult[]>,
   options: EntriesOptions = {},
 ): AsyncGenerator<SourceEntry> {
   const want = options.want ?? wantFiles;
   const batches = batchesOf(await list(options.signal));
-  const start = (batch: readonly SourceMember[] | undefined) => {
-    if (batch === undefined) return undefined;
+  const start = (batch: readonly SourceMember[]) => {
     const wanted = batch.filter(want);
     const reading = readMany(wanted, options.signal).then((results) => {
       return new Map(wanted.map((member, i) => [member, results[i]!]));
@@ -51,11 +52,14 @@ export async function* entriesFromListing(
     reading.catch(() => {}); // awaited below, in order
     return reading;
   };
-  let next = start(batches[0]);
-  for (let i = 0; i < batches.length; i++) {
-    const results = await next!;
-    next = start(batches[i + 1]);
-    for (const member of batches[i]!) {
+  let batch = batches.next();
+  let reading = batch.done === true ? undefined : start(batch.value);
+  while (batch.done !== true) {
+    const current = batch.value;
+    const results = await reading!;
+    batch = batches.next();
+    reading = batch.done === true ? undefined : start(batch.value);
+    for (const member of current) {
       options.signal?.throwIfAborted();
       const result = results.get(member);
       if (result === undefined) yield { member };

@@ -46,10 +46,20 @@ export interface SequentialSource extends SourceBase {
 /** One member's bytes, or why that member (and only it) could not be read. */
 export type ReadResult = { readonly data: Buffer } | { readonly error: MaskpipeError };
 
+/**
+ * A listing in archive order. An array is one; a zip's is a compact index (typed arrays and one
+ * buffer of names) whose members are made when asked for, so millions of members cost tens of
+ * bytes each, not an object each.
+ */
+export interface MemberList extends Iterable<SourceMember> {
+  readonly length: number;
+  at(index: number): SourceMember | undefined;
+}
+
 /** A source that can read any member on demand: zip (central directory), folder. */
 export interface RandomAccessSource extends SourceBase {
   readonly randomAccess: true;
-  list(signal?: AbortSignal): Promise<readonly SourceMember[]>;
+  list(signal?: AbortSignal): Promise<MemberList>;
   /** Reads one member returned by `list()` of this source, checked against its size and CRC. */
   read(member: SourceMember, signal?: AbortSignal): Promise<Buffer>;
   /**

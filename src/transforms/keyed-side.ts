@@ -2,15 +2,21 @@ import { MaskpipeError } from "../errors.js";
 import type { RunStats, Side } from "../run-stats.js";
 import { type KeyRule, memberKey } from "../sources/keys.js";
 import { skipReason } from "../sources/member-filter.js";
-import type { Source, SourceEntry, SourceMember } from "../sources/source.js";
+import type { MemberList, Source, SourceEntry, SourceMember } from "../sources/source.js";
 
 /**
  * What both join strategies do with each member of one side: skip and count non-images, derive
  * the key, refuse a second member with the same key, and record members that could not be read.
  */
 export class KeyedSide<S extends Source = Source> {
-  /** Every keyed member so far; the lookup join also uses it as its index. */
-  readonly members = new Map<string, SourceMember>();
+  /**
+   * Every key so far, with the member's position: its index in `listing` when the side was
+   * listed (the lookup join's index), else its ordinal. Numbers, not members: a few dozen bytes
+   * a member whatever the archive's size.
+   */
+  readonly positions = new Map<string, number>();
+  /** The side's listing, when it has one, so a duplicate key can name the earlier member. */
+  listing: MemberList | undefined;
 
   constructor(
     readonly side: Side,
@@ -20,22 +26,27 @@ export class KeyedSide<S extends Source = Source> {
   ) {}
 
   /** The member's key, or `undefined` when it is skipped (and counted). */
-  keyOf(member: SourceMember): string | undefined {
+  keyOf(member: SourceMember, position = this.positions.size): string | undefined {
     const reason = skipReason(member.path, member.kind);
     if (reason !== undefined) {
       this.stats.skip(reason);
       return undefined;
     }
     const key = memberKey(member.path, this.rule);
-    const earlier = this.members.get(key)?.path;
+    const earlier = this.positions.get(key);
     if (earlier !== undefined) {
+      const earlierPath = this.listing?.at(earlier)?.path;
+      const both =
+        earlierPath === undefined
+          ? `${member.path} gives the key "${key}" as an earlier member did`
+          : `${earlierPath} and ${member.path} both give the key "${key}"`;
       throw new MaskpipeError(
         "ERR_DUPLICATE_KEY",
-        `${this.source.name}: ${earlier} and ${member.path} both give the key "${key}"; each ${this.side === "photos" ? "photo" : "mask"} needs its own key (check the key rule's depth and suffixes in the pipeline file)`,
+        `${this.source.name}: ${both}; each ${this.side === "photos" ? "photo" : "mask"} needs its own key (check the key rule's depth and suffixes in the pipeline file)`,
         { archive: this.source.name, member: member.path },
       );
     }
-    this.members.set(key, member);
+    this.positions.set(key, position);
     return key;
   }
 

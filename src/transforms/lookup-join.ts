@@ -12,8 +12,8 @@ interface Matched {
 /**
  * Streams one side in its own order and reads each partner on demand from the other side's
  * index (a zip's central directory or a folder listing). Partners are read `batchSize` at a
- * time, one batch ahead, so a zip can serve neighbours with one read. Memory: the index, a few
- * dozen bytes per member, plus two batches of members.
+ * time, one batch ahead, so a zip can serve neighbours with one read. Memory: the listing and
+ * the key index, a few dozen bytes per member each, plus two batches of members.
  */
 export async function* lookupJoin(
   streamed: KeyedSide,
@@ -22,17 +22,21 @@ export async function* lookupJoin(
   batchSize: number,
   signal?: AbortSignal,
 ): AsyncGenerator<Pair> {
-  for (const member of await lookup.source.list(signal)) lookup.keyOf(member);
+  const listing = await lookup.source.list(signal);
+  lookup.listing = listing;
+  let position = 0;
+  for (const member of listing) lookup.keyOf(member, position++);
   // Matched members leave the index, so what stays at the end is the unmatched side.
-  const index = lookup.members;
+  const index = lookup.positions;
 
   async function* batches(): AsyncGenerator<Matched[]> {
     let batch: Matched[] = [];
     for await (const entry of streamed.source.entries({ want: streamed.wanted, signal })) {
       const key = streamed.keyOf(entry.member);
       if (key === undefined) continue;
-      const partner = index.get(key);
-      if (partner !== undefined) index.delete(key);
+      const found = index.get(key);
+      if (found !== undefined) index.delete(key);
+      const partner = found === undefined ? undefined : listing.at(found);
       if (streamed.failedRead(entry, key)) continue;
       if (partner === undefined) {
         stats.unmatched(streamed.side, entry.member.path);
@@ -87,5 +91,5 @@ export async function* lookupJoin(
   } finally {
     await source.return(undefined);
   }
-  for (const member of index.values()) stats.unmatched(lookup.side, member.path);
+  for (const left of index.values()) stats.unmatched(lookup.side, listing.at(left)!.path);
 }

@@ -23,6 +23,7 @@ import {
   type ZipMember,
 } from "./central-directory.js";
 import { checkReadable, decodeMemberData } from "./member-data.js";
+import { ZipIndex } from "./zip-index.js";
 
 export interface ZipSourceOptions {
   /** Largest member (uncompressed) that is read into memory. Default 256 MiB. */
@@ -49,7 +50,7 @@ export function zipSource(
 ): RandomAccessSource {
   const maxMemberBytes = options.maxMemberBytes ?? ZIP_DEFAULTS.maxMemberBytes;
   const spans = options.spans ?? SPAN_DEFAULTS;
-  let listing: Promise<{ members: ZipMember[]; directoryOffset: number }> | undefined;
+  let listing: Promise<{ members: ZipIndex; directoryOffset: number }> | undefined;
 
   /**
    * A damaged directory spoils the archive; a member whose own header or extent is wrong spoils
@@ -218,7 +219,7 @@ export function coalesce<T extends { start: number; end: number }>(
 async function readCentralDirectory(
   reader: ByteReader,
   signal?: AbortSignal,
-): Promise<{ members: ZipMember[]; directoryOffset: number }> {
+): Promise<{ members: ZipIndex; directoryOffset: number }> {
   const tailStart = Math.max(0, reader.size - EOCD_SEARCH_SIZE);
   const tail = await reader.read(tailStart, reader.size - tailStart, signal);
   let end: EndOfCentralDirectory = findEndOfCentralDirectory(tail, tailStart);
@@ -241,7 +242,7 @@ async function readCentralDirectory(
     );
   }
 
-  const members: ZipMember[] = [];
+  const members = new ZipIndex();
   let carry = Buffer.alloc(0);
   let position = end.directoryOffset;
   const directoryEnd = end.directoryOffset + end.directorySize;
@@ -253,9 +254,10 @@ async function readCentralDirectory(
     position += length;
     const buffer = carry.length === 0 ? chunk : Buffer.concat([carry, chunk]);
     const parsed = parseCentralRecords(buffer, 0, end.entryCount - members.length);
-    for (const member of parsed.members) members.push(member);
+    for (const member of parsed.members) members.add(member);
     carry = Buffer.from(buffer.subarray(parsed.next));
   }
+  members.seal();
   checkNoOverlap(members);
   if (members.length !== end.entryCount) {
     throw new ZipFormatError(
@@ -269,20 +271,19 @@ async function readCentralDirectory(
  * Members whose stored bytes overlap are how the worst zip bombs multiply one payload; no
  * archiver writes them. Checked once, on the sorted offsets.
  */
-function checkNoOverlap(members: readonly ZipMember[]): void {
-  const sorted = members
-    .filter((m) => m.compressedSize > 0)
-    .sort((a, b) => a.localHeaderOffset - b.localHeaderOffset);
-  for (let i = 1; i < sorted.length; i++) {
-    const previous = sorted[i - 1]!;
-    const member = sorted[i]!;
+function checkNoOverlap(members: ZipIndex): void {
+  let previous: number | undefined;
+  for (const index of members.byOffset()) {
+    if (members.compressedSizeOf(index) === 0) continue;
     if (
-      previous.localHeaderOffset + LOCAL_HEADER_SIZE + previous.compressedSize >
-      member.localHeaderOffset
+      previous !== undefined &&
+      members.offsetOf(previous) + LOCAL_HEADER_SIZE + members.compressedSizeOf(previous) >
+        members.offsetOf(index)
     ) {
       throw new ZipFormatError(
-        `members ${previous.path} and ${member.path} overlap (a zip bomb technique)`,
+        `members ${members.at(previous)!.path} and ${members.at(index)!.path} overlap (a zip bomb technique)`,
       );
     }
+    previous = index;
   }
 }

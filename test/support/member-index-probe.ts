@@ -1,0 +1,49 @@
+/**
+ * Run in a child process with --expose-gc by test/hostile.test.ts (and by hand for bigger
+ * counts): lists a zip of `count` members and keys them as the lookup join does, then prints
+ * what that costs a member, on the JS heap and in typed arrays.
+ *   node --expose-gc --import tsx test/support/member-index-probe.ts <count> <dir>
+ */
+import { join } from "node:path";
+import { RunStats } from "../../src/run-stats.js";
+import { openLocalSource } from "../../src/sources/open-source.js";
+import type { RandomAccessSource } from "../../src/sources/source.js";
+import { KeyedSide } from "../../src/transforms/keyed-side.js";
+import { writeStoredZip64 } from "./stored-zip.js";
+
+const count = Number(process.argv[2]);
+const path = join(process.argv[3]!, "members.zip");
+await writeStoredZip64(
+  path,
+  Array.from({ length: count }, (_, i) => ({
+    name: `CASIA-WebFace/${String(Math.floor(i / 50)).padStart(7, "0")}/${String(i % 50).padStart(3, "0")}.jpg`,
+    data: Buffer.of(i & 255),
+  })),
+);
+
+const gc = (globalThis as { gc?: () => void }).gc!;
+const used = () => {
+  gc();
+  const { heapUsed, arrayBuffers } = process.memoryUsage();
+  return heapUsed + arrayBuffers;
+};
+const before = used();
+const started = performance.now();
+const source = (await openLocalSource(path)) as RandomAccessSource;
+const listing = await source.list();
+const listed = used();
+const side = new KeyedSide("masks", source, { depth: 2, suffixes: [] }, new RunStats());
+side.listing = listing;
+let position = 0;
+for (const member of listing) side.keyOf(member, position++);
+const keyed = used();
+console.log(
+  JSON.stringify({
+    members: listing.length,
+    keys: side.positions.size,
+    seconds: (performance.now() - started) / 1000,
+    listingBytesPerMember: (listed - before) / count,
+    bytesPerMember: (keyed - before) / count,
+  }),
+);
+await source.close();
