@@ -1,5 +1,5 @@
 import { createHash } from "node:crypto";
-import { Transform, type Writable } from "node:stream";
+import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack as tarPack } from "tar-stream";
 import { MaskpipeError } from "../errors.js";
@@ -8,15 +8,22 @@ import { TAR_HEADER_FIELDS, type TarMember } from "./webdataset-names.js";
 
 /**
  * Where one shard's bytes go: a `.partial` file renamed when complete, or memory handed to an
- * uploader. `complete` runs once every byte is written; `abort` drops what was written.
+ * uploader. `write` takes chunks in order (one call, one `writev` for a file); `complete` runs
+ * once every byte is written; `abort` drops what was written.
  */
 export interface ShardOutput {
   /** The shard as messages name it (a path or a repo path). */
   readonly label: string;
-  readonly stream: Writable;
+  write(chunks: readonly Buffer[]): Promise<void>;
   complete(shard: ShardInfo): Promise<void>;
   abort(): Promise<void>;
 }
+
+/**
+ * Chunks tar-stream emits while a write is in flight are handed over together, so a shard file
+ * gets one `writev` per batch rather than a write per tar header, member and padding.
+ */
+const WRITE_BATCH_BYTES = 2 ** 20;
 
 /** One tar shard being written, hashed (SHA-256 and MD5) on the way to its output. */
 export class ShardWriter {
@@ -26,21 +33,38 @@ export class ShardWriter {
   private readonly written: Promise<void>;
   private readonly writeFailure: Promise<never>;
   private bytes = 0;
+  private failure: Error | undefined;
   samples = 0;
 
   constructor(
     readonly name: string,
     private readonly output: ShardOutput,
   ) {
-    const hashing = new Transform({
-      transform: (chunk: Buffer, _encoding, callback) => {
+    const take = (chunks: Buffer[], callback: (error?: Error | null) => void) => {
+      for (const chunk of chunks) {
         this.sha256.update(chunk);
         this.md5.update(chunk);
         this.bytes += chunk.length;
-        callback(null, chunk);
-      },
+      }
+      output.write(chunks).then(
+        () => callback(),
+        (error: Error) => {
+          // tar-stream then fails entries with its own "destroyed" error: keep the real cause.
+          this.failure ??= error;
+          callback(error);
+        },
+      );
+    };
+    const writer = new Writable({
+      highWaterMark: WRITE_BATCH_BYTES,
+      write: (chunk: Buffer, _encoding, callback) => take([chunk], callback),
+      writev: (entries, callback) =>
+        take(
+          entries.map((entry) => entry.chunk as Buffer),
+          callback,
+        ),
     });
-    this.written = pipeline(this.pack, hashing, output.stream);
+    this.written = pipeline(this.pack, writer);
     this.written.catch(() => {}); // surfaced by add() or close()
     // Settles only if writing fails: what add() races each entry against.
     this.writeFailure = this.written.then(() => new Promise<never>(() => {}));
@@ -64,7 +88,7 @@ export class ShardWriter {
       try {
         await Promise.race([taken, this.writeFailure]);
       } catch (cause) {
-        throw this.outputError(cause);
+        throw this.outputError(this.failure ?? cause);
       }
     }
     this.samples++;
@@ -84,7 +108,7 @@ export class ShardWriter {
       };
       await this.output.complete(shard);
     } catch (cause) {
-      throw this.outputError(cause);
+      throw this.outputError(this.failure ?? cause);
     }
     return shard;
   }

@@ -1,5 +1,4 @@
-import { createWriteStream } from "node:fs";
-import { mkdir, rename, rm } from "node:fs/promises";
+import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { nonEmptyString } from "../validate.js";
 import { widsIndex } from "./shard-index.js";
@@ -52,16 +51,47 @@ class FolderShardStore implements ShardStore {
     }
     const finalPath = join(this.dir, name);
     const partialPath = `${finalPath}.partial`;
+    const file = await open(partialPath, "w");
+    let closed = false;
+    const close = async () => {
+      if (closed) return;
+      closed = true;
+      await file.close();
+    };
     return {
       label: finalPath,
-      stream: createWriteStream(partialPath),
-      complete: () => rename(partialPath, finalPath),
-      abort: () => rm(partialPath, { force: true }),
+      write: (chunks) => writeAll(file, chunks),
+      complete: async () => {
+        await close();
+        await rename(partialPath, finalPath);
+      },
+      abort: async () => {
+        await close().catch(() => {});
+        await rm(partialPath, { force: true });
+      },
     };
   }
 
   async finish(shards: Parameters<ShardStore["finish"]>[0]): Promise<void> {
     const index = widsIndex(this.name, shards);
     await writeFileAtomic(join(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
+  }
+}
+
+/** `writev` until every byte is down: a regular file may take fewer bytes than asked. */
+async function writeAll(file: FileHandle, chunks: readonly Buffer[]): Promise<void> {
+  let pending = chunks.filter((chunk) => chunk.length > 0);
+  while (pending.length > 0) {
+    let { bytesWritten } = await file.writev(pending);
+    if (bytesWritten === 0) throw new Error("the file takes no more bytes");
+    const rest: Buffer[] = [];
+    for (const chunk of pending) {
+      if (bytesWritten >= chunk.length) bytesWritten -= chunk.length;
+      else {
+        rest.push(chunk.subarray(bytesWritten));
+        bytesWritten = 0;
+      }
+    }
+    pending = rest;
   }
 }

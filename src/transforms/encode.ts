@@ -1,5 +1,6 @@
 import sharp from "sharp";
 import type { RawPixels } from "./blend.js";
+import { ByteSlab } from "./byte-slab.js";
 
 export type OutputFormat = "jpeg" | "png" | "webp";
 
@@ -23,11 +24,17 @@ export const FILE_EXTENSION: Record<OutputFormat, string> = {
  */
 export const JFIF_APP0 = Buffer.from("ffe000104a46494600010100000100010000", "hex");
 
+const outputs = new ByteSlab();
+
 /** Inserts the JFIF segment right after SOI unless the JPEG already starts with one. */
 export function withJfifSegment(jpeg: Buffer): Buffer {
   if (jpeg[0] !== 0xff || jpeg[1] !== 0xd8) throw new Error("not a JPEG: no SOI marker");
   if (jpeg[2] === 0xff && jpeg[3] === 0xe0) return jpeg;
-  return Buffer.concat([jpeg.subarray(0, 2), JFIF_APP0, jpeg.subarray(2)]);
+  const out = outputs.take(jpeg.length + JFIF_APP0.length);
+  jpeg.copy(out, 0, 0, 2);
+  JFIF_APP0.copy(out, 2);
+  jpeg.copy(out, 2 + JFIF_APP0.length, 2);
+  return out;
 }
 
 /** Encodes RGB pixels; JPEG as cv2.imwrite does it (baseline, 4:2:0, standard tables). */

@@ -1,4 +1,3 @@
-import { Writable } from "node:stream";
 import type { ShardStore } from "../shard-sink.js";
 import type { ShardOutput } from "../shard-writer.js";
 import type { ShardInfo } from "../sink.js";
@@ -48,12 +47,9 @@ export class HubShardStore implements ShardStore {
     const chunks: Buffer[] = [];
     return {
       label: `${this.repo.spec}/${HUB_DATA_FOLDER}/${name}`,
-      stream: new Writable({
-        write(chunk: Buffer, _encoding, callback) {
-          chunks.push(chunk);
-          callback();
-        },
-      }),
+      write: async (written) => {
+        for (const chunk of written) chunks.push(chunk);
+      },
       complete: (shard) => this.add({ shard, blob: new ChunkedBlob(chunks) }),
       abort: async () => {
         chunks.length = 0;
