@@ -1,4 +1,4 @@
-import { HUB_SHARD_DEFAULTS } from "./sinks/hub-sink.js";
+import { HUB_SHARD_DEFAULTS } from "./sinks/hub/hub-defaults.js";
 import { checkShardCount, SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
 import { isHfUrl } from "./sources/http/hf-url.js";
 import type { HttpOptions } from "./sources/http/http-client.js";

@@ -8,7 +8,6 @@ import { buildReport, type RunReport } from "./report.js";
 import { checkRunOptions, type RunOptions } from "./run-options.js";
 import { RunStats } from "./run-stats.js";
 import { folderOutputPath, folderSink } from "./sinks/folder-sink.js";
-import { hubSink } from "./sinks/hub-sink.js";
 import { findResumePoint } from "./sinks/resume.js";
 import type { SampleSink } from "./sinks/sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
@@ -77,7 +76,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     const { kept, isDone } = await resumePlan(options);
 
     const hub = toHub
-      ? await hubSink({
+      ? await (await import("./sinks/hub-sink.js")).hubSink({
           repo: options.out,
           name: options.name,
           maxCount: options.shardMaxCount,

@@ -5,6 +5,7 @@ import { RETRY_DEFAULTS, type RetryPolicy } from "../sources/http/retry-policy.j
 import { integerBetween } from "../validate.js";
 import { COMMIT_PACE, type CommitPace, CommitPacer } from "./hub/commit-pacer.js";
 import { datasetCard } from "./hub/dataset-card.js";
+import { HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
 import { type HubFetchStats, hubFetch } from "./hub/hub-fetch.js";
 import { HubRepo, type HubUpload, type RemoteFile } from "./hub/hub-repo.js";
 import { HUB_DATA_FOLDER, HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
@@ -32,8 +33,7 @@ export interface HubSinkOptions extends ShardLimits {
   retry?: Partial<RetryPolicy>;
 }
 
-/** 500 MB shards (the usual size for WebDataset on the Hub); the count rarely decides. */
-export const HUB_SHARD_DEFAULTS = { maxCount: 100_000, maxBytes: 500e6, buffer: 2 } as const;
+export { HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
 
 /** What publishing cost: the `hub` part of the report. */
 export interface HubStats extends HubUploadStats, HubFetchStats {

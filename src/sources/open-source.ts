@@ -1,12 +1,10 @@
 import { createReadStream } from "node:fs";
 import { open, stat } from "node:fs/promises";
-import { fileDownloadInfo } from "@huggingface/hub";
 import { MaskpipeError } from "../errors.js";
 import { openFileReader } from "./byte-reader.js";
 import { folderSource } from "./folder-source.js";
-import { isHfUrl, parseHfUrl } from "./http/hf-url.js";
-import { httpByteReader } from "./http/http-byte-reader.js";
-import { displayUrl, HttpClient, type HttpOptions, type HttpStats } from "./http/http-client.js";
+import { isHfUrl } from "./http/hf-url.js";
+import type { HttpOptions, HttpStats } from "./http/http-client.js";
 import type { Source, SourceKind } from "./source.js";
 import { tarSource } from "./tar-source.js";
 import { zipSource } from "./zip/zip-source.js";
@@ -39,108 +37,10 @@ export async function openSource(
   spec: string,
   options: OpenSourceOptions = {},
 ): Promise<OpenedSource> {
-  if (isHfUrl(spec)) return openHubSource(spec, options);
-  return isUrl(spec) ? openHttpSource(spec, options) : openLocalSource(spec, options);
-}
-
-/**
- * A file in a Hugging Face repo: resolved with @huggingface/hub (its size, ETag and download
- * URL), then read like any URL. The token goes to the Hub's own origin only.
- */
-export async function openHubSource(
-  spec: string,
-  options: OpenSourceOptions = {},
-): Promise<OpenedSource> {
-  const file = parseHfUrl(spec);
-  const hubUrl = (
-    options.hub?.endpoint ??
-    process.env.HF_ENDPOINT ??
-    "https://huggingface.co"
-  ).replace(/\/+$/, "");
-  const accessToken = options.hub?.token ?? process.env.HF_TOKEN;
-  let info: Awaited<ReturnType<typeof fileDownloadInfo>>;
-  try {
-    info = await fileDownloadInfo({
-      repo: { type: file.type, name: file.name },
-      path: file.path,
-      revision: file.revision,
-      hubUrl,
-      ...(accessToken !== undefined && accessToken !== "" && { accessToken }),
-    });
-  } catch (cause) {
-    throw new MaskpipeError(
-      "ERR_HTTP",
-      `${spec}: the Hub could not resolve it: ${redact((cause as Error).message, accessToken)}`,
-      {
-        archive: spec,
-        cause,
-      },
-    );
-  }
-  if (info === null) {
-    throw new MaskpipeError(
-      "ERR_SOURCE_NOT_FOUND",
-      `${spec}: no such file in ${file.name}@${file.revision}`,
-      {
-        archive: spec,
-      },
-    );
-  }
-  const sameOrigin = new URL(info.url).origin === new URL(hubUrl).origin;
-  const headers = {
-    ...options.http?.headers,
-    ...(sameOrigin && accessToken ? { authorization: `Bearer ${accessToken}` } : {}),
-  };
-  const source = await openHttpSource(
-    info.url,
-    { ...options, http: { ...options.http, headers } },
-    spec,
-  );
-  return source;
-}
-
-function redact(message: string, token: string | undefined): string {
-  return token ? message.replaceAll(token, "hf_***") : message;
-}
-
-/**
- * A remote archive read in place: a zip through Range requests (its directory, then members in
- * coalesced spans), a tar or tar.gz through one streaming GET. The kind comes from the URL path.
- */
-export async function openHttpSource(
-  url: string,
-  options: OpenSourceOptions = {},
-  /** The name the user gave (an hf:// spec), for messages and the archive kind. */
-  displayName?: string,
-): Promise<OpenedSource> {
-  const kind = kindFromName(displayName ?? new URL(url).pathname);
-  if (kind === undefined) {
-    throw new MaskpipeError(
-      "ERR_SOURCE_FORMAT",
-      `${displayUrl(url)}: the URL path does not end in .zip, .tar, .tar.gz or .tgz, so the archive kind is unknown`,
-      { archive: displayUrl(url) },
-    );
-  }
-  const client = new HttpClient(options.http);
-  const name = displayName ?? displayUrl(url);
-  if (kind === "zip") {
-    const { size, validator, ranges } = await client.probe(url);
-    if (!ranges) {
-      await client.close();
-      throw new MaskpipeError(
-        "ERR_HTTP_RANGE",
-        `${name}: the server does not answer Range requests, which reading a zip in place needs; download the zip first or serve it from a server that supports Range`,
-        { archive: name },
-      );
-    }
-    const source = zipSource(name, httpByteReader(client, url, size, validator), options);
-    return { ...source, http: client.stats, close: () => client.close() };
-  }
-  const source = tarSource(name, (signal) => client.stream(url, signal), {
-    gzip: kind === "tar.gz",
-    ...options,
-  });
-  return { ...source, http: client.stats, close: () => client.close() };
+  if (!isHfUrl(spec) && !isUrl(spec)) return openLocalSource(spec, options);
+  // Loaded on first use: undici and the Hub client add ~0.2 s to every start otherwise.
+  const remote = await import("./open-remote-source.js");
+  return isHfUrl(spec) ? remote.openHubSource(spec, options) : remote.openHttpSource(spec, options);
 }
 
 /** The kind a path's name promises; `undefined` when the name says nothing. */
