@@ -12,6 +12,7 @@ export { discardSink } from "./sinks/discard-sink.js";
 export { type FolderSinkOptions, folderSink } from "./sinks/folder-sink.js";
 export type { CommitPace } from "./sinks/hub/commit-pacer.js";
 export {
+  HUB_RETRY,
   HUB_SHARD_DEFAULTS,
   type HubSink,
   type HubSinkOptions,

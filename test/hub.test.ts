@@ -168,6 +168,17 @@ describe("publishing to a Hub dataset repo", () => {
     for (const [name, bytes] of local) expect(shards.get(name)!.equals(bytes), name).toBe(true);
   });
 
+  it("uploads huge objects in parts when the Hub asks for multipart", async () => {
+    const hub = await fakeHub({ multipartOver: 8_000, partSize: 4_096 });
+    hub.faults.push({ route: "part", status: 503, count: 1 });
+    const report = await runPipeline(options(hub));
+    expect(hub.log.filter((line) => line === "PUT part").length).toBeGreaterThan(local.size + 1);
+    expect(hub.log.filter((line) => line === "POST complete").length).toBe(local.size);
+    expect(report.hub!.retries).toBe(1);
+    const { shards } = repoState(hub);
+    for (const [name, bytes] of local) expect(shards.get(name)!.equals(bytes), name).toBe(true);
+  });
+
   it("commits again on the new head when someone else commits meanwhile", async () => {
     const hub = await fakeHub();
     let moved = false;

@@ -29,11 +29,17 @@ export interface HubSinkOptions extends ShardLimits {
   buffer?: number;
   /** Commits per hour and burst. Default 100/h with a burst of 20 (the Hub allows ~128/h). */
   pace?: CommitPace;
-  /** Retries of 429, 5xx and dropped connections. Default as for HTTP sources. */
+  /** Retries of 429, 5xx and dropped connections. Default `HUB_RETRY`. */
   retry?: Partial<RetryPolicy>;
 }
 
 export { HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
+
+/**
+ * The sources' backoff, with more patience: a throttled Hub may ask for minutes (Retry-After is
+ * honoured up to 15 minutes), and giving up loses the shards held in memory.
+ */
+export const HUB_RETRY: RetryPolicy = { ...RETRY_DEFAULTS, retries: 8, maxDelayMs: 15 * 60_000 };
 
 /** What publishing cost: the `hub` part of the report. */
 export interface HubStats extends HubUploadStats, HubFetchStats {
@@ -83,7 +89,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
       { archive: options.repo },
     );
   }
-  const transport = hubFetch({ ...RETRY_DEFAULTS, ...options.retry });
+  const transport = hubFetch({ ...HUB_RETRY, ...options.retry });
   const hub = new HubRepo({
     repo,
     hubUrl: (options.hubUrl ?? process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(

@@ -23,7 +23,17 @@ interface Repo {
 
 /** Answers the next `count` requests of a route with `status` (Retry-After: 0). */
 export interface HubFault {
-  route: "create" | "info" | "preupload" | "batch" | "upload" | "commit" | "tree" | "resolve";
+  route:
+    | "create"
+    | "info"
+    | "preupload"
+    | "batch"
+    | "upload"
+    | "part"
+    | "complete"
+    | "commit"
+    | "tree"
+    | "resolve";
   status: number;
   count: number;
 }
@@ -54,6 +64,9 @@ export interface FakeHubOptions {
   keepBlobs?: boolean;
   /** Entries per page of the tree listing (default 50), so pagination is exercised. */
   pageSize?: number;
+  /** Objects larger than this go up in parts of `partSize`, as the Hub does for huge files. */
+  multipartOver?: number;
+  partSize?: number;
 }
 
 const ERROR_JSON = { "content-type": "application/json" };
@@ -70,6 +83,7 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
   const blobs = new Map<string, { size: number; bytes?: Buffer }>();
   const expected = new Map<string, number>();
   const uploads = new Map<string, number>();
+  const parts = new Map<string, { bytes: Buffer; etag: string }>();
   const log: string[] = [];
   const faults: HubFault[] = [];
   const pageSize = options.pageSize ?? 50;
@@ -102,6 +116,38 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
       return send(fault.status, { error: "fake hub: injected fault" }, { "retry-after": "0" });
     }
     if (route === "upload") return upload(request, response, path.slice("/lfs-upload/".length));
+    if (route === "part") {
+      const [, oid, n] = /^\/lfs-part\/([0-9a-f]{64})\/(\d+)$/.exec(path)!;
+      const bytes = await drain(request);
+      const etag = `"${createHash("md5").update(bytes).digest("hex")}"`;
+      parts.set(`${oid}/${n}`, { bytes, etag });
+      response.writeHead(200, { etag }).end();
+      return;
+    }
+    if (route === "complete") {
+      const oid = path.slice("/lfs-complete/".length);
+      const json = parse(await drain(request)) as {
+        oid?: string;
+        parts?: { partNumber: number; etag: string }[];
+      };
+      const size = expected.get(oid);
+      if (json.oid !== oid || !Array.isArray(json.parts) || size === undefined)
+        return send(400, { error: "fake hub: bad multipart completion" });
+      const pieces: Buffer[] = [];
+      for (const part of json.parts) {
+        const stored = parts.get(`${oid}/${part.partNumber}`);
+        if (stored === undefined || stored.etag !== part.etag)
+          return send(400, { error: `fake hub: part ${part.partNumber} missing or wrong etag` });
+        pieces.push(stored.bytes);
+      }
+      const whole = Buffer.concat(pieces);
+      const digest = createHash("sha256").update(whole).digest("hex");
+      if (digest !== oid || whole.length !== size)
+        return send(400, { error: `fake hub: multipart ${oid} assembled to ${digest}` });
+      uploads.set(oid, (uploads.get(oid) ?? 0) + 1);
+      blobs.set(oid, { size, ...(options.keepBlobs !== false && { bytes: whole }) });
+      return send(200, { success: true });
+    }
     if (route !== "resolve" && request.headers.authorization !== `Bearer ${token}`) {
       await drain(request);
       return send(401, { error: "Invalid credentials in Authorization header" });
@@ -184,6 +230,15 @@ export async function startFakeHub(options: FakeHubOptions = {}): Promise<FakeHu
           objects: json.objects.map(({ oid, size }) => {
             if (blobs.has(oid)) return { oid, size, authenticated: true };
             expected.set(oid, size);
+            if (options.multipartOver !== undefined && size > options.multipartOver) {
+              const partSize = options.partSize ?? options.multipartOver;
+              const header: Record<string, string> = { chunk_size: String(partSize) };
+              for (let n = 1; (n - 1) * partSize < size; n++) {
+                header[String(n).padStart(5, "0")] = `${base}/lfs-part/${oid}/${n}`;
+              }
+              const href = `${base}/lfs-complete/${oid}`;
+              return { oid, size, authenticated: true, actions: { upload: { href, header } } };
+            }
             return {
               oid,
               size,
@@ -392,6 +447,8 @@ function routeOf(method: string, path: string): HubFault["route"] | undefined {
   if (method === "POST" && /^\/datasets\/[^/]+\/[^/]+\.git\/info\/lfs\/objects\/batch$/.test(path))
     return "batch";
   if (method === "PUT" && /^\/lfs-upload\/[0-9a-f]{64}$/.test(path)) return "upload";
+  if (method === "PUT" && /^\/lfs-part\/[0-9a-f]{64}\/\d+$/.test(path)) return "part";
+  if (method === "POST" && /^\/lfs-complete\/[0-9a-f]{64}$/.test(path)) return "complete";
   if (method === "POST" && /^\/api\/datasets\/[^/]+\/[^/]+\/commit\/[^/]+$/.test(path))
     return "commit";
   if (method === "GET" && /^\/api\/datasets\/[^/]+\/[^/]+\/tree\/[^/]+/.test(path)) return "tree";
