@@ -73,7 +73,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     if (options.errors !== undefined) await makeOutputFolder(dirname(options.errors));
     // A report left by an earlier run must not describe the shards this run is about to replace.
     if (options.report !== undefined) await rm(options.report, { force: true });
-    const { kept, isDone } = await resumePlan(options);
+    const plan = await resumePlan(options);
 
     const hub = toHub
       ? await (await import("./sinks/hub-sink.js")).hubSink({
@@ -85,10 +85,16 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
           private: options.private,
           xet: options.xet,
           buffer: options.hubBuffer,
+          resume: options.resume,
           ...(options.hub?.token !== undefined && { token: options.hub.token }),
           ...(options.hub?.endpoint !== undefined && { hubUrl: options.hub.endpoint }),
         })
       : undefined;
+    // On the Hub, the sink finds what an earlier run left (it reads the repo).
+    const { kept, isDone } =
+      hub === undefined
+        ? plan
+        : { kept: hub.kept, isDone: (key: string) => hub.kept.keys.has(key) };
     const sink: SampleSink =
       hub ??
       (options.layout === "folder"
@@ -182,7 +188,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
  */
 async function resumePlan(options: ReturnType<typeof checkRunOptions>) {
   const nothing = { kept: { shards: [], keys: new Set<string>() }, isDone: () => false };
-  // A Hub run always compares its shards with the repo's instead (see HubShardStore).
+  // The Hub sink reads its repo itself (findHubResumePoint).
   if (!options.resume || isHfUrl(options.out)) return nothing;
   if (options.layout === "folder") {
     const extension = FILE_EXTENSION[options.format];

@@ -151,6 +151,32 @@ describe("publishing to a Hub dataset repo", () => {
     expect(third.hub).toMatchObject({ shardsUploaded: 0, shardsUnchanged: 6, commits: 1 });
   });
 
+  it("with --resume, reads the repo's shards back and skips their samples", async () => {
+    const hub = await fakeHub();
+    const controller = new AbortController();
+    hub.onRequest = () => {
+      if (hub.repos.has(REPO) && hub.commits(REPO).length >= 2) controller.abort();
+    };
+    await runPipeline(options(hub, { signal: controller.signal }));
+    const half = repoState(hub).shards.size;
+    expect(half).toBeGreaterThan(0);
+    hub.onRequest = undefined;
+
+    const resumed = await runPipeline(options(hub, { resume: true }));
+    expect(resumed.resumed).toBe(4 * half); // 4 samples a shard, not made again
+    expect(resumed.written).toBe(24 - 4 * half);
+    expect(resumed.hub).toMatchObject({ shardsKept: half, shardsUploaded: local.size - half });
+    expect(hub.log.filter((line) => line === "GET resolve").length).toBe(half);
+    const { shards, others } = repoState(hub);
+    expect([...shards.keys()]).toEqual([...local.keys()]);
+    for (const [name, bytes] of local) expect(shards.get(name)!.equals(bytes), name).toBe(true);
+    expect(others).toEqual([".gitattributes", "README.md", "index.json", "report.json"]);
+    for (const count of hub.uploads.values()) expect(count).toBe(1);
+    const index = JSON.parse(hub.read(REPO, "index.json").toString());
+    expect(index.shardlist).toHaveLength(local.size);
+    expect(hub.read(REPO, "README.md").toString()).toContain("| samples | 24 |");
+  });
+
   it("retries 429 and 503 answers on every step of an upload", async () => {
     const hub = await fakeHub();
     hub.faults.push(

@@ -46,7 +46,8 @@ Publishing to the Hub (--out hf://datasets/...; token: --hf-token or HF_TOKEN, w
   --hub-buffer N         complete shards held in memory for upload, 1-50, default 2 (memory is
                          about (N + 1) x shard size); shards default to 500MB on the Hub
   --xet                  upload through Xet instead of plain LFS (more CPU)
-  A rerun of the same command uploads only the shards the repo does not already have.
+  A rerun of the same command uploads only the shards the repo does not already have; with
+  --resume it also downloads the repo's shards and skips their samples.
 
 Reporting:
   --report FILE          report JSON, default <out>/report.json (Hub: report.json in the repo)

@@ -45,7 +45,7 @@ export function summaryText(report: RunReport, reportPath: string): string {
     const hub = report.hub;
     rows.push([
       "hub",
-      `${n(hub.commits)} commits, ${n(hub.shardsUploaded)} shards uploaded, ${n(hub.shardsUnchanged)} already there, ${(hub.bytesUploaded / 1e6).toFixed(1)} MB sent, ${n(hub.retries)} retries`,
+      `${n(hub.commits)} commits, ${n(hub.shardsUploaded)} shards uploaded, ${n(hub.shardsUnchanged + hub.shardsKept)} already there, ${(hub.bytesUploaded / 1e6).toFixed(1)} MB sent, ${n(hub.retries)} retries`,
     ]);
   }
   if (report.interrupted)

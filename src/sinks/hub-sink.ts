@@ -8,7 +8,9 @@ import { datasetCard } from "./hub/dataset-card.js";
 import { HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
 import { type HubFetchStats, hubFetch } from "./hub/hub-fetch.js";
 import { HubRepo, type HubUpload, type RemoteFile } from "./hub/hub-repo.js";
+import { findHubResumePoint } from "./hub/hub-resume.js";
 import { HUB_DATA_FOLDER, HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
+import type { ResumePoint } from "./resume.js";
 import { widsIndex } from "./shard-index.js";
 import { type ShardLimits, ShardSink } from "./shard-sink.js";
 import type { SampleSink } from "./sink.js";
@@ -29,6 +31,11 @@ export interface HubSinkOptions extends ShardLimits {
   buffer?: number;
   /** Commits per hour and burst. Default 100/h with a burst of 20 (the Hub allows ~128/h). */
   pace?: CommitPace;
+  /**
+   * Download the repo's shards of this name and skip the samples they hold (they are kept),
+   * rather than make every image again and upload only what changed. Default false.
+   */
+  resume?: boolean;
   /** Retries of 429, 5xx and dropped connections. Default `HUB_RETRY`. */
   retry?: Partial<RetryPolicy>;
 }
@@ -46,12 +53,16 @@ export interface HubStats extends HubUploadStats, HubFetchStats {
   repo: string;
   /** Commits made, the final one (card, index, report) included. */
   commits: number;
+  /** Shards read back from the repo by `resume`, whose samples were skipped. */
+  shardsKept: number;
 }
 
 /** A sink that commits shards to a Hub repo; `publish` then writes the card, index and report. */
 export interface HubSink extends SampleSink {
   /** What publishing has cost so far. */
   readonly hub: HubStats;
+  /** Shards kept from the repo by `resume`, and the keys of their samples. */
+  readonly kept: ResumePoint;
   /**
    * The last commit, once every shard is in: README.md (the dataset card), index.json,
    * report.json and, if given, errors.jsonl; shards of this name the run no longer makes are
@@ -103,13 +114,14 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   });
   await hub.open({ private: options.private ?? false });
   const remote = await hub.list(HUB_DATA_FOLDER);
-  const store = new HubShardStore(
-    hub,
-    remote,
-    buffer,
-    new CommitPacer(options.pace ?? COMMIT_PACE),
-  );
-  return new HubShardSink(options, hub, store, transport.stats, remote);
+  const kept: ResumePoint =
+    options.resume === true
+      ? await findHubResumePoint(hub, options.name, remote)
+      : { shards: [], keys: new Set() };
+  const pacer = new CommitPacer(options.pace ?? COMMIT_PACE);
+  const store = new HubShardStore(hub, remote, buffer, pacer);
+  const limits = { ...options, resumeFrom: kept.shards };
+  return new HubShardSink(limits, hub, store, transport.stats, remote, kept);
 }
 
 class HubShardSink extends ShardSink implements HubSink {
@@ -119,6 +131,7 @@ class HubShardSink extends ShardSink implements HubSink {
     private readonly uploads: HubShardStore,
     private readonly transport: HubFetchStats,
     private readonly remote: ReadonlyMap<string, RemoteFile>,
+    readonly kept: ResumePoint,
   ) {
     super(uploads, options, HUB_SHARD_DEFAULTS);
   }
@@ -127,13 +140,14 @@ class HubShardSink extends ShardSink implements HubSink {
     return {
       repo: this.options.repo,
       commits: this.repo.commits,
+      shardsKept: this.kept.shards.length,
       ...this.uploads.stats,
       ...this.transport,
     };
   }
 
   async publish(report: RunReport, details: PublishDetails): Promise<void> {
-    const shards = this.result.shards;
+    const shards = this.uploads.shards;
     const made = new Set(shards.map((shard) => `${HUB_DATA_FOLDER}/${shard.name}`));
     const pattern = shardFilePattern(this.options.name);
     const stale = [...this.remote.keys()].filter(

@@ -2,6 +2,7 @@ import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
 import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
+import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { MaskpipeError } from "../errors.js";
 import type { ShardInfo } from "./sink.js";
@@ -40,29 +41,9 @@ export async function findResumePoint(dir: string, name: string): Promise<Resume
 }
 
 async function readShard(path: string, keys: Set<string>): Promise<ShardInfo> {
-  const sha256 = createHash("sha256");
-  const md5 = createHash("md5");
-  let bytes = 0;
-  let samples = 0;
-  const reader = extract();
-  const input = createReadStream(path);
-  input.on("data", (chunk) => {
-    const buffer = chunk as Buffer;
-    sha256.update(buffer);
-    md5.update(buffer);
-    bytes += buffer.length;
-  });
-  input.pipe(reader);
+  const name = path.slice(path.lastIndexOf("/") + 1);
   try {
-    for await (const entry of reader) {
-      const chunks: Buffer[] = [];
-      for await (const chunk of entry) chunks.push(chunk as Buffer);
-      if (!entry.header.name.endsWith(".json")) continue;
-      const key = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { key?: unknown }).key;
-      if (typeof key !== "string") throw new Error(`${entry.header.name} has no key`);
-      keys.add(key);
-      samples++;
-    }
+    return await readShardStream(name, createReadStream(path), keys);
   } catch (cause) {
     throw new MaskpipeError(
       "ERR_OUTPUT",
@@ -70,6 +51,38 @@ async function readShard(path: string, keys: Set<string>): Promise<ShardInfo> {
       { cause },
     );
   }
-  const name = path.slice(path.lastIndexOf("/") + 1);
+}
+
+/**
+ * Reads one shard's bytes (a file or a download), adds the keys of its samples to `keys`, and
+ * returns what the index needs of it: counts, size, SHA-256 and MD5.
+ */
+export async function readShardStream(
+  name: string,
+  input: Readable,
+  keys: Set<string>,
+): Promise<ShardInfo> {
+  const sha256 = createHash("sha256");
+  const md5 = createHash("md5");
+  let bytes = 0;
+  let samples = 0;
+  const reader = extract();
+  input.on("data", (chunk) => {
+    const buffer = chunk as Buffer;
+    sha256.update(buffer);
+    md5.update(buffer);
+    bytes += buffer.length;
+  });
+  input.on("error", (error) => reader.destroy(error));
+  input.pipe(reader);
+  for await (const entry of reader) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    if (!entry.header.name.endsWith(".json")) continue;
+    const key = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { key?: unknown }).key;
+    if (typeof key !== "string") throw new Error(`${entry.header.name} has no key`);
+    keys.add(key);
+    samples++;
+  }
   return { name, samples, bytes, sha256: sha256.digest("hex"), md5: md5.digest("hex") };
 }

@@ -48,7 +48,7 @@ export class ShardSink extends Writable implements SampleSink {
   private readonly maxCount: number;
   private readonly maxBytes: number;
   private readonly stats: RunStats;
-  private readonly kept: readonly ShardInfo[];
+  private readonly keptShards: readonly ShardInfo[];
   private current: ShardWriter | undefined;
   private currentBytes = 0;
 
@@ -58,7 +58,7 @@ export class ShardSink extends Writable implements SampleSink {
     defaults: { maxCount: number; maxBytes: number },
   ) {
     super({ objectMode: true, highWaterMark: 1 });
-    this.kept = limits.resumeFrom ?? [];
+    this.keptShards = limits.resumeFrom ?? [];
     this.name = nonEmptyString("name", limits.name);
     this.maxCount = checkShardCount("maxCount", limits.maxCount ?? defaults.maxCount);
     this.maxBytes = integerBetween(
@@ -107,7 +107,7 @@ export class ShardSink extends Writable implements SampleSink {
       await this.closeShard();
     }
     if (this.current === undefined) {
-      const name = shardFileName(this.name, this.kept.length + this.result.shards.length);
+      const name = shardFileName(this.name, this.keptShards.length + this.result.shards.length);
       this.current = new ShardWriter(name, await this.store.open(name));
     }
     await this.current.add(members);
@@ -127,6 +127,6 @@ export class ShardSink extends Writable implements SampleSink {
 
   private async finish(): Promise<void> {
     if (this.current !== undefined) await this.closeShard();
-    await this.store.finish([...this.kept, ...this.result.shards]);
+    await this.store.finish([...this.keptShards, ...this.result.shards]);
   }
 }

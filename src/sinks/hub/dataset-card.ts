@@ -34,6 +34,8 @@ export function sizeCategory(count: number): string {
 export function datasetCard(report: RunReport, context: CardContext): string {
   const n = (value: number) => value.toLocaleString("en-US");
   const bytes = report.shards.reduce((sum, shard) => sum + shard.bytes, 0);
+  // A resumed run writes only what the shards it kept do not hold.
+  const samples = report.written + report.resumed;
   const source = /casia/i.test(report.name)
     ? "CASIA-WebFace"
     : /celeb/i.test(report.name)
@@ -54,7 +56,7 @@ tags:
 task_categories:
 - image-classification
 size_categories:
-- ${sizeCategory(report.written)}
+- ${sizeCategory(samples)}
 configs:
 - config_name: default
   data_files:
@@ -84,7 +86,7 @@ as a JPEG. Photos without a mask and masks without a photo are left out.
 
 | | |
 |---|---|
-| samples | ${n(report.written)} |
+| samples | ${n(samples)} |
 | shards | ${n(report.shards.length)} WebDataset tar files in \`${HUB_DATA_FOLDER}/\`, ${(bytes / 1e9).toFixed(2)} GB |
 | photos without a mask (left out) | ${n(report.photosWithoutMask)} |
 | masks without a photo (left out) | ${n(report.masksWithoutPhoto)} |

@@ -1,3 +1,4 @@
+import { Readable } from "node:stream";
 import { type CommitOperation, commit, createRepo, datasetInfo, listFiles } from "@huggingface/hub";
 import { errorMessage, MaskpipeError } from "../../errors.js";
 import type { HfRepo } from "../../sources/http/hf-url.js";
@@ -141,6 +142,21 @@ export class HubRepo {
         if (pending.length === 0 && deletions.length === 0) return;
       }
     }
+  }
+
+  /** A file's bytes as a stream (LFS files come through the Hub's redirect to its storage). */
+  async download(path: string): Promise<Readable> {
+    const { hubUrl, repo, accessToken, fetch } = this.connection;
+    const url = `${hubUrl}/datasets/${repo.name}/resolve/${encodeURIComponent(repo.revision)}/${path}`;
+    const response = await fetch(url, { headers: { authorization: `Bearer ${accessToken}` } });
+    if (!response.ok || response.body === null) {
+      await response.body?.cancel();
+      const cause = Object.assign(new Error(`HTTP ${response.status}`), {
+        statusCode: response.status,
+      });
+      throw this.failure(`cannot download ${path}`, cause);
+    }
+    return Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
   }
 
   private async headCommit(): Promise<string> {

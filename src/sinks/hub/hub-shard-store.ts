@@ -57,7 +57,11 @@ export class HubShardStore implements ShardStore {
     };
   }
 
-  async finish(): Promise<void> {
+  /** Every shard of the data set, kept ones first, once `finish` has run. */
+  shards: readonly ShardInfo[] = [];
+
+  async finish(shards: readonly ShardInfo[]): Promise<void> {
+    this.shards = shards;
     await this.inFlight;
     this.throwIfFailed();
     if (this.waiting.length > 0) {
