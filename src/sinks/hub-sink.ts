@@ -1,6 +1,6 @@
 import { MaskpipeError } from "../errors.js";
 import type { RunReport } from "../report.js";
-import { parseHfRepoUrl } from "../sources/http/hf-url.js";
+import { hubEndpoint, parseHfRepoUrl } from "../sources/http/hf-url.js";
 import { RETRY_DEFAULTS, type RetryPolicy } from "../sources/http/retry-policy.js";
 import { integerBetween } from "../validate.js";
 import { COMMIT_PACE, type CommitPace, CommitPacer } from "./hub/commit-pacer.js";
@@ -103,10 +103,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   const transport = hubFetch({ ...HUB_RETRY, ...options.retry });
   const hub = new HubRepo({
     repo,
-    hubUrl: (options.hubUrl ?? process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(
-      /\/+$/,
-      "",
-    ),
+    hubUrl: hubEndpoint(options.hubUrl),
     accessToken,
     fetch: transport.fetch,
     useXet: options.xet ?? false,

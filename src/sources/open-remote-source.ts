@@ -1,6 +1,6 @@
 import { fileDownloadInfo } from "@huggingface/hub";
 import { MaskpipeError } from "../errors.js";
-import { parseHfUrl } from "./http/hf-url.js";
+import { hubEndpoint, parseHfUrl, redactToken } from "./http/hf-url.js";
 import { httpByteReader } from "./http/http-byte-reader.js";
 import { displayUrl, HttpClient } from "./http/http-client.js";
 import { kindFromName, type OpenedSource, type OpenSourceOptions } from "./open-source.js";
@@ -16,11 +16,7 @@ export async function openHubSource(
   options: OpenSourceOptions = {},
 ): Promise<OpenedSource> {
   const file = parseHfUrl(spec);
-  const hubUrl = (
-    options.hub?.endpoint ??
-    process.env.HF_ENDPOINT ??
-    "https://huggingface.co"
-  ).replace(/\/+$/, "");
+  const hubUrl = hubEndpoint(options.hub?.endpoint);
   const accessToken = options.hub?.token ?? process.env.HF_TOKEN;
   let info: Awaited<ReturnType<typeof fileDownloadInfo>>;
   try {
@@ -34,7 +30,7 @@ export async function openHubSource(
   } catch (cause) {
     throw new MaskpipeError(
       "ERR_HTTP",
-      `${spec}: the Hub could not resolve it: ${redact((cause as Error).message, accessToken)}`,
+      `${spec}: the Hub could not resolve it: ${redactToken((cause as Error).message, accessToken)}`,
       {
         archive: spec,
         cause,
@@ -61,10 +57,6 @@ export async function openHubSource(
     spec,
   );
   return source;
-}
-
-function redact(message: string, token: string | undefined): string {
-  return token ? message.replaceAll(token, "hf_***") : message;
 }
 
 /**

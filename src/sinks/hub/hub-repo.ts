@@ -1,7 +1,7 @@
 import { Readable } from "node:stream";
 import { type CommitOperation, commit, createRepo, datasetInfo, listFiles } from "@huggingface/hub";
 import { errorMessage, MaskpipeError } from "../../errors.js";
-import type { HfRepo } from "../../sources/http/hf-url.js";
+import { type HfRepo, redactToken } from "../../sources/http/hf-url.js";
 
 /** Everything needed to talk to one dataset repo. */
 export interface HubConnection {
@@ -171,7 +171,7 @@ export class HubRepo {
 
   private failure(what: string, cause: unknown): MaskpipeError {
     const status = statusOf(cause);
-    const message = redact(errorMessage(cause), this.connection.accessToken);
+    const message = redactToken(errorMessage(cause), this.connection.accessToken);
     if (status === 401 || status === 403) {
       return new MaskpipeError(
         "ERR_HUB_AUTH",
@@ -189,8 +189,4 @@ export class HubRepo {
 function statusOf(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
   return typeof status === "number" ? status : undefined;
-}
-
-function redact(message: string, token: string): string {
-  return token === "" ? message : message.split(token).join("hf_***");
 }

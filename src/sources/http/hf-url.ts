@@ -48,3 +48,13 @@ export function parseHfRepoUrl(spec: string): HfRepo {
   }
   return { name: match[1]!, revision: decodeURIComponent(match[2] ?? "main") };
 }
+
+/** The Hub to talk to: the one given, else HF_ENDPOINT, else huggingface.co; no trailing slash. */
+export function hubEndpoint(given?: string): string {
+  return (given ?? process.env.HF_ENDPOINT ?? "https://huggingface.co").replace(/\/+$/, "");
+}
+
+/** The message with the token blanked out: tokens never reach a log or a report. */
+export function redactToken(message: string, token: string | undefined): string {
+  return token ? message.replaceAll(token, "hf_***") : message;
+}
