@@ -4,6 +4,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import {
+  isRetryable,
   RETRY_DEFAULTS,
   type RetryPolicy,
   retryAfterMs,
@@ -51,14 +52,14 @@ export function hubFetch(policy: RetryPolicy = RETRY_DEFAULTS): HubFetch {
       try {
         response = await send(input, init);
       } catch (error) {
-        if (last || !isRetryableError(error, policy) || init?.signal?.aborted === true) throw error;
+        if (last || !isRetryable(policy, error) || init?.signal?.aborted === true) throw error;
         stats.retries++;
         await sleep(retryDelayMs(policy, attempt, undefined), undefined, {
           signal: init?.signal ?? undefined,
         });
         continue;
       }
-      if (last || !policy.statusCodes.includes(response.status)) return response;
+      if (last || !isRetryable(policy, { statusCode: response.status })) return response;
       await response.body?.cancel();
       stats.retries++;
       const wait = retryAfterMs(response.headers.get("retry-after") ?? undefined);
@@ -73,14 +74,6 @@ export function hubFetch(policy: RetryPolicy = RETRY_DEFAULTS): HubFetch {
 function urlOf(input: Parameters<typeof fetch>[0]): URL {
   if (input instanceof URL) return input;
   return new URL(typeof input === "string" ? input : input.url);
-}
-
-function isRetryableError(error: unknown, policy: RetryPolicy): boolean {
-  for (let cause = error; cause instanceof Error; cause = cause.cause) {
-    const code = (cause as NodeJS.ErrnoException).code;
-    if (code !== undefined && policy.errorCodes.includes(code)) return true;
-  }
-  return false;
 }
 
 /** Sends a Blob body chunk by chunk with a Content-Length, and reads the (small) reply. */

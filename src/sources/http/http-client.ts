@@ -1,7 +1,13 @@
 import { type Readable, Transform } from "node:stream";
 import { Agent, type Dispatcher, interceptors, RetryAgent, request } from "undici";
 import { MaskpipeError } from "../../errors.js";
-import { RETRY_DEFAULTS, type RetryPolicy, retryAfterMs, retryDelayMs } from "./retry-policy.js";
+import {
+  isRetryable,
+  RETRY_DEFAULTS,
+  type RetryPolicy,
+  retryAfterMs,
+  retryDelayMs,
+} from "./retry-policy.js";
 
 export interface HttpOptions {
   /** Extra request headers (e.g. Authorization); never written to logs, errors or reports. */
@@ -87,17 +93,8 @@ export class HttpClient {
       statusCodes: policy.statusCodes,
       errorCodes: policy.errorCodes,
       retry(error, { state }, callback) {
-        const failure = error as Error & {
-          statusCode?: number;
-          code?: string;
-          headers?: Record<string, string | string[]>;
-        };
-        const retriable =
-          (failure.statusCode !== undefined && policy.statusCodes.includes(failure.statusCode)) ||
-          (failure.statusCode === undefined &&
-            failure.code !== undefined &&
-            policy.errorCodes.includes(failure.code));
-        if (!retriable || state.counter > policy.retries) {
+        const failure = error as Error & { headers?: Record<string, string | string[]> };
+        if (!isRetryable(policy, failure) || state.counter > policy.retries) {
           callback(error);
           return;
         }

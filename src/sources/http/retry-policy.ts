@@ -42,6 +42,21 @@ export const RETRY_DEFAULTS: RetryPolicy = {
   ],
 };
 
+/**
+ * Whether a failed request is tried again: a reply whose status the policy lists, or a
+ * connection failure whose code it lists, anywhere in the error's cause chain (fetch wraps
+ * them in "fetch failed").
+ */
+export function isRetryable(policy: RetryPolicy, failure: unknown): boolean {
+  const status = (failure as { statusCode?: unknown } | undefined)?.statusCode;
+  if (typeof status === "number") return policy.statusCodes.includes(status);
+  for (let cause = failure; cause instanceof Error; cause = cause.cause) {
+    const code = (cause as NodeJS.ErrnoException).code;
+    if (code !== undefined && policy.errorCodes.includes(code)) return true;
+  }
+  return false;
+}
+
 /** Milliseconds a Retry-After header asks for (seconds or an HTTP date), if any. */
 export function retryAfterMs(
   header: string | string[] | undefined,
