@@ -1,4 +1,3 @@
-import { Readable } from "node:stream";
 import { type CommitOperation, commit, createRepo, datasetInfo, listFiles } from "@huggingface/hub";
 import { errorMessage, MaskpipeError } from "../../errors.js";
 import { type HfRepo, redactToken } from "../../sources/http/hf-url.js";
@@ -144,19 +143,15 @@ export class HubRepo {
     }
   }
 
-  /** A file's bytes as a stream (LFS files come through the Hub's redirect to its storage). */
-  async download(path: string): Promise<Readable> {
-    const { hubUrl, repo, accessToken, fetch } = this.connection;
-    const url = `${hubUrl}/datasets/${repo.name}/resolve/${encodeURIComponent(repo.revision)}/${path}`;
-    const response = await fetch(url, { headers: { authorization: `Bearer ${accessToken}` } });
-    if (!response.ok || response.body === null) {
-      await response.body?.cancel();
-      const cause = Object.assign(new Error(`HTTP ${response.status}`), {
-        statusCode: response.status,
-      });
-      throw this.failure(`cannot download ${path}`, cause);
-    }
-    return Readable.fromWeb(response.body as import("node:stream/web").ReadableStream);
+  /** Where a file of the repo's branch is downloaded from (LFS files redirect to storage). */
+  fileUrl(path: string): string {
+    const { hubUrl, repo } = this.connection;
+    return `${hubUrl}/datasets/${repo.name}/resolve/${encodeURIComponent(repo.revision)}/${path}`;
+  }
+
+  /** The header that authorises downloads from the Hub's own origin. */
+  get authorization(): Record<string, string> {
+    return { authorization: `Bearer ${this.connection.accessToken}` };
   }
 
   private async headCommit(): Promise<string> {
