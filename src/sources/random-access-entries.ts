@@ -45,10 +45,7 @@ export async function* entriesFromListing(
   const want = options.want ?? wantFiles;
   const batches = batchesOf(await list(options.signal));
   const start = (batch: readonly SourceMember[]) => {
-    const wanted = batch.filter(want);
-    const reading = readMany(wanted, options.signal).then((results) => {
-      return new Map(wanted.map((member, i) => [member, results[i]!]));
-    });
+    const reading = readMany(batch.filter(want), options.signal);
     reading.catch(() => {}); // awaited below, in order
     return reading;
   };
@@ -56,14 +53,19 @@ export async function* entriesFromListing(
   let reading = batch.done === true ? undefined : start(batch.value);
   while (batch.done !== true) {
     const current = batch.value;
+    // Results come in the order of the wanted members of this batch.
     const results = await reading!;
+    let next = 0;
     batch = batches.next();
     reading = batch.done === true ? undefined : start(batch.value);
     for (const member of current) {
       options.signal?.throwIfAborted();
-      const result = results.get(member);
-      if (result === undefined) yield { member };
-      else if ("data" in result) yield { member, data: result.data };
+      if (!want(member)) {
+        yield { member };
+        continue;
+      }
+      const result = results[next++]!;
+      if ("data" in result) yield { member, data: result.data };
       else yield { member, error: result.error };
     }
   }
