@@ -1,4 +1,4 @@
-import { HUB_SHARD_DEFAULTS } from "./sinks/hub/hub-defaults.js";
+import { checkHubBuffer, HUB_SHARD_DEFAULTS } from "./sinks/hub/hub-defaults.js";
 import { checkShardCount, SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
 import { isHfUrl } from "./sources/http/hf-url.js";
 import type { HttpOptions } from "./sources/http/http-client.js";
@@ -134,7 +134,7 @@ export function checkRunOptions(
     }),
     private: options.private ?? false,
     xet: options.xet ?? false,
-    hubBuffer: integerBetween("hubBuffer", options.hubBuffer ?? HUB_SHARD_DEFAULTS.buffer, 1, 50),
+    hubBuffer: checkHubBuffer("hubBuffer", options.hubBuffer ?? HUB_SHARD_DEFAULTS.buffer),
     command: options.command ?? "",
     http: checkHttpOptions(options.http),
   };

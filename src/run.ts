@@ -8,7 +8,7 @@ import { buildReport, type RunReport } from "./report.js";
 import { checkRunOptions, type RunOptions } from "./run-options.js";
 import { RunStats } from "./run-stats.js";
 import { folderOutputPath, folderSink } from "./sinks/folder-sink.js";
-import { findResumePoint } from "./sinks/resume.js";
+import { findResumePoint, type ResumePoint } from "./sinks/resume.js";
 import type { SampleSink } from "./sinks/sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
 import { writeFileAtomic } from "./sinks/write-file-atomic.js";
@@ -73,8 +73,6 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     if (options.errors !== undefined) await makeOutputFolder(dirname(options.errors));
     // A report left by an earlier run must not describe the shards this run is about to replace.
     if (options.report !== undefined) await rm(options.report, { force: true });
-    const plan = await resumePlan(options);
-
     const hub = toHub
       ? await (await import("./sinks/hub-sink.js")).hubSink({
           repo: options.out,
@@ -90,11 +88,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
           ...(options.hub?.endpoint !== undefined && { hubUrl: options.hub.endpoint }),
         })
       : undefined;
-    // On the Hub, the sink finds what an earlier run left (it reads the repo).
-    const { kept, isDone } =
-      hub === undefined
-        ? plan
-        : { kept: hub.kept, isDone: (key: string) => hub.kept.keys.has(key) };
+    const { kept, isDone } = await resumePlan(options, hub?.kept);
     const sink: SampleSink =
       hub ??
       (options.layout === "folder"
@@ -183,13 +177,13 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
 }
 
 /**
- * What --resume keeps: complete shards and their keys (WebDataset), or the files already in
- * place (folder layout). Without --resume, nothing.
+ * What --resume keeps: complete shards and their keys (WebDataset: found in `out`, or by the
+ * Hub sink in its repo and passed as `fromHub`), or the files already in place (folder layout).
+ * Without --resume, nothing.
  */
-async function resumePlan(options: ReturnType<typeof checkRunOptions>) {
+async function resumePlan(options: ReturnType<typeof checkRunOptions>, fromHub?: ResumePoint) {
   const nothing = { kept: { shards: [], keys: new Set<string>() }, isDone: () => false };
-  // The Hub sink reads its repo itself (findHubResumePoint).
-  if (!options.resume || isHfUrl(options.out)) return nothing;
+  if (!options.resume) return nothing;
   if (options.layout === "folder") {
     const extension = FILE_EXTENSION[options.format];
     return {
@@ -197,7 +191,7 @@ async function resumePlan(options: ReturnType<typeof checkRunOptions>) {
       isDone: (key: string) => existsSync(folderOutputPath(options.out, key, extension)),
     };
   }
-  const kept = await findResumePoint(options.out, options.name);
+  const kept = fromHub ?? (await findResumePoint(options.out, options.name));
   return { kept, isDone: (key: string) => kept.keys.has(key) };
 }
 

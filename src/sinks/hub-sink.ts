@@ -2,10 +2,9 @@ import { MaskpipeError } from "../errors.js";
 import type { RunReport } from "../report.js";
 import { hubEndpoint, parseHfRepoUrl } from "../sources/http/hf-url.js";
 import { RETRY_DEFAULTS, type RetryPolicy } from "../sources/http/retry-policy.js";
-import { integerBetween } from "../validate.js";
 import { COMMIT_PACE, type CommitPace, CommitPacer } from "./hub/commit-pacer.js";
 import { datasetCard } from "./hub/dataset-card.js";
-import { HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
+import { checkHubBuffer, HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
 import { type HubFetchStats, hubFetch } from "./hub/hub-fetch.js";
 import { HubRepo, type HubUpload, type RemoteFile } from "./hub/hub-repo.js";
 import { findHubResumePoint } from "./hub/hub-resume.js";
@@ -91,7 +90,7 @@ export interface PublishDetails {
  */
 export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   const repo = parseHfRepoUrl(options.repo);
-  const buffer = integerBetween("hubBuffer", options.buffer ?? HUB_SHARD_DEFAULTS.buffer, 1, 50);
+  const buffer = checkHubBuffer("buffer", options.buffer ?? HUB_SHARD_DEFAULTS.buffer);
   const accessToken = options.token ?? process.env.HF_TOKEN ?? "";
   if (!accessToken.startsWith("hf_")) {
     throw new MaskpipeError(
@@ -144,7 +143,7 @@ class HubShardSink extends ShardSink implements HubSink {
   }
 
   async publish(report: RunReport, details: PublishDetails): Promise<void> {
-    const shards = this.uploads.shards;
+    const shards = [...this.kept.shards, ...this.result.shards];
     const made = new Set(shards.map((shard) => `${HUB_DATA_FOLDER}/${shard.name}`));
     const pattern = shardFilePattern(this.options.name);
     const stale = [...this.remote.keys()].filter(

@@ -1,6 +1,13 @@
+import { integerBetween } from "../../validate.js";
+
 /**
  * 500 MB shards (the usual size for WebDataset on the Hub; the count rarely decides) and two
  * complete shards held for upload. Apart from the sink so that checking options does not load
  * the Hub client.
  */
 export const HUB_SHARD_DEFAULTS = { maxCount: 100_000, maxBytes: 500e6, buffer: 2 } as const;
+
+/** Shards held for upload: the one check the sink and the run options share. */
+export function checkHubBuffer(name: string, value: unknown): number {
+  return integerBetween(name, value, 1, 50);
+}

@@ -57,11 +57,7 @@ export class HubShardStore implements ShardStore {
     };
   }
 
-  /** Every shard of the data set, kept ones first, once `finish` has run. */
-  shards: readonly ShardInfo[] = [];
-
-  async finish(shards: readonly ShardInfo[]): Promise<void> {
-    this.shards = shards;
+  async finish(): Promise<void> {
     await this.inFlight;
     this.throwIfFailed();
     if (this.waiting.length > 0) {
