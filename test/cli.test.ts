@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { finished, ROOT, runCli, startCli } from "./support/cli.js";
-import { corpusFiles, writeArchive } from "./support/corpus.js";
+import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { tempDir } from "./support/temp.js";
 
 const SAMPLE = join(ROOT, "pipelines/sample.json");
@@ -133,10 +133,7 @@ describe("maskpipe options", () => {
 describe("interruption", () => {
   it("stops cleanly on SIGINT: complete shards only, report says interrupted", async () => {
     const dir = await tempDir();
-    const keys = Array.from(
-      { length: 240 },
-      (_, i) => `0000${100 + (i % 10)}/${String(i).padStart(3, "0")}`,
-    );
+    const keys = casiaKeys(240, 100, 10);
     const { photos, masks } = await corpusFiles({ keys, size: 160 });
     const photoPath = await writeArchive(dir, "p", "zip", photos);
     const maskPath = await writeArchive(dir, "m", "tar", masks);
@@ -194,10 +191,7 @@ describe("maskpipe run with remote inputs", () => {
 describe("--resume", () => {
   it("after kill -9, keeps the complete shards and ends with the bytes of a straight run", async () => {
     const dir = await tempDir();
-    const keys = Array.from(
-      { length: 200 },
-      (_, i) => `0000${200 + (i % 8)}/${String(i).padStart(3, "0")}`,
-    );
+    const keys = casiaKeys(200, 200, 8);
     const { photos, masks } = await corpusFiles({ keys, size: 160, withoutMask: [keys[17]!] });
     const photoPath = await writeArchive(dir, "p", "zip", photos);
     const maskPath = await writeArchive(dir, "m", "tar", masks);

@@ -8,11 +8,11 @@ import { runPipeline } from "../src/run.js";
 import { openFileReader } from "../src/sources/byte-reader.js";
 import { zipSource } from "../src/sources/zip/zip-source.js";
 import { finished, ROOT, runCli } from "./support/cli.js";
-import { corpusFiles, writeArchive } from "./support/corpus.js";
+import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { tempDir } from "./support/temp.js";
 
 const casia = { depth: 2, suffixes: ["_mask"] };
-const keys = Array.from({ length: 12 }, (_, i) => `0000300/${String(i).padStart(3, "0")}`);
+const keys = casiaKeys(12, 300);
 
 describe("hostile members and archives", () => {
   it("skip members with .. in their path, count them, and write every good sample", async () => {
@@ -261,7 +261,7 @@ describe("unusual images", () => {
 describe("bounded memory", () => {
   it("reads ahead only a bounded number of pairs when the sink is slow", async () => {
     const dir = await tempDir();
-    const many = Array.from({ length: 400 }, (_, i) => `0000400/${String(i).padStart(3, "0")}`);
+    const many = casiaKeys(400, 400);
     const { photos, masks } = await corpusFiles({ keys: many, size: 24 });
     const { openLocalSource } = await import("../src/sources/open-source.js");
     const { join: joinStage } = await import("../src/transforms/join.js");

@@ -7,16 +7,13 @@ import { describe, expect, it } from "vitest";
 import { runPipeline } from "../src/run.js";
 import { webDatasetSink } from "../src/sinks/webdataset-sink.js";
 import type { Sample } from "../src/transforms/sample.js";
-import { corpusFiles, writeArchive } from "./support/corpus.js";
+import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { readShard } from "./support/read-shard.js";
 import { sampleOf } from "./support/samples.js";
 import { tempDir } from "./support/temp.js";
 
 const casia = { depth: 2, suffixes: ["_mask"] };
-const keys = Array.from(
-  { length: 23 },
-  (_, i) => `00000${40 + (i % 4)}/${String(i).padStart(3, "0")}`,
-);
+const keys = casiaKeys(23, 40, 4);
 
 async function corpus() {
   const dir = await tempDir();

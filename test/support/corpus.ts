@@ -24,6 +24,17 @@ export interface CorpusFiles {
   masks: ArchiveFile[];
 }
 
+/**
+ * CASIA-style keys `{identity}/{nnn}`: `count` photos spread over `identities` 7-digit identity
+ * folders numbered from `first`.
+ */
+export function casiaKeys(count: number, first: number, identities = 1): string[] {
+  return Array.from(
+    { length: count },
+    (_, i) => `${String(first + (i % identities)).padStart(7, "0")}/${String(i).padStart(3, "0")}`,
+  );
+}
+
 /** Synthetic photos and masks, deterministic for the same keys. */
 export async function corpusFiles(options: CorpusOptions): Promise<CorpusFiles> {
   const size = options.size ?? 64;
