@@ -36,19 +36,18 @@ export function folderSource(root: string, options: FolderSourceOptions = {}): R
     return readFile(join(root, (member as FolderMember).diskPath), { signal });
   }
 
+  const readMany = (members: readonly SourceMember[], signal?: AbortSignal) =>
+    readEach(read, members, signal);
+
   return {
     name: root,
     kind: "folder",
     randomAccess: true,
     list,
     read,
-    readMany: (members, signal) => readEach(read, members, signal),
+    readMany,
     entries: (entriesOptions?: EntriesOptions): AsyncIterable<SourceEntry> =>
-      entriesFromListing(
-        list,
-        (members, signal) => readEach(read, members, signal),
-        entriesOptions,
-      ),
+      entriesFromListing(list, readMany, entriesOptions),
     close: async () => {},
   };
 }

@@ -15,8 +15,8 @@ export class KeyedSide<S extends Source = Source> {
    * a member whatever the archive's size.
    */
   readonly positions = new Map<string, number>();
-  /** The side's listing, when it has one, so a duplicate key can name the earlier member. */
-  listing: MemberList | undefined;
+  /** The side's listing, once `keyListing` has keyed it: a duplicate key names the earlier member. */
+  private listing: MemberList | undefined;
 
   constructor(
     readonly side: Side,
@@ -24,6 +24,13 @@ export class KeyedSide<S extends Source = Source> {
     private readonly rule: KeyRule,
     private readonly stats: RunStats,
   ) {}
+
+  /** Keys a whole listing (the lookup side), each key at its member's index in `listing`. */
+  keyListing(listing: MemberList): void {
+    this.listing = listing;
+    let position = 0;
+    for (const member of listing) this.keyOf(member, position++);
+  }
 
   /** The member's key, or `undefined` when it is skipped (and counted). */
   keyOf(member: SourceMember, position = this.positions.size): string | undefined {

@@ -23,9 +23,7 @@ export async function* lookupJoin(
   signal?: AbortSignal,
 ): AsyncGenerator<Pair> {
   const listing = await lookup.source.list(signal);
-  lookup.listing = listing;
-  let position = 0;
-  for (const member of listing) lookup.keyOf(member, position++);
+  lookup.keyListing(listing);
   // Matched members leave the index, so what stays at the end is the unmatched side.
   const index = lookup.positions;
 

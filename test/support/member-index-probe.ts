@@ -33,9 +33,7 @@ const source = (await openLocalSource(path)) as RandomAccessSource;
 const listing = await source.list();
 const listed = used();
 const side = new KeyedSide("masks", source, { depth: 2, suffixes: [] }, new RunStats());
-side.listing = listing;
-let position = 0;
-for (const member of listing) side.keyOf(member, position++);
+side.keyListing(listing);
 const keyed = used();
 console.log(
   JSON.stringify({

@@ -132,7 +132,9 @@ export class HubRepo {
         }
         // Someone (or a commit whose reply was lost) moved the branch: redo on the new head,
         // leaving out files that are already there with the same bytes.
-        this.head = await this.headCommit();
+        this.head = await this.headCommit().catch((cause: unknown) => {
+          throw this.failure("cannot read the repo's new head", cause);
+        });
         const remote = await this.list("");
         pending = pending.filter(
           (upload) =>
