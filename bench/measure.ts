@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import type { HubStats } from "../src/sinks/hub-sink.js";
 
 /** What each measurement prints as its last stdout line (JSON), read by bench/run.ts. */
@@ -20,4 +21,19 @@ export function cpuSecondsNow(): number {
 
 export function peakRss(): number {
   return process.resourceUsage().maxRSS * 1024;
+}
+
+/**
+ * CPU seconds of this process's waited-for children (Linux /proc), so a command that runs its
+ * work in a child of its own (the CLI's launcher) is measured whole. Undefined elsewhere.
+ */
+export function childrenCpuSecondsNow(): number | undefined {
+  try {
+    const stat = readFileSync("/proc/self/stat", "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // cutime and cstime, fields 16 and 17 of proc(5), in clock ticks (100 per second on Linux).
+    return (Number(fields[13]) + Number(fields[14])) / 100;
+  } catch {
+    return undefined;
+  }
 }

@@ -1,19 +1,22 @@
 /**
- * npm run bench [-- --pairs N --scale-pairs A,B --corpus celeba,casia --concurrency N]
+ * npm run bench [-- --pairs N --rounds N --scale-pairs A,B --corpus celeba,casia --concurrency N]
  * (builds dist/ and dist-bench/ first)
  *
  * For each corpus: the ceiling (codec work alone), the full pipeline through the library, and
- * through the CLI, each in its own process on the same pairs with the same concurrency; then the
- * library pipeline on CASIA-like corpora of two sizes, to show memory does not grow with the data
- * set. Prints a table and writes bench/results/<time>.json.
+ * through the CLI, each in its own process on the same pairs with the same concurrency, in
+ * `--rounds` interleaved rounds; the table shows each measure's median round (by images/s), as
+ * this machine's speed drifts 10-20% within minutes. Then the library pipeline on CASIA-like
+ * corpora of two sizes, to show memory does not grow with the data set. Prints a table and
+ * writes every round to bench/results/<time>.json.
  */
 import { spawn } from "node:child_process";
 import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
+import { HEAP_FLAGS } from "../src/heap-flags.js";
 import { OVERLAY_DEFAULTS } from "../src/transforms/overlay.js";
 import { type Corpus, type CorpusKind, corpus } from "./corpus.js";
-import type { Measurement } from "./measure.js";
+import { childrenCpuSecondsNow, type Measurement } from "./measure.js";
 
 // Run from the package root (npm run bench): compiled to dist-bench/ so that every measurement
 // runs plain JavaScript, as users do (tsx source maps slow every sharp call by ~15%).
@@ -21,12 +24,14 @@ const ROOT = process.cwd();
 const { values } = parseArgs({
   options: {
     pairs: { type: "string", default: "2000" },
+    rounds: { type: "string", default: "3" },
     "scale-pairs": { type: "string", default: "2000,20000" },
     corpus: { type: "string", default: "celeba,casia" },
     concurrency: { type: "string", default: String(OVERLAY_DEFAULTS.concurrency) },
   },
 });
 const pairs = Number(values.pairs);
+const rounds = Number(values.rounds);
 const concurrency = Number(values.concurrency);
 const corpusRoot = join(ROOT, "bench/.corpus");
 const scratch = join(ROOT, "bench/.out");
@@ -36,25 +41,33 @@ function child(args: string[]): Promise<{ stdout: string; seconds: number }> {
   return new Promise((resolve, reject) => {
     const process_ = spawn(process.execPath, args, {
       cwd: ROOT,
-      stdio: ["ignore", "pipe", "inherit"],
+      stdio: ["ignore", "pipe", "pipe"],
     });
     let stdout = "";
+    let stderr = "";
     process_.stdout.on("data", (chunk: Buffer) => {
       stdout += chunk.toString();
+    });
+    // The CLI's summary goes to stderr: shown only when something went wrong.
+    process_.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
     });
     process_.on("error", reject);
     process_.on("close", (code) =>
       code === 0
         ? resolve({ stdout, seconds: (performance.now() - started) / 1000 })
-        : reject(new Error(`${args.join(" ")} exited ${code}`)),
+        : reject(new Error(`${args.join(" ")} exited ${code}\n${stderr}`)),
     );
   });
 }
 
 const lastJson = (stdout: string): Measurement => JSON.parse(stdout.trim().split("\n").at(-1)!);
 
+// The ceiling and the library run under the node flags the CLI gives its worker (heap-flags.ts),
+// as the README advises library users; "library, default heap" shows what they are worth.
 async function ceiling(c: Corpus): Promise<Measurement> {
   const { stdout } = await child([
+    ...HEAP_FLAGS,
     "dist-bench/bench/ceiling.js",
     c.originals,
     c.masks,
@@ -64,10 +77,11 @@ async function ceiling(c: Corpus): Promise<Measurement> {
   return lastJson(stdout);
 }
 
-async function library(c: Corpus): Promise<Measurement> {
+async function library(c: Corpus, nodeFlags: readonly string[] = HEAP_FLAGS): Promise<Measurement> {
   const out = join(scratch, `library-${c.kind}-${c.pairs}`);
   await rm(out, { recursive: true, force: true });
   const { stdout } = await child([
+    ...nodeFlags,
     "dist-bench/bench/library.js",
     c.originals,
     c.masks,
@@ -82,7 +96,7 @@ async function cli(c: Corpus): Promise<Measurement> {
   const out = join(scratch, `cli-${c.kind}-${c.pairs}`);
   await rm(out, { recursive: true, force: true });
   const args = [
-    "dist/cli/main.js",
+    "dist/cli/bin.js",
     "run",
     c.pipeline,
     "--originals",
@@ -90,6 +104,7 @@ async function cli(c: Corpus): Promise<Measurement> {
     "--masks",
     c.masks,
   ];
+  const cpuBefore = childrenCpuSecondsNow();
   const { seconds } = await child([
     ...args,
     "--out",
@@ -99,12 +114,15 @@ async function cli(c: Corpus): Promise<Measurement> {
     "--quiet",
   ]);
   const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
-  // Wall time as a user sees it, node's start-up included; CPU and RSS of the whole process.
+  const cpuAfter = childrenCpuSecondsNow();
+  // Wall time as a user sees it, both node start-ups included; CPU of the launcher and its
+  // worker; peak RSS of the worker (the launcher adds about 43 MiB of its own, idle).
   return {
     what: "cli",
     images: report.written,
     seconds,
-    cpuSeconds: report.cpuSeconds,
+    cpuSeconds:
+      cpuBefore === undefined || cpuAfter === undefined ? report.cpuSeconds : cpuAfter - cpuBefore,
     peakRssBytes: report.peakRssBytes,
   };
 }
@@ -117,20 +135,52 @@ const rows: string[][] = [
 const results: Record<string, unknown> = {
   date: new Date().toISOString(),
   concurrency,
+  rounds,
   node: process.version,
 };
 
-for (const kind of values.corpus.split(",") as CorpusKind[]) {
-  const c = await corpus(kind, pairs, corpusRoot);
-  const top = await ceiling(c);
-  const measured = [top, await library(c), await cli(c)];
-  results[`${kind}-${pairs}`] = measured.map((m) => ({
+const kinds = values.corpus.split(",") as CorpusKind[];
+const corpora = new Map<CorpusKind, Corpus>();
+for (const kind of kinds) corpora.set(kind, await corpus(kind, pairs, corpusRoot));
+const measures: {
+  name: string;
+  run: (c: Corpus) => Promise<Measurement>;
+}[] = [
+  { name: "ceiling", run: ceiling },
+  { name: "library", run: (c) => library(c) },
+  { name: "cli", run: cli },
+  {
+    name: "library, default heap",
+    run: async (c) => ({ ...(await library(c, [])), what: "library, default heap" }),
+  },
+];
+const runsOf = new Map<string, Measurement[]>();
+for (let round = 1; round <= rounds; round++) {
+  for (const kind of kinds) {
+    for (const measure of measures) {
+      const key = `${kind}/${measure.name}`;
+      const m = await measure.run(corpora.get(kind)!);
+      runsOf.set(key, [...(runsOf.get(key) ?? []), m]);
+      console.error(`round ${round}/${rounds} ${key}: ${rate(m).toFixed(1)} img/s`);
+    }
+  }
+}
+const median = (runs: Measurement[]): Measurement =>
+  [...runs].sort((a, b) => rate(a) - rate(b))[Math.floor((runs.length - 1) / 2)]!;
+for (const kind of kinds) {
+  const top = median(runsOf.get(`${kind}/ceiling`)!);
+  const perMeasure = measures.map((measure) => ({
+    median: median(runsOf.get(`${kind}/${measure.name}`)!),
+    rounds: runsOf.get(`${kind}/${measure.name}`)!,
+  }));
+  results[`${kind}-${pairs}`] = perMeasure.map(({ median: m, rounds: all }) => ({
     ...m,
     imagesPerSecond: rate(m),
     ratioToCeiling: rate(m) / rate(top),
     cpuMsPerImage: (1000 * m.cpuSeconds) / m.images,
+    rounds: all,
   }));
-  for (const m of measured) {
+  for (const { median: m } of perMeasure) {
     rows.push([
       `${kind}-like ${pairs}`,
       m.what,

@@ -3,6 +3,7 @@
  * Node stream, so it fits `stream.pipeline(...)` and `for await`.
  */
 export { type ErrorCode, MaskpipeError } from "./errors.js";
+export { HEAP_FLAGS } from "./heap-flags.js";
 export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./pipeline-file.js";
 export type { RunReport } from "./report.js";
 export { runPipeline } from "./run.js";

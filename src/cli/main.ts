@@ -89,4 +89,9 @@ export async function main(argv: string[]): Promise<number> {
   }
 }
 
+// Started by bin.ts: when it is gone, even by kill -9, this run goes as if killed with it.
+if (process.channel !== undefined) {
+  process.channel.unref();
+  process.once("disconnect", () => process.kill(process.pid, "SIGKILL"));
+}
 process.exitCode = await main(process.argv.slice(2));

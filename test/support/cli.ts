@@ -3,9 +3,9 @@ import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "../..");
 
-/** Starts the CLI from source, as `npx maskpipe` would run the built one. */
+/** Starts the CLI from source through its launcher, as `npx maskpipe` runs the built one. */
 export function startCli(args: string[], cwd = ROOT): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/main.ts"), ...args], {
+  return spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/bin.ts"), ...args], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, FORCE_COLOR: "0" },

@@ -1,0 +1,38 @@
+#!/usr/bin/env node
+/**
+ * The `maskpipe` command: runs main.js in a node started with HEAP_FLAGS (why: heap-flags.ts),
+ * on the same stdio, and ends as it ends.
+ */
+import { spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { HEAP_FLAGS } from "../heap-flags.js";
+
+const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
+
+// Run from source (tests, tsx), the sibling is main.ts.
+const mainFile = fileURLToPath(
+  new URL(import.meta.url.endsWith(".ts") ? "./main.ts" : "./main.js", import.meta.url),
+);
+const child = spawn(
+  process.execPath,
+  // The user's own node flags come after ours, so theirs win.
+  [...HEAP_FLAGS, ...process.execArgv, mainFile, ...process.argv.slice(2)],
+  {
+    // The IPC channel closes when this process dies, even by SIGKILL: main.ts then ends too.
+    stdio: ["inherit", "inherit", "inherit", "ipc"],
+    // Its own process group, so a terminal's Ctrl-C reaches it once, forwarded from here, not
+    // twice (a second SIGINT ends a run at once). Windows would open a console window for it.
+    detached: process.platform !== "win32",
+  },
+);
+const forward = (signal: NodeJS.Signals) => child.kill(signal);
+for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+child.on("error", (error) => {
+  process.stderr.write(`maskpipe: cannot start ${process.execPath}: ${error.message}\n`);
+  process.exitCode = 1;
+});
+child.on("exit", (code, signal) => {
+  for (const forwarded of FORWARDED_SIGNALS) process.off(forwarded, forward);
+  if (signal !== null) process.kill(process.pid, signal);
+  else process.exitCode = code ?? 1;
+});
