@@ -6,6 +6,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
+import { HEAP_FLAGS } from "../src/heap-flags.js";
 import { OVERLAY_DEFAULTS } from "../src/transforms/overlay.js";
 import { startFakeHub } from "../test/support/fake-hub.js";
 import { corpus } from "./corpus.js";
@@ -23,6 +24,8 @@ for (const shardMaxBytes of sizes.length > 0 ? sizes : [undefined, 8e6]) {
   const { stdout } = await run(
     process.execPath,
     [
+      // As the CLI's worker runs (heap-flags.ts).
+      ...HEAP_FLAGS,
       join(root, "dist-bench/bench/library.js"),
       data.originals,
       data.masks,
