@@ -33,6 +33,8 @@ export interface RunReport {
   peakRssBytes: number;
   /** CPU time of the whole process (user + system, all threads). */
   cpuSeconds: number;
+  /** The node that ran it and its flags (the command's worker runs with HEAP_FLAGS). */
+  node: { version: string; flags: string[] };
   interrupted: boolean;
   shards: { name: string; samples: number; bytes: number; sha256: string }[];
   /** Requests, retries and bytes read over the network, per remote source. */
@@ -75,6 +77,7 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     imagesPerSecond: seconds > 0 ? Math.round((stats.written / seconds) * 10) / 10 : 0,
     peakRssBytes: process.resourceUsage().maxRSS * 1024,
     cpuSeconds: cpuSeconds(),
+    node: { version: process.version, flags: [...process.execArgv] },
     interrupted: context.interrupted,
     shards: shards.map(({ name, samples, bytes, sha256 }) => ({ name, samples, bytes, sha256 })),
     network: {

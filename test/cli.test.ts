@@ -3,6 +3,7 @@ import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
+import { HEAP_FLAGS } from "../src/heap-flags.js";
 import { finished, ROOT, runCli, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { tempDir } from "./support/temp.js";
@@ -46,6 +47,8 @@ describe("maskpipe run on the embedded sample", () => {
       interrupted: false,
       join: "lookup-photos",
     });
+    // The launcher ran the work in a node with the heap flags (heap-flags.ts).
+    expect(report.node.flags).toEqual(expect.arrayContaining([...HEAP_FLAGS]));
     expect(report.shards.map((shard: { name: string }) => shard.name)).toEqual([
       "sample-000000.tar",
       "sample-000001.tar",
