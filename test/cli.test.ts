@@ -157,6 +157,42 @@ describe("interruption", () => {
   });
 });
 
+describe("job control", () => {
+  const state = async (pid: number) =>
+    (await readFile(`/proc/${pid}/stat`, "utf8")).split(") ")[1]![0];
+
+  it.runIf(process.platform === "linux")(
+    "Ctrl-Z (SIGTSTP) stops the launcher and its worker; SIGCONT goes on to a full run",
+    async () => {
+      const dir = await tempDir();
+      const keys = casiaKeys(240, 100, 10);
+      const { photos, masks } = await corpusFiles({ keys, size: 160 });
+      const photoPath = await writeArchive(dir, "p", "zip", photos);
+      const maskPath = await writeArchive(dir, "m", "tar", masks);
+      const out = join(dir, "out");
+      const child = startCli([...casiaRun(photoPath, maskPath, out, "10"), "--concurrency", "1"]);
+      const result = finished(child);
+      while (!existsSync(join(out, "casia-000001.tar"))) await sleep(20);
+      const launcher = child.pid!;
+      const worker = Number(
+        (await readFile(`/proc/${launcher}/task/${launcher}/children`, "utf8")).trim(),
+      );
+      child.kill("SIGTSTP");
+      await sleep(300);
+      expect([await state(launcher), await state(worker)]).toEqual(["T", "T"]);
+      const shardsWhileStopped = (await readdir(out)).length;
+      await sleep(300);
+      expect((await readdir(out)).length).toBe(shardsWhileStopped);
+      child.kill("SIGCONT");
+      const { code } = await result;
+      expect(code).toBe(0);
+      const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+      expect(report.written).toBe(240);
+      expect(report.interrupted).toBe(false);
+    },
+  );
+});
+
 describe("maskpipe run with remote inputs", () => {
   it("reads http URLs with --header and reports requests and bytes", async () => {
     const { startFileServer } = await import("./support/http-server.js");

@@ -27,12 +27,25 @@ const child = spawn(
 );
 const forward = (signal: NodeJS.Signals) => child.kill(signal);
 for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
+// Ctrl-Z stops the foreground process group, which the worker is not in: stop it along with
+// this process, and let `fg` or `bg` (SIGCONT) start both again.
+const suspend = () => {
+  child.kill("SIGSTOP");
+  process.kill(process.pid, "SIGSTOP");
+};
+const resume = () => child.kill("SIGCONT");
+if (process.platform !== "win32") {
+  process.on("SIGTSTP", suspend);
+  process.on("SIGCONT", resume);
+}
 child.on("error", (error) => {
   process.stderr.write(`maskpipe: cannot start ${process.execPath}: ${error.message}\n`);
   process.exitCode = 1;
 });
 child.on("exit", (code, signal) => {
   for (const forwarded of FORWARDED_SIGNALS) process.off(forwarded, forward);
+  process.off("SIGTSTP", suspend);
+  process.off("SIGCONT", resume);
   if (signal !== null) process.kill(process.pid, signal);
   else process.exitCode = code ?? 1;
 });
