@@ -133,17 +133,23 @@ describe("maskpipe options", () => {
   });
 });
 
+/** 240 CASIA-like pairs one at a time, 10 per shard: returns once two shards are written. */
+async function startLongRun() {
+  const dir = await tempDir();
+  const keys = casiaKeys(240, 100, 10);
+  const { photos, masks } = await corpusFiles({ keys, size: 160 });
+  const photoPath = await writeArchive(dir, "p", "zip", photos);
+  const maskPath = await writeArchive(dir, "m", "tar", masks);
+  const out = join(dir, "out");
+  const child = startCli([...casiaRun(photoPath, maskPath, out, "10"), "--concurrency", "1"]);
+  const result = finished(child);
+  while (!existsSync(join(out, "casia-000001.tar"))) await sleep(20);
+  return { out, child, result };
+}
+
 describe("interruption", () => {
   it("stops cleanly on SIGINT: complete shards only, report says interrupted", async () => {
-    const dir = await tempDir();
-    const keys = casiaKeys(240, 100, 10);
-    const { photos, masks } = await corpusFiles({ keys, size: 160 });
-    const photoPath = await writeArchive(dir, "p", "zip", photos);
-    const maskPath = await writeArchive(dir, "m", "tar", masks);
-    const out = join(dir, "out");
-    const child = startCli([...casiaRun(photoPath, maskPath, out, "10"), "--concurrency", "1"]);
-    const result = finished(child);
-    while (!existsSync(join(out, "casia-000001.tar"))) await sleep(20);
+    const { out, child, result } = await startLongRun();
     child.kill("SIGINT");
     const { code, stderr } = await result;
     expect(code).toBe(130);
@@ -164,15 +170,7 @@ describe("job control", () => {
   it.runIf(process.platform === "linux")(
     "Ctrl-Z (SIGTSTP) stops the launcher and its worker; SIGCONT goes on to a full run",
     async () => {
-      const dir = await tempDir();
-      const keys = casiaKeys(240, 100, 10);
-      const { photos, masks } = await corpusFiles({ keys, size: 160 });
-      const photoPath = await writeArchive(dir, "p", "zip", photos);
-      const maskPath = await writeArchive(dir, "m", "tar", masks);
-      const out = join(dir, "out");
-      const child = startCli([...casiaRun(photoPath, maskPath, out, "10"), "--concurrency", "1"]);
-      const result = finished(child);
-      while (!existsSync(join(out, "casia-000001.tar"))) await sleep(20);
+      const { out, child, result } = await startLongRun();
       const launcher = child.pid!;
       const worker = Number(
         (await readFile(`/proc/${launcher}/task/${launcher}/children`, "utf8")).trim(),
