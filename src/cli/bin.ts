@@ -38,6 +38,8 @@ if (process.platform !== "win32") {
   process.on("SIGTSTP", suspend);
   process.on("SIGCONT", resume);
 }
+// Started by a program through fork(): its IPC channel must not keep this process alive.
+process.channel?.unref();
 child.on("error", (error) => {
   process.stderr.write(`maskpipe: cannot start ${process.execPath}: ${error.message}\n`);
   process.exitCode = 1;
