@@ -160,7 +160,9 @@ for (let round = 1; round <= rounds; round++) {
     for (const measure of measures) {
       const key = `${kind}/${measure.name}`;
       const m = await measure.run(corpora.get(kind)!);
-      runsOf.set(key, [...(runsOf.get(key) ?? []), m]);
+      const runs = runsOf.get(key) ?? [];
+      runs.push(m);
+      runsOf.set(key, runs);
       console.error(`round ${round}/${rounds} ${key}: ${rate(m).toFixed(1)} img/s`);
     }
   }
@@ -169,11 +171,11 @@ const median = (runs: Measurement[]): Measurement =>
   [...runs].sort((a, b) => rate(a) - rate(b))[Math.floor((runs.length - 1) / 2)]!;
 for (const kind of kinds) {
   const top = median(runsOf.get(`${kind}/ceiling`)!);
-  const perMeasure = measures.map((measure) => ({
-    median: median(runsOf.get(`${kind}/${measure.name}`)!),
-    rounds: runsOf.get(`${kind}/${measure.name}`)!,
-  }));
-  results[`${kind}-${pairs}`] = perMeasure.map(({ median: m, rounds: all }) => ({
+  const perMeasure = measures.map((measure) => {
+    const all = runsOf.get(`${kind}/${measure.name}`)!;
+    return { median: median(all), all };
+  });
+  results[`${kind}-${pairs}`] = perMeasure.map(({ median: m, all }) => ({
     ...m,
     imagesPerSecond: rate(m),
     ratioToCeiling: rate(m) / rate(top),

@@ -29,8 +29,11 @@ export async function findResumePoint(dir: string, name: string): Promise<Resume
   }
   const shards: ShardInfo[] = [];
   const keys = new Set<string>();
-  for (let index = 0; files.includes(shardFileName(name, index)); index++) {
-    shards.push(await readShard(join(dir, shardFileName(name, index)), keys));
+  const present = new Set(files);
+  for (let index = 0; ; index++) {
+    const file = shardFileName(name, index);
+    if (!present.has(file)) break;
+    shards.push(await readShard(dir, file, keys));
   }
   const pattern = shardFilePattern(name, "(\\.partial)?");
   const known = new Set(shards.map((shard) => shard.name));
@@ -40,10 +43,10 @@ export async function findResumePoint(dir: string, name: string): Promise<Resume
   return { shards, keys };
 }
 
-async function readShard(path: string, keys: Set<string>): Promise<ShardInfo> {
-  const name = path.slice(path.lastIndexOf("/") + 1);
+async function readShard(dir: string, file: string, keys: Set<string>): Promise<ShardInfo> {
+  const path = join(dir, file);
   try {
-    return await readShardStream(name, createReadStream(path), keys);
+    return await readShardStream(file, createReadStream(path), keys);
   } catch (cause) {
     throw new MaskpipeError(
       "ERR_OUTPUT",

@@ -24,11 +24,12 @@ export async function findHubResumePoint(
   const client = new HttpClient({ headers: repo.authorization });
   try {
     for (let index = 0; ; index++) {
-      const path = `${HUB_DATA_FOLDER}/${shardFileName(name, index)}`;
+      const file = shardFileName(name, index);
+      const path = `${HUB_DATA_FOLDER}/${file}`;
       const there = remote.get(path);
       if (there?.sha256 === undefined) break;
       const shardKeys = new Set<string>();
-      const shard = await readRepoShard(client, repo, path, shardKeys);
+      const shard = await readRepoShard(client, repo, path, file, shardKeys);
       if (shard.sha256 !== there.sha256 || shard.bytes !== there.size) break;
       shards.push(shard);
       for (const key of shardKeys) keys.add(key);
@@ -43,9 +44,9 @@ async function readRepoShard(
   client: HttpClient,
   repo: HubRepo,
   path: string,
+  file: string,
   keys: Set<string>,
 ): Promise<ShardInfo> {
-  const file = path.slice(path.lastIndexOf("/") + 1);
   try {
     return await readShardStream(file, await client.stream(repo.fileUrl(path)), keys);
   } catch (cause) {
