@@ -5,12 +5,13 @@
  *   node dist-bench/bench/ceiling.js <originals> <masks> <pipeline.json> <concurrency>
  */
 import sharp from "sharp";
+import { peakRssBytes } from "../src/peak-rss.js";
 import { loadPipelineFile } from "../src/pipeline-file.js";
 import { openLocalSource } from "../src/sources/open-source.js";
 import { join } from "../src/transforms/join.js";
 import { orderedMap } from "../src/transforms/ordered-map.js";
 import type { Pair } from "../src/transforms/pair.js";
-import { cpuSecondsNow, type Measurement, peakRss } from "./measure.js";
+import { cpuSecondsNow, type Measurement } from "./measure.js";
 
 const [originals, masks, pipelineFile, concurrencyText] = process.argv.slice(2);
 const pipeline = await loadPipelineFile(pipelineFile!);
@@ -52,6 +53,6 @@ const result: Measurement = {
   images,
   seconds: (performance.now() - started) / 1000,
   cpuSeconds: cpuSecondsNow() - cpuBefore,
-  peakRssBytes: peakRss(),
+  peakRssBytes: peakRssBytes(),
 };
 console.log(JSON.stringify(result));

@@ -19,10 +19,6 @@ export function cpuSecondsNow(): number {
   return (user + system) / 1e6;
 }
 
-export function peakRss(): number {
-  return process.resourceUsage().maxRSS * 1024;
-}
-
 /**
  * CPU seconds of this process's waited-for children (Linux /proc), so a command that runs its
  * work in a child of its own (the CLI's launcher) is measured whole. Undefined elsewhere.

@@ -1,3 +1,4 @@
+import { peakRssBytes } from "./peak-rss.js";
 import type { RunStats } from "./run-stats.js";
 import type { HubStats } from "./sinks/hub-sink.js";
 import type { ShardInfo } from "./sinks/sink.js";
@@ -75,7 +76,7 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     unmatchedExamples: stats.unmatchedExamples,
     seconds: Math.round(seconds * 1000) / 1000,
     imagesPerSecond: seconds > 0 ? Math.round((stats.written / seconds) * 10) / 10 : 0,
-    peakRssBytes: process.resourceUsage().maxRSS * 1024,
+    peakRssBytes: peakRssBytes(),
     cpuSeconds: cpuSeconds(),
     node: { version: process.version, flags: [...process.execArgv] },
     interrupted: context.interrupted,
