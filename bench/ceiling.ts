@@ -5,13 +5,13 @@
  *   node dist-bench/bench/ceiling.js <originals> <masks> <pipeline.json> <concurrency>
  */
 import sharp from "sharp";
-import { peakRssBytes } from "../src/peak-rss.js";
 import { loadPipelineFile } from "../src/pipeline-file.js";
+import { cpuSecondsUsed, peakRssBytes } from "../src/process-usage.js";
 import { openLocalSource } from "../src/sources/open-source.js";
 import { join } from "../src/transforms/join.js";
 import { orderedMap } from "../src/transforms/ordered-map.js";
 import type { Pair } from "../src/transforms/pair.js";
-import { cpuSecondsNow, type Measurement } from "./measure.js";
+import type { Measurement } from "./measure.js";
 
 const [originals, masks, pipelineFile, concurrencyText] = process.argv.slice(2);
 const pipeline = await loadPipelineFile(pipelineFile!);
@@ -44,7 +44,7 @@ async function* items() {
   yield* pairs;
 }
 
-const cpuBefore = cpuSecondsNow();
+const cpuBefore = cpuSecondsUsed();
 const started = performance.now();
 let images = 0;
 for await (const _ of orderedMap(items(), Number(concurrencyText), codecWork)) images++;
@@ -52,7 +52,7 @@ const result: Measurement = {
   what: "ceiling",
   images,
   seconds: (performance.now() - started) / 1000,
-  cpuSeconds: cpuSecondsNow() - cpuBefore,
+  cpuSeconds: cpuSecondsUsed() - cpuBefore,
   peakRssBytes: peakRssBytes(),
 };
 console.log(JSON.stringify(result));

@@ -4,15 +4,14 @@
  *   node dist-bench/bench/library.js <originals> <masks> <pipeline.json> <concurrency> <out> [shardMaxBytes]
  * `out` may be a Hub repo (bench/hub.ts): HF_ENDPOINT and HF_TOKEN say which Hub.
  */
-
-import { peakRssBytes } from "../src/peak-rss.js";
 import { loadPipelineFile } from "../src/pipeline-file.js";
+import { cpuSecondsUsed, peakRssBytes } from "../src/process-usage.js";
 import { runPipeline } from "../src/run.js";
-import { cpuSecondsNow, type Measurement } from "./measure.js";
+import type { Measurement } from "./measure.js";
 
 const [originals, masks, pipelineFile, concurrencyText, out, shardMaxBytes] = process.argv.slice(2);
 const defaults = await loadPipelineFile(pipelineFile!);
-const cpuBefore = cpuSecondsNow();
+const cpuBefore = cpuSecondsUsed();
 const started = performance.now();
 const report = await runPipeline({
   ...defaults,
@@ -26,7 +25,7 @@ const result: Measurement = {
   what: "library",
   images: report.written,
   seconds: (performance.now() - started) / 1000,
-  cpuSeconds: cpuSecondsNow() - cpuBefore,
+  cpuSeconds: cpuSecondsUsed() - cpuBefore,
   peakRssBytes: peakRssBytes(),
   shardBytes: report.shards.map((shard) => shard.bytes),
   ...(report.hub !== undefined && { hub: report.hub }),

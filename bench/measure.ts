@@ -14,11 +14,6 @@ export interface Measurement {
   hub?: HubStats;
 }
 
-export function cpuSecondsNow(): number {
-  const { user, system } = process.cpuUsage();
-  return (user + system) / 1e6;
-}
-
 /**
  * CPU seconds of this process's waited-for children (Linux /proc), so a command that runs its
  * work in a child of its own (the CLI's launcher) is measured whole. Undefined elsewhere.

@@ -6,13 +6,13 @@
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { loadPipelineFile } from "../src/pipeline-file.js";
+import { cpuSecondsUsed } from "../src/process-usage.js";
 import { discardSink } from "../src/sinks/discard-sink.js";
 import { webDatasetSink } from "../src/sinks/webdataset-sink.js";
 import { openLocalSource } from "../src/sources/open-source.js";
 import { join } from "../src/transforms/join.js";
 import { OVERLAY_DEFAULTS, overlay } from "../src/transforms/overlay.js";
 import { type CorpusKind, corpus } from "./corpus.js";
-import { cpuSecondsNow } from "./measure.js";
 
 const [kind, pairsText, concurrencyText] = process.argv.slice(2);
 const c = await corpus(kind as CorpusKind, Number(pairsText), "bench/.corpus");
@@ -46,13 +46,13 @@ const variants: [string, () => Promise<Stage[]>][] = [
 ];
 for (const [name, build] of variants) {
   const stages = await build();
-  const before = cpuSecondsNow();
+  const before = cpuSecondsUsed();
   const started = performance.now();
   let count = 0;
   (stages[0] as NodeJS.ReadableStream).on("data", () => count++);
   await pipeline(stages);
   const seconds = (performance.now() - started) / 1000;
   console.log(
-    `${name.padEnd(26)} ${((1000 * (cpuSecondsNow() - before)) / count).toFixed(2)} CPU ms/img  ${(count / seconds).toFixed(1)} pairs/s`,
+    `${name.padEnd(26)} ${((1000 * (cpuSecondsUsed() - before)) / count).toFixed(2)} CPU ms/img  ${(count / seconds).toFixed(1)} pairs/s`,
   );
 }

@@ -1,4 +1,4 @@
-import { peakRssBytes } from "./peak-rss.js";
+import { cpuSecondsUsed, peakRssBytes } from "./process-usage.js";
 import type { RunStats } from "./run-stats.js";
 import type { HubStats } from "./sinks/hub-sink.js";
 import type { ShardInfo } from "./sinks/sink.js";
@@ -77,7 +77,7 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     seconds: Math.round(seconds * 1000) / 1000,
     imagesPerSecond: seconds > 0 ? Math.round((stats.written / seconds) * 10) / 10 : 0,
     peakRssBytes: peakRssBytes(),
-    cpuSeconds: cpuSeconds(),
+    cpuSeconds: Math.round(cpuSecondsUsed() * 1000) / 1000,
     node: { version: process.version, flags: [...process.execArgv] },
     interrupted: context.interrupted,
     shards: shards.map(({ name, samples, bytes, sha256 }) => ({ name, samples, bytes, sha256 })),
@@ -86,9 +86,4 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
       ...(context.network.masks && { masks: { ...context.network.masks } }),
     },
   };
-}
-
-function cpuSeconds(): number {
-  const { user, system } = process.cpuUsage();
-  return Math.round((user + system) / 1000) / 1000;
 }

@@ -14,3 +14,9 @@ export function peakRssBytes(): number {
   }
   return process.resourceUsage().maxRSS * 1024;
 }
+
+/** CPU seconds this process has used so far (user + system, all threads). */
+export function cpuSecondsUsed(): number {
+  const { user, system } = process.cpuUsage();
+  return (user + system) / 1e6;
+}
