@@ -22,7 +22,11 @@ export type ErrorCode =
   | "ERR_HTTP_RANGE"
   | "ERR_HTTP_CHANGED"
   | "ERR_HUB"
-  | "ERR_HUB_AUTH";
+  | "ERR_HUB_AUTH"
+  | "ERR_OUTPUT_EXISTS"
+  | "ERR_RUN_MISMATCH"
+  | "ERR_INPUTS_MISMATCH"
+  | "ERR_INTERRUPTED";
 
 export interface ErrorContext {
   /** The archive, folder or URL the problem is in. */

@@ -39,6 +39,7 @@ const OPTION_KEYS = new Set([
   "shardMaxCount",
   "shardMaxBytes",
   "joinMemory",
+  "maxFailed",
   "report",
   "errors",
 ]);

@@ -1,5 +1,7 @@
 import { cpuSecondsUsed, peakRssBytes } from "./process-usage.js";
+import type { RunIdentity } from "./run-identity.js";
 import type { RunStats } from "./run-stats.js";
+import type { RunProblem } from "./run-verdict.js";
 import type { HubStats } from "./sinks/hub-sink.js";
 import type { ShardInfo } from "./sinks/sink.js";
 import type { HttpStats } from "./sources/http/http-client.js";
@@ -14,8 +16,17 @@ export interface RunReport {
   layout: string;
   /** How the two sides were paired: `lookup-masks`, `lookup-photos` or `merge`. */
   join: string;
+  /** What made this output: compared by `--resume`. */
+  identity: RunIdentity;
+  /** A `--dry-run`: both inputs listed and paired, nothing decoded or written. */
+  dryRun?: boolean;
+  /** A trial run stopped after this many pairs (`--limit`). */
+  limit?: number;
   pairs: number;
+  /** Samples in the output that this run wrote (shards: complete shards only). */
   written: number;
+  /** Samples made but lost with the shard an interruption left unfinished; `--resume` redoes them. */
+  unfinished: number;
   masksWithoutPhoto: number;
   photosWithoutMask: number;
   /** Pairs written whose mask and photo sizes differ (the mask was clipped or covers part). */
@@ -28,6 +39,13 @@ export interface RunReport {
   skippedByReason: Record<string, number>;
   failed: number;
   failedByReason: Record<string, number>;
+  /** One message of each failure reason. */
+  failureExamples: Record<string, string>;
+  /**
+   * Why the output is not complete and trustworthy (nothing written, too many failed pairs, masks
+   * that found no photo); empty when it is. The CLI exits 3 when there are any.
+   */
+  problems: RunProblem[];
   unmatchedExamples: { photos: string[]; masks: string[] };
   seconds: number;
   imagesPerSecond: number;
@@ -46,6 +64,11 @@ export interface RunReport {
 
 export interface ReportContext {
   version: string;
+  identity: RunIdentity;
+  dryRun?: boolean;
+  limit?: number;
+  /** Samples in the output written by this run (shards: in complete shards). */
+  written: number;
   name: string;
   originals: string;
   masks: string;
@@ -59,12 +82,13 @@ export interface ReportContext {
 }
 
 export function buildReport(stats: RunStats, context: ReportContext): RunReport {
-  const { version, seconds, shards, ...rest } = context;
+  const { version, seconds, shards, written, ...rest } = context;
   return {
     maskpipe: version,
     ...rest,
     pairs: stats.pairs,
-    written: stats.written,
+    written,
+    unfinished: stats.written - written,
     masksWithoutPhoto: stats.masksWithoutPhoto,
     photosWithoutMask: stats.photosWithoutMask,
     sizeMismatches: stats.sizeMismatches,
@@ -73,9 +97,11 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     skippedByReason: { ...stats.skippedByReason },
     failed: stats.failed,
     failedByReason: { ...stats.failedByReason },
+    failureExamples: { ...stats.failureExamples },
+    problems: [],
     unmatchedExamples: stats.unmatchedExamples,
     seconds: Math.round(seconds * 1000) / 1000,
-    imagesPerSecond: seconds > 0 ? Math.round((stats.written / seconds) * 10) / 10 : 0,
+    imagesPerSecond: seconds > 0 ? Math.round((written / seconds) * 10) / 10 : 0,
     peakRssBytes: peakRssBytes(),
     cpuSeconds: Math.round(cpuSecondsUsed() * 1000) / 1000,
     node: { version: process.version, flags: [...process.execArgv] },

@@ -1,3 +1,4 @@
+import { checkFailureAllowance, type FailureAllowance, MAX_FAILED_DEFAULT } from "./run-verdict.js";
 import { checkHubBuffer, HUB_SHARD_DEFAULTS } from "./sinks/hub/hub-defaults.js";
 import { checkShardCount, SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
 import { isHfUrl } from "./sources/http/hf-url.js";
@@ -12,7 +13,7 @@ import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "./vali
 export type Layout = "webdataset" | "folder";
 
 /** Options that stay optional after the check: a Hub run has no local report or errors file. */
-type OptionalRunOptions = "signal" | "onProgress" | "http" | "hub" | "report" | "errors";
+type OptionalRunOptions = "signal" | "onProgress" | "http" | "hub" | "report" | "errors" | "limit";
 
 /** Everything one run needs. Defaults are the `*_DEFAULTS` of the stages they belong to. */
 export interface RunOptions {
@@ -47,6 +48,23 @@ export interface RunOptions {
    * the samples they hold, and end with the same bytes as an uninterrupted run. Default false.
    */
   resume?: boolean;
+  /**
+   * Start again in an output that holds an earlier run of this name: remove exactly that run's
+   * files (shards, `.partial`s, index, report, errors, card, run.json; the folder layout's
+   * images) first. Without it, or `resume`, such an output stops the run before any work.
+   * Default false.
+   */
+  overwrite?: boolean;
+  /** List and pair both inputs, decode and write nothing. Default false. */
+  dryRun?: boolean;
+  /** Stop after this many pairs: a trial run, reported as such. Default: every pair. */
+  limit?: number;
+  /**
+   * Failed pairs the run may have and still call its output complete: a count (`10`) or a share
+   * of the pairs (`"0.1%"`). More makes `report.problems` say so (the CLI exits 3). Default 0: a
+   * real CelebA or CASIA-WebFace run has none.
+   */
+  maxFailed?: number | string;
   /** Where the report goes. Default `{out}/report.json`; for a Hub repo, the repo only. */
   report?: string;
   /**
@@ -101,15 +119,20 @@ export function checkKeyRule(name: string, value: unknown): KeyRule {
   return { depth: integerBetween(`${name}.depth`, rule.depth ?? 1, 1, 64), suffixes };
 }
 
+/** Run options after the check: defaults filled in, `maxFailed` parsed. */
+export type CheckedRunOptions = Required<Omit<RunOptions, OptionalRunOptions | "maxFailed">> &
+  Pick<RunOptions, OptionalRunOptions> & { maxFailed: FailureAllowance };
+
 /** Checks every option up front, so a typo fails before any work starts. */
-export function checkRunOptions(
-  options: RunOptions,
-): Required<Omit<RunOptions, OptionalRunOptions>> & Pick<RunOptions, OptionalRunOptions> {
+export function checkRunOptions(options: RunOptions): CheckedRunOptions {
   const out = nonEmptyString("out", options.out);
   const toHub = isHfUrl(out);
   const shards = toHub
     ? { shardMaxCount: HUB_SHARD_DEFAULTS.maxCount, shardMaxBytes: HUB_SHARD_DEFAULTS.maxBytes }
     : RUN_DEFAULTS;
+  if (options.resume === true && options.overwrite === true) {
+    throw invalid("resume or overwrite, not both", "resume", "resume and overwrite");
+  }
   if (toHub && options.layout === "folder") {
     throw invalid("webdataset (a Hub repo gets shards)", "layout", options.layout);
   }
@@ -128,6 +151,15 @@ export function checkRunOptions(
     shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? shards.shardMaxBytes),
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),
     resume: options.resume ?? false,
+    overwrite: options.overwrite ?? false,
+    dryRun: options.dryRun ?? false,
+    ...(options.limit !== undefined && {
+      limit: integerBetween("limit", options.limit, 1, Number.MAX_SAFE_INTEGER),
+    }),
+    maxFailed:
+      options.maxFailed === undefined
+        ? MAX_FAILED_DEFAULT
+        : checkFailureAllowance("maxFailed", options.maxFailed),
     ...(!toHub && {
       report: options.report ?? `${out}/report.json`,
       errors: options.errors ?? `${out}/errors.jsonl`,

@@ -34,9 +34,13 @@ export class RunStats {
   resumed = 0;
   readonly skippedByReason: Partial<Record<SkipReason, number>> = {};
   readonly failedByReason: Record<string, number> = {};
+  /** The first message of each failure reason, so a summary can show one of each. */
+  readonly failureExamples: Record<string, string> = {};
   readonly unmatchedExamples: Record<Side, string[]> = { photos: [], masks: [] };
   /** Called with each failure as it happens (the CLI appends it to errors.jsonl). */
   onFailure: ((failure: FailureRecord) => void) | undefined;
+  /** Called after each unmatched member is counted (a run watches for inputs that never pair). */
+  onUnmatched: ((side: Side) => void) | undefined;
 
   get skipped(): number {
     return Object.values(this.skippedByReason).reduce((sum, count) => sum + (count ?? 0), 0);
@@ -51,11 +55,13 @@ export class RunStats {
     else this.masksWithoutPhoto++;
     const examples = this.unmatchedExamples[side];
     if (examples.length < UNMATCHED_EXAMPLES) examples.push(path);
+    this.onUnmatched?.(side);
   }
 
   fail(failure: FailureRecord): void {
     this.failed++;
     this.failedByReason[failure.code] = (this.failedByReason[failure.code] ?? 0) + 1;
+    this.failureExamples[failure.code] ??= failure.message;
     this.onFailure?.(failure);
   }
 }

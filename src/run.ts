@@ -1,15 +1,25 @@
 import { createWriteStream, existsSync, type WriteStream } from "node:fs";
-import { mkdir, readFile, rm } from "node:fs/promises";
-import { dirname } from "node:path";
+import { readFile, rm } from "node:fs/promises";
+import { join as joinPath, resolve } from "node:path";
 import { Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import { abortable } from "./abortable.js";
+import { countPairs } from "./dry-run.js";
 import { type ErrorCode, MaskpipeError } from "./errors.js";
+import { removeMadeDirectories } from "./output/make-directory.js";
+import { checkOutputPath, type OutputPath, prepareOutputPaths } from "./output/output-paths.js";
+import { claimOutput, type OutputMode } from "./output/output-policy.js";
+import { RUN_FILES } from "./output/run-files.js";
+import { checkResumable, readIdentityFile } from "./output/run-record.js";
 import { buildReport, type RunReport } from "./report.js";
-import { checkRunOptions, type RunOptions } from "./run-options.js";
-import { RunStats } from "./run-stats.js";
+import { identityDifferences, inputVersion, type RunIdentity } from "./run-identity.js";
+import { type CheckedRunOptions, checkRunOptions, type RunOptions } from "./run-options.js";
+import { RunStats, type Side } from "./run-stats.js";
+import { runProblems } from "./run-verdict.js";
 import { folderOutputPath, folderSink } from "./sinks/folder-sink.js";
+import { datasetCard } from "./sinks/hub/dataset-card.js";
 import { findResumePoint, type ResumePoint } from "./sinks/resume.js";
-import type { SampleSink } from "./sinks/sink.js";
+import type { SampleSink, ShardInfo } from "./sinks/sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
 import { writeFileAtomic } from "./sinks/write-file-atomic.js";
 import { isHfUrl } from "./sources/http/hf-url.js";
@@ -17,19 +27,33 @@ import { skipReason } from "./sources/member-filter.js";
 import { type OpenedSource, openSource } from "./sources/open-source.js";
 import type { Source } from "./sources/source.js";
 import { FILE_EXTENSION } from "./transforms/encode.js";
+import { inputCheck, keysDoNotMeet } from "./transforms/input-check.js";
 import { join, joinStrategy } from "./transforms/join.js";
 import { overlay } from "./transforms/overlay.js";
 import { skipDone } from "./transforms/skip-done.js";
+import { takePairs } from "./transforms/take.js";
 import { VERSION } from "./version.js";
 
 /**
- * One whole run: open both sources, join, overlay, write, then the report. Assembles the public
- * stages and nothing more, so a user's own pipeline built from them behaves the same.
+ * Unmatched members with no pair yet before a run stops, sure the inputs do not belong
+ * together: real CelebA and CASIA-WebFace inputs pair from their first members.
+ */
+const NO_PAIR_PATIENCE = 1000;
+
+/** Example members of a side the key-mismatch message shows. */
+const EXAMPLES = 3;
+
+/**
+ * One whole run: check the output paths, open both sources, record the run's identity, claim
+ * the output (the output-folder policy, or the resume check), join, overlay, write, then the
+ * report and its verdict. Assembles the public stages and nothing more, so a user's own
+ * pipeline built from them behaves the same.
  *
  * @example
  * const report = await runPipeline({ name: "celeba", originals: "img_celeba.zip",
  *   masks: "celeba_masks.zip", out: "shards/celeba",
  *   photoKeys: { depth: 1, suffixes: [] }, maskKeys: { depth: 1, suffixes: ["_mask"] } });
+ * if (report.problems.length > 0) console.error(report.problems);
  */
 export async function runPipeline(input: RunOptions): Promise<RunReport> {
   const options = checkRunOptions(input);
@@ -37,6 +61,11 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   const stats = new RunStats();
   const sources: OpenedSource[] = [];
   const toHub = isHfUrl(options.out);
+  const signal = options.signal;
+  const mode: OutputMode = options.overwrite ? "overwrite" : options.resume ? "resume" : "new";
+  const outputs = outputPaths(options, toHub);
+  if (!options.dryRun) for (const output of outputs) await checkOutputPath(output);
+
   let errorsFile: WriteStream | undefined;
   // A Hub run keeps its failure lines for errors.jsonl in the repo (a line per failed pair).
   const errorLines: string[] = [];
@@ -57,36 +86,95 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     }
   };
 
-  if (options.resume && options.report !== undefined) {
-    const finished = await finishedReport(options.report);
-    if (finished !== undefined) return { ...finished, nothingToDo: true };
-  }
-
+  let identity: RunIdentity | undefined;
+  // What this run made before its first sample, taken back if it stops before writing one.
+  const madeFolders: string[] = [];
+  let madeRecord: string | undefined;
   try {
-    const photos = await openSource(options.originals, { http: options.http, hub: options.hub });
+    const open = (spec: string) =>
+      abortable(openSource(spec, { http: options.http, hub: options.hub }), signal, (late) =>
+        late.close(),
+      );
+    const photos = await open(options.originals);
     sources.push(photos);
-    const masks = await openSource(options.masks, { http: options.http, hub: options.hub });
+    const masks = await open(options.masks);
     sources.push(masks);
+    identity = await runIdentity(options, photos, masks);
     const strategy = joinStrategy(photos, masks);
-    const expected = await expectedPairs(strategy === "lookup-photos" ? masks : photos);
-    if (!toHub) await makeOutputFolder(options.out);
-    if (options.errors !== undefined) await makeOutputFolder(dirname(options.errors));
+    const context = { identity, strategy, started, stats, photos, masks };
+    if (options.dryRun) {
+      await countPairs({ ...options, photos, masks, stats, signal });
+      if (stats.pairs === 0 && stats.photosWithoutMask > 0 && stats.masksWithoutPhoto > 0)
+        throw keysDoNotMeet(sideNames(options), stats.unmatchedExamples);
+      return finalReport(options, context, { dryRun: true, written: 0, shards: [] });
+    }
+    const listed = {
+      photos: await abortable(imageExamples(photos, signal), signal),
+      masks: await abortable(imageExamples(masks, signal), signal),
+    };
+    const examples = (): Record<Side, readonly string[]> => ({
+      photos:
+        stats.unmatchedExamples.photos.length > 0 ? stats.unmatchedExamples.photos : listed.photos,
+      masks:
+        stats.unmatchedExamples.masks.length > 0 ? stats.unmatchedExamples.masks : listed.masks,
+    });
+    stats.onUnmatched = () => {
+      if (
+        stats.pairs === 0 &&
+        stats.photosWithoutMask + stats.masksWithoutPhoto >= NO_PAIR_PATIENCE
+      )
+        throw keysDoNotMeet(sideNames(options), examples());
+    };
+    const streamed = strategy === "lookup-photos" ? masks : photos;
+    const expected = await abortable(expectedPairs(streamed, options.limit), signal);
+
+    if (!toHub) {
+      if (mode === "resume") {
+        const finished = await finishedReport(options.report, identity);
+        if (finished !== undefined) return { ...finished, nothingToDo: true };
+      }
+      const found = await claimOutput({
+        dir: options.out,
+        name: options.name,
+        ...(options.layout === "folder" && { imageExtension: FILE_EXTENSION[options.format] }),
+        files: [options.report, options.errors].filter((file) => file !== undefined),
+        mode,
+      });
+      if (mode === "resume") {
+        const record = joinPath(options.out, RUN_FILES.identity);
+        const recorded = await readIdentityFile(record);
+        const others = found.filter((file) => resolve(file) !== resolve(record));
+        checkResumable(options.out, recorded, identity, others.length > 0);
+      }
+    }
+    madeFolders.push(...(await prepareOutputPaths(outputs)));
     // A report left by an earlier run must not describe the shards this run is about to replace.
     if (options.report !== undefined) await rm(options.report, { force: true });
+    if (!toHub) {
+      const record = joinPath(options.out, RUN_FILES.identity);
+      if (mode !== "resume" || !existsSync(record)) madeRecord = record;
+      await writeFileAtomic(record, `${JSON.stringify(identity, null, 2)}\n`);
+    }
     const hub = toHub
-      ? await (await import("./sinks/hub-sink.js")).hubSink({
-          repo: options.out,
-          name: options.name,
-          maxCount: options.shardMaxCount,
-          maxBytes: options.shardMaxBytes,
-          stats,
-          private: options.private,
-          xet: options.xet,
-          buffer: options.hubBuffer,
-          resume: options.resume,
-          ...(options.hub?.token !== undefined && { token: options.hub.token }),
-          ...(options.hub?.endpoint !== undefined && { hubUrl: options.hub.endpoint }),
-        })
+      ? await abortable(
+          import("./sinks/hub-sink.js").then(({ hubSink }) =>
+            hubSink({
+              repo: options.out,
+              name: options.name,
+              maxCount: options.shardMaxCount,
+              maxBytes: options.shardMaxBytes,
+              stats,
+              private: options.private,
+              xet: options.xet,
+              buffer: options.hubBuffer,
+              mode,
+              identity,
+              ...(options.hub?.token !== undefined && { token: options.hub.token }),
+              ...(options.hub?.endpoint !== undefined && { hubUrl: options.hub.endpoint }),
+            }),
+          ),
+          signal,
+        )
       : undefined;
     const { kept, isDone } = await resumePlan(options, hub?.kept);
     const sink: SampleSink =
@@ -114,18 +202,20 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
         });
       },
     });
+    const pairs = join({
+      photos,
+      masks,
+      photoKeys: options.photoKeys,
+      maskKeys: options.maskKeys,
+      memoryBudget: options.joinMemory,
+      stats,
+      signal,
+    });
     let interrupted = false;
     try {
       await pipeline(
-        join({
-          photos,
-          masks,
-          photoKeys: options.photoKeys,
-          maskKeys: options.maskKeys,
-          memoryBudget: options.joinMemory,
-          stats,
-          signal: options.signal,
-        }),
+        options.limit === undefined ? pairs : takePairs(pairs, options.limit),
+        inputCheck({ ...sideNames(options), examples, stats }),
         skipDone(isDone, stats),
         overlay({
           format: options.format,
@@ -138,24 +228,21 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
         }),
         progress,
         sink,
-        { signal: options.signal },
+        { signal },
       );
     } catch (error) {
-      if (options.signal?.aborted !== true) throw error;
+      if (signal?.aborted !== true) throw error;
       interrupted = true;
     }
-    const report = buildReport(stats, {
-      version: VERSION,
-      name: options.name,
-      originals: options.originals,
-      masks: options.masks,
-      out: options.out,
-      layout: options.layout,
-      join: strategy,
-      seconds: (performance.now() - started) / 1000,
+    // The join reads a little ahead: pairs past the limit were made but never taken.
+    if (options.limit !== undefined) stats.pairs = Math.min(stats.pairs, options.limit);
+    const shards = [...kept.shards, ...sink.result.shards];
+    const inShards = sink.result.shards.reduce((sum, shard) => sum + shard.samples, 0);
+    const report = finalReport(options, context, {
       interrupted,
-      shards: [...kept.shards, ...sink.result.shards],
-      network: { originals: photos.http, masks: masks.http },
+      // A shard counts once complete: samples of one an interruption left are not in the output.
+      written: options.layout === "folder" ? stats.written : inShards,
+      shards,
     });
     if (hub !== undefined && !interrupted) {
       await hub.publish(report, {
@@ -165,10 +252,39 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       });
       report.hub = hub.hub;
     }
+    if (!toHub && options.layout === "webdataset" && !interrupted) {
+      const card = datasetCard(report, {
+        repo: options.out,
+        dataFolder: "",
+        command: options.command,
+        version: VERSION,
+      });
+      await writeFileAtomic(joinPath(options.out, RUN_FILES.card), card);
+    }
     if (options.report !== undefined) {
       await writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
     }
     return report;
+  } catch (error) {
+    if (stats.written === 0 && stats.resumed === 0) {
+      // Stopped before its first sample (inputs that do not fit, say): leave no trace.
+      if (madeRecord !== undefined) await rm(madeRecord, { force: true });
+      await removeMadeDirectories(madeFolders);
+    }
+    if (signal?.aborted === true && identity === undefined) {
+      throw new MaskpipeError(
+        "ERR_INTERRUPTED",
+        "interrupted while opening the inputs; nothing was written",
+      );
+    }
+    if (signal?.aborted === true && !(error instanceof MaskpipeError)) {
+      throw new MaskpipeError(
+        "ERR_INTERRUPTED",
+        "interrupted before the first sample; nothing was written",
+        { cause: error },
+      );
+    }
+    throw error;
   } finally {
     await Promise.allSettled(sources.map((source) => source.close()));
     const file = errorsFile;
@@ -176,12 +292,106 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   }
 }
 
+interface RunContext {
+  identity: RunIdentity;
+  strategy: string;
+  started: number;
+  stats: RunStats;
+  photos: OpenedSource;
+  masks: OpenedSource;
+}
+
+/** The report of the run so far, with its verdict (problems) when it was not interrupted. */
+function finalReport(
+  options: CheckedRunOptions,
+  context: RunContext,
+  outcome: {
+    written: number;
+    shards: readonly ShardInfo[];
+    interrupted?: boolean;
+    dryRun?: boolean;
+  },
+): RunReport {
+  const interrupted = outcome.interrupted ?? false;
+  const report = buildReport(context.stats, {
+    version: VERSION,
+    identity: context.identity,
+    ...(outcome.dryRun === true && { dryRun: true }),
+    ...(options.limit !== undefined && { limit: options.limit }),
+    written: outcome.written,
+    name: options.name,
+    originals: options.originals,
+    masks: options.masks,
+    out: options.out,
+    layout: options.layout,
+    join: context.strategy,
+    seconds: (performance.now() - context.started) / 1000,
+    interrupted,
+    shards: outcome.shards,
+    network: { originals: context.photos.http, masks: context.masks.http },
+  });
+  if (!interrupted) {
+    report.problems = runProblems(report, options.maxFailed).filter(
+      // A dry run writes nothing on purpose; it still says when nothing would pair.
+      (problem) =>
+        outcome.dryRun !== true || problem.code !== "NOTHING_WRITTEN" || report.pairs === 0,
+    );
+  }
+  return report;
+}
+
+function sideNames(options: CheckedRunOptions) {
+  return {
+    photoKeys: options.photoKeys,
+    maskKeys: options.maskKeys,
+    photosName: options.originals,
+    masksName: options.masks,
+  };
+}
+
+/** The paths a local run writes: checked before any work, made just before the first sample. */
+function outputPaths(options: CheckedRunOptions, toHub: boolean): OutputPath[] {
+  return [
+    ...(toHub ? [] : [{ path: options.out, role: "output folder", kind: "folder" as const }]),
+    ...(options.report === undefined
+      ? []
+      : [{ path: options.report, role: "report", kind: "file" as const }]),
+    ...(options.errors === undefined
+      ? []
+      : [{ path: options.errors, role: "errors file", kind: "file" as const }]),
+  ];
+}
+
+async function runIdentity(
+  options: CheckedRunOptions,
+  photos: OpenedSource,
+  masks: OpenedSource,
+): Promise<RunIdentity> {
+  return {
+    maskpipe: VERSION,
+    name: options.name,
+    layout: options.layout,
+    format: options.format,
+    quality: options.quality,
+    optimizeCoding: options.optimizeCoding,
+    maxPixels: options.maxPixels,
+    ...(options.layout === "webdataset" && {
+      shardMaxCount: options.shardMaxCount,
+      shardMaxBytes: options.shardMaxBytes,
+    }),
+    keys: { photos: options.photoKeys, masks: options.maskKeys },
+    ...(options.limit !== undefined && { limit: options.limit }),
+    originals: await inputVersion(options.originals, photos),
+    masks: await inputVersion(options.masks, masks),
+  };
+}
+
 /**
  * What --resume keeps: complete shards and their keys (WebDataset: found in `out`, or by the
  * Hub sink in its repo and passed as `fromHub`), or the files already in place (folder layout).
  * Without --resume, nothing.
  */
-async function resumePlan(options: ReturnType<typeof checkRunOptions>, fromHub?: ResumePoint) {
+async function resumePlan(options: CheckedRunOptions, fromHub?: ResumePoint) {
   const nothing = { kept: { shards: [], keys: new Set<string>() }, isDone: () => false };
   if (!options.resume) return nothing;
   if (options.layout === "folder") {
@@ -195,34 +405,53 @@ async function resumePlan(options: ReturnType<typeof checkRunOptions>, fromHub?:
   return { kept, isDone: (key: string) => kept.keys.has(key) };
 }
 
-async function makeOutputFolder(path: string): Promise<void> {
-  try {
-    await mkdir(path, { recursive: true });
-  } catch (cause) {
-    throw new MaskpipeError(
-      "ERR_OUTPUT",
-      `${path}: cannot create the output folder (${(cause as Error).message})`,
-      { cause },
-    );
-  }
-}
-
-/** The report of an earlier run that finished, if `reportPath` holds one. */
-async function finishedReport(reportPath: string): Promise<RunReport | undefined> {
+/** The report of an earlier run with this identity that finished, if `reportPath` holds one. */
+async function finishedReport(
+  reportPath: string | undefined,
+  identity: RunIdentity,
+): Promise<RunReport | undefined> {
+  if (reportPath === undefined) return undefined;
   try {
     const report = JSON.parse(await readFile(reportPath, "utf8")) as RunReport;
-    return report.interrupted === false ? report : undefined;
+    if (report.interrupted !== false || report.identity === undefined) return undefined;
+    return identityDifferences(report.identity, identity).length === 0 ? report : undefined;
   } catch {
     return undefined;
   }
 }
 
-/** The number of image members on the streamed side, when it can be listed up front. */
-async function expectedPairs(streamed: Source): Promise<number | undefined> {
-  if (!streamed.randomAccess) return undefined;
+/**
+ * A few image members of a side that can be listed (for a message about keys that never meet);
+ * refuses a side with no image at all before any work.
+ */
+async function imageExamples(source: Source, signal?: AbortSignal): Promise<string[]> {
+  if (!source.randomAccess) return [];
+  const examples: string[] = [];
+  const listing = await source.list(signal);
+  for (const member of listing) {
+    if (skipReason(member.path, member.kind) !== undefined) continue;
+    examples.push(member.path);
+    if (examples.length >= EXAMPLES) return examples;
+  }
+  if (examples.length === 0) {
+    throw new MaskpipeError(
+      "ERR_INPUTS_MISMATCH",
+      `${source.name}: holds no images (${listing.length.toLocaleString("en-US")} members, none a .jpg, .jpeg, .png or .webp file)`,
+      { archive: source.name },
+    );
+  }
+  return examples;
+}
+
+/** The number of pairs expected when the streamed side can be listed up front. */
+async function expectedPairs(
+  streamed: Source,
+  limit: number | undefined,
+): Promise<number | undefined> {
+  if (!streamed.randomAccess) return limit;
   let count = 0;
   for (const member of await streamed.list()) {
     if (skipReason(member.path, member.kind) === undefined) count++;
   }
-  return count;
+  return limit === undefined ? count : Math.min(count, limit);
 }

@@ -55,7 +55,13 @@ describe("maskpipe run on the embedded sample", () => {
       "sample-000002.tar",
     ]);
     expect((await readdir(out)).sort()).toEqual(
-      [...report.shards.map((s: { name: string }) => s.name), "index.json", "report.json"].sort(),
+      [
+        ...report.shards.map((s: { name: string }) => s.name),
+        "README.md",
+        "index.json",
+        "report.json",
+        "run.json",
+      ].sort(),
     );
   });
 
@@ -92,7 +98,9 @@ describe("maskpipe options", () => {
   it("refuses unknown flags and bad sizes", async () => {
     const unknown = await runCli(["run", SAMPLE, "--qualty", "9"]);
     expect(unknown.code).toBe(2);
-    expect(unknown.stderr).toContain("Unknown option '--qualty'");
+    expect(unknown.stderr).toBe(
+      "maskpipe: Unknown option --qualty; did you mean --quality? (maskpipe run --help lists them) [ERR_INVALID_OPTION]\n",
+    );
     const size = await runCli(["run", SAMPLE, "--out", "/tmp/x", "--shard-max-bytes", "huge"]);
     expect(size.stderr).toContain('for --shard-max-bytes but received "huge" of type string');
   });
@@ -217,7 +225,7 @@ describe("maskpipe run with remote inputs", () => {
       const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
       expect(report.written).toBe(33);
       expect(report.network.originals.requests).toBeGreaterThan(0);
-      expect(report.network.masks).toMatchObject({ requests: 1, retries: 0 });
+      expect(report.network.masks).toMatchObject({ requests: 2, retries: 0 }); // probe + GET
       expect(result.stderr).not.toContain("yes");
     } finally {
       await server.close();

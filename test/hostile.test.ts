@@ -2,9 +2,12 @@ import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { Readable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
 import { writeZip } from "../scripts/archives.js";
 import { runPipeline } from "../src/run.js";
+import { webDatasetSink } from "../src/sinks/webdataset-sink.js";
 import { openFileReader } from "../src/sources/byte-reader.js";
 import { zipSource } from "../src/sources/zip/zip-source.js";
 import { finished, ROOT, runCli } from "./support/cli.js";
@@ -100,7 +103,7 @@ describe("output faults", () => {
     ]);
     expect(result.code).toBe(1);
     expect(result.stderr).toMatch(
-      /file\/out: cannot create the output folder \(.*\) \[ERR_OUTPUT\]/,
+      /file\/out: cannot write the output folder there: .*file is a file, not a folder; nothing was written \[ERR_OUTPUT\]/,
     );
   });
 
@@ -108,13 +111,28 @@ describe("output faults", () => {
     const dir = await tempDir();
     const out = join(dir, "out");
     await mkdir(out);
-    // The first shard's temporary file is /dev/full: every write fails with ENOSPC.
+    // The first shard's temporary file is /dev/full: every write fails with ENOSPC. (A run
+    // refuses an output holding a .partial, so the sink is driven directly.)
     await symlink("/dev/full", join(out, "sample-000000.tar.partial"));
-    const result = await runCli(["run", join(ROOT, "pipelines/sample.json"), "--out", out]);
-    expect(result.code).toBe(1);
-    expect(result.stderr).toMatch(
-      /sample-000000\.tar: cannot write the shard: .*ENOSPC.* \[ERR_OUTPUT\]/,
+    const sample = {
+      key: "0000001/001",
+      photo: { archive: "p.zip", path: "0000001/001.jpg" },
+      mask: { archive: "m.zip", path: "0000001/001.png" },
+      width: 1,
+      height: 1,
+      maskWidth: 1,
+      maskHeight: 1,
+      extension: "jpg",
+      image: Buffer.alloc(4096, 1),
+    };
+    const writing = pipeline(
+      Readable.from([sample, { ...sample, key: "0000001/002" }]),
+      webDatasetSink({ dir: out, name: "sample" }),
     );
+    await expect(writing).rejects.toMatchObject({
+      code: "ERR_OUTPUT",
+      message: expect.stringMatching(/sample-000000\.tar: cannot write the shard: .*ENOSPC/),
+    });
     expect(existsSync(join(out, "sample-000000.tar"))).toBe(false);
     expect((await readdir(out)).filter((file) => file.endsWith(".tar"))).toEqual([]);
   });

@@ -19,6 +19,9 @@ const OUT = `hf://datasets/${REPO}`;
 
 let photos: string;
 let masks: string;
+/** The files beside the shards of a finished run in the repo. */
+const PUBLISHED = [".gitattributes", "README.md", "index.json", "report.json", "run.json"];
+
 /** Shard name -> bytes of a straight run to a local folder with the same options. */
 const local = new Map<string, Buffer>();
 const hubs: FakeHub[] = [];
@@ -89,23 +92,26 @@ describe("publishing to a Hub dataset repo", () => {
     const { shards, others } = repoState(hub);
     expect([...shards.keys()]).toEqual([...local.keys()]);
     for (const [name, bytes] of local) expect(shards.get(name)!.equals(bytes), name).toBe(true);
-    expect(others).toEqual([".gitattributes", "README.md", "index.json", "report.json"]);
-    // 6 shards, 2 per commit, then the card: 4 commits after the repo's first.
+    expect(others).toEqual(PUBLISHED);
+    // The run's identity first, then 6 shards, 2 per commit, then the card: 5 commits after
+    // the repo's first.
     const commits = hub.commits(REPO);
     expect(commits.map((commit) => commit.summary)).toEqual([
       "initial commit",
+      "Start casia",
       "Add casia-000000.tar to casia-000001.tar",
       "Add casia-000002.tar to casia-000003.tar",
       "Add casia-000004.tar to casia-000005.tar",
       "Dataset card, index and report of casia",
     ]);
-    expect(report.hub).toMatchObject({ commits: 4, shardsUploaded: 6, shardsUnchanged: 0 });
+    expect(report.hub).toMatchObject({ commits: 5, shardsUploaded: 6, shardsUnchanged: 0 });
+    expect(JSON.parse(hub.read(REPO, "run.json").toString())).toEqual(report.identity);
     expect([...hub.uploads.values()]).toEqual([1, 1, 1, 1, 1, 1]);
 
     const card = hub.read(REPO, "README.md").toString();
     expect(card).toMatch(/^---\nlicense: cc-by-nc-sa-4\.0\n/);
     expect(card).toContain(
-      "configs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train/*.tar\n",
+      "configs:\n- config_name: default\n  data_files:\n  - split: train\n    path: data/train/casia-*.tar\n",
     );
     expect(card).toContain("size_categories:\n- n<1K\n");
     expect(card).toMatch(/tags:\n- masked-faces\n- face-recognition\n- webdataset\n/);
@@ -118,44 +124,51 @@ describe("publishing to a Hub dataset repo", () => {
       [...local.keys()].map((name) => `data/train/${name}`),
     );
     const published = JSON.parse(hub.read(REPO, "report.json").toString());
-    expect(published).toMatchObject({ written: 24, hub: { commits: 4, shardsUploaded: 6 } });
+    expect(published).toMatchObject({ written: 24, hub: { commits: 5, shardsUploaded: 6 } });
   });
 
-  it("resumes an interrupted upload: same repo state as a straight run, nothing uploaded twice", async () => {
+  it("after an interruption, refuses a plain rerun; --overwrite starts again without sending a shard twice", async () => {
     const hub = await fakeHub();
     const controller = new AbortController();
-    // Interrupt once the first shard commit has landed.
+    // Interrupt once the first shard commit has landed (after the repo's and the run's start).
     hub.onRequest = () => {
-      if (hub.repos.has(REPO) && hub.commits(REPO).length >= 2) controller.abort();
+      if (hub.repos.has(REPO) && hub.commits(REPO).length >= 3) controller.abort();
     };
     const first = await runPipeline(options(hub, { signal: controller.signal }));
     expect(first.interrupted).toBe(true);
     const half = repoState(hub);
     expect(half.shards.size).toBeGreaterThan(0);
     expect(half.shards.size).toBeLessThan(local.size);
-    expect(half.others).toEqual([".gitattributes"]); // no card for a half-finished upload
+    expect(half.others).toEqual([".gitattributes", "run.json"]); // no card for a half upload
 
     hub.onRequest = undefined;
-    const second = await runPipeline(options(hub));
+    const refused = await runPipeline(options(hub)).catch((error: unknown) => error);
+    expect(refused).toMatchObject({ code: "ERR_OUTPUT_EXISTS" });
+    expect((refused as Error).message).toContain(
+      "pass --resume to go on from them, or --overwrite",
+    );
+
+    const second = await runPipeline(options(hub, { overwrite: true }));
     const { shards, others } = repoState(hub);
     expect([...shards.keys()]).toEqual([...local.keys()]);
     for (const [name, bytes] of local) expect(shards.get(name)!.equals(bytes), name).toBe(true);
-    expect(others).toEqual([".gitattributes", "README.md", "index.json", "report.json"]);
-    expect(second.hub!.shardsUnchanged).toBe(half.shards.size);
-    expect(second.hub!.shardsUploaded).toBe(local.size - half.shards.size);
+    expect(others).toEqual(PUBLISHED);
+    expect(second.hub!.shardsUploaded).toBe(local.size);
+    // The Hub already stores the bytes of the shards the first run sent: not sent again.
     for (const count of hub.uploads.values()) expect(count).toBe(1);
     expect(hub.uploads.size).toBe(local.size);
 
-    // A third run finds everything in place: no shard commit, only the card again.
-    const third = await runPipeline(options(hub));
-    expect(third.hub).toMatchObject({ shardsUploaded: 0, shardsUnchanged: 6, commits: 1 });
+    // A --resume after the finished run keeps every shard: no shard commit, only the card.
+    const third = await runPipeline(options(hub, { resume: true }));
+    expect(third.hub).toMatchObject({ shardsUploaded: 0, shardsKept: 6, commits: 1 });
+    expect(third.resumed).toBe(24);
   });
 
   it("with --resume, reads the repo's shards back and skips their samples", async () => {
     const hub = await fakeHub();
     const controller = new AbortController();
     hub.onRequest = () => {
-      if (hub.repos.has(REPO) && hub.commits(REPO).length >= 2) controller.abort();
+      if (hub.repos.has(REPO) && hub.commits(REPO).length >= 3) controller.abort();
     };
     await runPipeline(options(hub, { signal: controller.signal }));
     const half = repoState(hub).shards.size;
@@ -166,11 +179,12 @@ describe("publishing to a Hub dataset repo", () => {
     expect(resumed.resumed).toBe(4 * half); // 4 samples a shard, not made again
     expect(resumed.written).toBe(24 - 4 * half);
     expect(resumed.hub).toMatchObject({ shardsKept: half, shardsUploaded: local.size - half });
-    expect(hub.log.filter((line) => line === "GET resolve").length).toBe(half);
+    // The kept shards, and run.json, which each of the two runs reads first.
+    expect(hub.log.filter((line) => line === "GET resolve").length).toBe(half + 2);
     const { shards, others } = repoState(hub);
     expect([...shards.keys()]).toEqual([...local.keys()]);
     for (const [name, bytes] of local) expect(shards.get(name)!.equals(bytes), name).toBe(true);
-    expect(others).toEqual([".gitattributes", "README.md", "index.json", "report.json"]);
+    expect(others).toEqual(PUBLISHED);
     for (const count of hub.uploads.values()) expect(count).toBe(1);
     const index = JSON.parse(hub.read(REPO, "index.json").toString());
     expect(index.shardlist).toHaveLength(local.size);
@@ -218,7 +232,8 @@ describe("publishing to a Hub dataset repo", () => {
     const { shards, others } = repoState(hub);
     expect(shards.size).toBe(local.size);
     expect(others).toContain("notes.md");
-    expect(hub.log.filter((line) => line === "POST commit").length).toBe(5); // 3 + card + 1 retried
+    // start + 3 shard commits + card + 1 retried
+    expect(hub.log.filter((line) => line === "POST commit").length).toBe(6);
   });
 
   it("a wrong token is a clear error before any work, and leaves no card", async () => {
@@ -261,7 +276,7 @@ describe("publishing to a Hub dataset repo", () => {
       "--shard-max-count",
       "10",
     ]);
-    expect(result.stderr).toMatch(/hub\s+3 commits, 3 shards uploaded, 0 already there/);
+    expect(result.stderr).toMatch(/hub\s+4 commits, 3 shards uploaded, 0 already there/);
     expect(result.code).toBe(0);
     expect(hub.repos.get("me/from-cli")!.private).toBe(true);
     const card = hub.read("me/from-cli", "README.md").toString();

@@ -119,6 +119,7 @@ describe("WebDataset shards", () => {
     const files = await readdir(out);
     expect(files.filter((file) => file.endsWith(".partial"))).toEqual([]);
     expect(files.sort()).toEqual([
+      "README.md",
       "casia-000000.tar",
       "casia-000001.tar",
       "casia-000002.tar",
@@ -126,6 +127,7 @@ describe("WebDataset shards", () => {
       "casia-000004.tar",
       "index.json",
       "report.json",
+      "run.json",
     ]);
   });
 
@@ -180,6 +182,7 @@ describe("folder layout", () => {
       "0000042",
       "0000043",
       "report.json",
+      "run.json",
     ]);
   });
 });

@@ -28,6 +28,10 @@ const RUN_FLAGS = {
   report: { type: "string" },
   errors: { type: "string" },
   resume: { type: "boolean" },
+  overwrite: { type: "boolean" },
+  "dry-run": { type: "boolean" },
+  limit: { type: "string" },
+  "max-failed": { type: "string" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -38,6 +42,7 @@ const INTEGER_FLAGS = new Set([
   "max-pixels",
   "shard-max-count",
   "hub-buffer",
+  "limit",
 ]);
 
 /** Flags that are not a RunOptions field of their own name. */
@@ -71,11 +76,7 @@ export function parseRunArgs(argv: string[]): RunCommand {
   try {
     parsed = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: true, strict: true });
   } catch (cause) {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      `${(cause as Error).message}; see maskpipe run --help`,
-      { cause },
-    );
+    throw new MaskpipeError("ERR_INVALID_OPTION", parseErrorText(cause as Error, argv), { cause });
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) {
@@ -112,6 +113,54 @@ export function parseRunArgs(argv: string[]): RunCommand {
     quiet: values.quiet === true,
     help: values.help === true,
   };
+}
+
+/** Node's parser messages in one clean line, with the nearest flag for a typo. */
+function parseErrorText(error: Error & { code?: string }, argv: string[]): string {
+  const flag = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1] ?? "";
+  if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
+    const near = nearestFlag(flag.replace(/^-+/, "").split("=")[0]!, Object.keys(RUN_FLAGS));
+    const hint = near === undefined ? "" : `; did you mean --${near}?`;
+    return `Unknown option ${flag}${hint} (maskpipe run --help lists them)`;
+  }
+  if (error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
+    const name = flag.split(" ")[0]!;
+    return RUN_FLAGS[name.replace(/^-+/, "") as keyof typeof RUN_FLAGS]?.type === "boolean"
+      ? `${name} takes no value`
+      : `${name} needs a value, e.g. ${name} ${name === "--out" ? "shards/celeba" : "..."}`;
+  }
+  if (error.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
+    return `Unexpected argument: ${argv.join(" ")}; see maskpipe run --help`;
+  }
+  return `${error.message.split(". ")[0]}; see maskpipe run --help`;
+}
+
+/** The known flag closest to `typed` (edit distance at most 3, or a prefix), if any. */
+export function nearestFlag(typed: string, known: readonly string[]): string | undefined {
+  let best: string | undefined;
+  let bestDistance = Number.POSITIVE_INFINITY;
+  for (const flag of known) {
+    const distance =
+      flag.startsWith(typed) || typed.startsWith(flag) ? 1 : editDistance(typed, flag);
+    if (distance < bestDistance) {
+      best = flag;
+      bestDistance = distance;
+    }
+  }
+  return bestDistance <= Math.min(3, Math.max(1, Math.floor(typed.length / 2))) ? best : undefined;
+}
+
+function editDistance(a: string, b: string): number {
+  let previous = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const current = [i];
+    for (let j = 1; j <= b.length; j++) {
+      const substitution = previous[j - 1]! + (a[i - 1] === b[j - 1] ? 0 : 1);
+      current.push(Math.min(previous[j]! + 1, current[j - 1]! + 1, substitution));
+    }
+    previous = current;
+  }
+  return previous[b.length]!;
 }
 
 /** Option checks name the library option (`quality`); on the command line say `--quality`. */

@@ -2,16 +2,21 @@ export const MAIN_HELP = `maskpipe: put the CelebA+masks / CASIA-WebFace+masks m
 and write the result as WebDataset shards (or the reference scripts' folder tree).
 
 Usage:
-  maskpipe run <pipeline.json> [options]   run a pipeline (see maskpipe run --help)
-  maskpipe --version                       print the version
-  maskpipe --help                          this text
+  maskpipe run <pipeline> [options]   run a pipeline (see maskpipe run --help)
+  maskpipe --version                  print the version
+  maskpipe --help                     this text
 
-Pipelines shipped: pipelines/celeba.json, pipelines/casia.json, pipelines/sample.json.
+<pipeline> is a shipped one by name (celeba, casia, sample) or the path of a pipeline file.
+
+Exit codes: 0 done (output complete), 1 the run failed, 2 bad options, 3 finished but the
+output is incomplete (nothing written, failed pairs over --max-failed, masks not matching the
+photos), 130 interrupted.
 `;
 
-export const RUN_HELP = `Usage: maskpipe run <pipeline.json> [options]
+export const RUN_HELP = `Usage: maskpipe run <pipeline> [options]
 
-Flags override the pipeline file's fields.
+<pipeline>: celeba, casia or sample (shipped with maskpipe), or the path of a pipeline file.
+Flags override the pipeline's fields.
 
 Inputs and output:
   --originals SRC        photos: folder, .zip, .tar, .tar.gz/.tgz, local or an http(s) URL
@@ -46,16 +51,30 @@ Publishing to the Hub (--out hf://datasets/...; token: --hf-token or HF_TOKEN, w
   --hub-buffer N         complete shards held in memory for upload, 1-50, default 2 (memory is
                          about (N + 1) x shard size); shards default to 500MB on the Hub
   --xet                  upload through Xet instead of plain LFS (more CPU)
-  A rerun of the same command uploads only the shards the repo does not already have; with
-  --resume it also downloads the repo's shards and skips their samples.
+  A repo holding shards of this name needs --overwrite (replace them; unchanged shards are not
+  sent again) or --resume (download them and skip their samples).
+
+Output folder (an output never mixes two runs):
+  --overwrite            the output holds an earlier run of this name: remove exactly its files
+                         (shards, .partial, index.json, report.json, errors.jsonl, README.md,
+                         run.json; with --layout folder its images) and start again
+  --resume               go on from an interrupted run in --out: keep complete shards, skip
+                         their samples, end with the same bytes as an uninterrupted run; refused
+                         when the inputs or options differ from that run's (run.json)
+  Without either, an output that holds such files stops the run before any work.
+
+Trial runs and checks:
+  --dry-run              list and pair both inputs, print the counts; decode and write nothing
+  --limit N              stop after N pairs (a trial run, reported as such)
+  --max-failed N|P%      failed pairs allowed before the run exits 3, default 0 (a real CelebA
+                         or CASIA-WebFace run has none); e.g. 10 or 0.1%
 
 Reporting:
   --report FILE          report JSON, default <out>/report.json (Hub: report.json in the repo)
   --errors FILE          failures, one JSON a line, default <out>/errors.jsonl (Hub: in the repo)
-  --resume               go on from an interrupted run in --out: keep complete shards, skip
-                         their samples, end with the same bytes as an uninterrupted run
   -q, --quiet            no progress lines (the summary is still printed)
   -h, --help             this text
 
-Exit codes: 0 done, 1 the run failed, 2 bad options, 130 interrupted.
+Exit codes: 0 done (output complete), 1 the run failed, 2 bad options, 3 finished but the
+output is incomplete (see the summary's problems), 130 interrupted (--resume goes on).
 `;

@@ -4,13 +4,24 @@ import { loadPipelineFile } from "../pipeline-file.js";
 import { runPipeline } from "../run.js";
 import { VERSION } from "../version.js";
 import { inFlagTerms, parseRunArgs } from "./args.js";
+import { pipelinePath } from "./builtin-pipelines.js";
 import { MAIN_HELP, RUN_HELP } from "./help.js";
 import { progressReporter } from "./progress.js";
 import { summaryText } from "./summary.js";
 
-const EXIT_FAILED = 1;
-const EXIT_USAGE = 2;
-const EXIT_INTERRUPTED = 130;
+/** Exit codes, as `maskpipe --help` documents them. */
+const EXIT = {
+  /** The output is complete and trustworthy (or a dry run found the inputs pair). */
+  done: 0,
+  /** The run stopped on an error: unreadable input, inputs that do not fit, a write failure. */
+  failed: 1,
+  /** Bad flags or pipeline file: nothing was done. */
+  usage: 2,
+  /** The run finished but its output is not complete: see the summary's problems. */
+  incomplete: 3,
+  /** Interrupted (SIGINT, SIGTERM): complete shards kept; --resume goes on. */
+  interrupted: 130,
+} as const;
 
 async function run(argv: string[]): Promise<number> {
   const command = parseRunArgs(argv);
@@ -21,22 +32,31 @@ async function run(argv: string[]): Promise<number> {
   if (command.pipelineFile === undefined) {
     throw new MaskpipeError(
       "ERR_INVALID_OPTION",
-      "Expected a pipeline file, e.g. maskpipe run pipelines/celeba.json",
+      "Expected a pipeline: celeba, casia, sample or a pipeline file, e.g. maskpipe run celeba --originals ... --masks ... --out ...",
     );
   }
-  const defaults = await loadPipelineFile(command.pipelineFile);
+  const defaults = await loadPipelineFile(pipelinePath(command.pipelineFile));
   const options = { ...defaults, ...command.overrides };
   for (const required of ["originals", "masks", "out"] as const) {
     if (options[required] === undefined) {
       throw new MaskpipeError(
         "ERR_INVALID_OPTION",
-        `Expected --${required}: neither the command line nor ${command.pipelineFile} gives it`,
+        `Expected --${required}: neither the command line nor the pipeline ${command.pipelineFile} gives it`,
       );
     }
   }
 
   const controller = new AbortController();
-  const stop = () => controller.abort();
+  const stop = () => {
+    controller.abort();
+    // A second signal, or a step that does not end within a few seconds, ends the process.
+    process.once("SIGINT", () => process.exit(EXIT.interrupted));
+    process.once("SIGTERM", () => process.exit(EXIT.interrupted));
+    setTimeout(() => {
+      process.stderr.write("maskpipe: interrupted; a step did not stop in time\n");
+      process.exit(EXIT.interrupted);
+    }, 5000).unref();
+  };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   const progress = progressReporter(process.stderr);
@@ -52,12 +72,13 @@ async function run(argv: string[]): Promise<number> {
   const reportPath = options.report ?? `${options.out}/report.json`;
   if (report.nothingToDo) {
     process.stderr.write(
-      `maskpipe ${report.name}: nothing to do: the run in ${options.out} finished before (${reportPath}); remove that report to run again\n`,
+      `maskpipe ${report.name}: nothing to do: the same run in ${options.out} finished before (${reportPath}); pass --overwrite instead of --resume to make it again\n`,
     );
-    return 0;
+    return report.problems.length > 0 ? EXIT.incomplete : EXIT.done;
   }
-  process.stderr.write(summaryText(report, reportPath));
-  return report.interrupted ? EXIT_INTERRUPTED : 0;
+  process.stderr.write(summaryText(report, reportPath, options.command));
+  if (report.interrupted) return EXIT.interrupted;
+  return report.problems.length > 0 ? EXIT.incomplete : EXIT.done;
 }
 
 export async function main(argv: string[]): Promise<number> {
@@ -69,23 +90,24 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === undefined || command === "--help" || command === "-h" || command === "help") {
       process.stdout.write(MAIN_HELP);
-      return command === undefined ? EXIT_USAGE : 0;
+      return command === undefined ? EXIT.usage : EXIT.done;
     }
     if (command === "run") return await run(rest);
     process.stderr.write(`maskpipe: unknown command "${command}"\n\n${MAIN_HELP}`);
-    return EXIT_USAGE;
+    return EXIT.usage;
   } catch (error) {
     if (error instanceof MaskpipeError) {
       const usage = error.code === "ERR_INVALID_OPTION" || error.code === "ERR_PIPELINE_FILE";
       process.stderr.write(
         `maskpipe: ${usage ? inFlagTerms(error.message) : error.message} [${error.code}]\n`,
       );
-      return usage ? EXIT_USAGE : EXIT_FAILED;
+      if (error.code === "ERR_INTERRUPTED") return EXIT.interrupted;
+      return usage ? EXIT.usage : EXIT.failed;
     }
     process.stderr.write(
       `maskpipe: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`,
     );
-    return EXIT_FAILED;
+    return EXIT.failed;
   }
 }
 

@@ -1,10 +1,20 @@
 import type { RunProgress } from "../run-options.js";
 
 export function formatDuration(seconds: number): string {
+  // Short runs (a trial, the sample) get tenths: "0s" says nothing.
+  if (seconds < 10) return `${Math.max(0, seconds).toFixed(1)}s`;
   const s = Math.max(0, Math.round(seconds));
   if (s < 60) return `${s}s`;
   if (s < 3600) return `${Math.floor(s / 60)}m${String(s % 60).padStart(2, "0")}s`;
   return `${Math.floor(s / 3600)}h${String(Math.floor((s % 3600) / 60)).padStart(2, "0")}m`;
+}
+
+/** Decimal units, as file sizes are shown: 512 B, 14.2 kB, 1.1 MB, 3.40 GB. */
+export function formatBytes(bytes: number): string {
+  if (bytes < 1e3) return `${bytes} B`;
+  if (bytes < 1e6) return `${(bytes / 1e3).toFixed(1)} kB`;
+  if (bytes < 1e9) return `${(bytes / 1e6).toFixed(1)} MB`;
+  return `${(bytes / 1e9).toFixed(2)} GB`;
 }
 
 export function progressLine(progress: RunProgress): string {

@@ -1,5 +1,5 @@
 import type { RunReport } from "../report.js";
-import { formatDuration } from "./progress.js";
+import { formatBytes, formatDuration } from "./progress.js";
 
 function table(rows: [string, string][]): string {
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -13,25 +13,60 @@ function byReason(counts: Record<string, number>): string {
     : ` (${entries.map(([reason, count]) => `${reason}: ${count}`).join(", ")})`;
 }
 
-/** The table printed on stderr at the end of a run. */
-export function summaryText(report: RunReport, reportPath: string): string {
+/** The `maskpipe run ...` that goes on from an interrupted run: the same, with --resume. */
+export function resumeCommand(command: string): string {
+  const words = command.split(" ").filter((word) => word !== "--overwrite" && word !== "");
+  if (!words.includes("--resume")) words.push("--resume");
+  return `maskpipe run ${words.join(" ")}`;
+}
+
+/** How the run ended, as the summary's first line says it. */
+function outcome(report: RunReport): string {
+  if (report.dryRun === true)
+    return report.problems.length > 0 ? "dry run, problems found" : "dry run";
+  if (report.interrupted) return "interrupted";
+  if (report.problems.length > 0) return "incomplete";
+  return report.limit === undefined ? "done" : `done (trial run of ${report.limit} pairs, --limit)`;
+}
+
+/**
+ * The table printed on stderr at the end of a run; `command` (the run's arguments) gives the
+ * command that resumes an interrupted run.
+ */
+export function summaryText(report: RunReport, reportPath: string, command?: string): string {
   const n = (value: number) => value.toLocaleString("en-US");
+  const unfinished =
+    report.unfinished > 0
+      ? ` (${n(report.unfinished)} more were in the unfinished shard: not kept)`
+      : "";
   const rows: [string, string][] = [
     ["pairs", n(report.pairs)],
-    ["written", n(report.written)],
-    ["failed", n(report.failed) + byReason(report.failedByReason)],
+    ...(report.dryRun === true
+      ? []
+      : ([["written", n(report.written) + unfinished]] as [string, string][])),
+    ...(report.dryRun === true
+      ? []
+      : ([["failed", n(report.failed) + byReason(report.failedByReason)]] as [string, string][])),
     ["photos without mask", n(report.photosWithoutMask)],
     ["masks without photo", n(report.masksWithoutPhoto)],
-    ["mask size mismatches", n(report.sizeMismatches)],
+    ...(report.dryRun === true
+      ? []
+      : ([["mask size mismatches", n(report.sizeMismatches)]] as [string, string][])),
     ...(report.resumed > 0 ? ([["resumed (kept)", n(report.resumed)]] as [string, string][]) : []),
     ["skipped members", n(report.skipped) + byReason(report.skippedByReason)],
+    ...exampleRows(report),
     ["join", report.join],
-    ["time", `${formatDuration(report.seconds)} (${report.imagesPerSecond} img/s)`],
+    [
+      "time",
+      report.dryRun === true
+        ? formatDuration(report.seconds)
+        : `${formatDuration(report.seconds)} (${report.imagesPerSecond} img/s)`,
+    ],
     ["peak RSS", `${Math.round(report.peakRssBytes / 2 ** 20)} MiB`],
   ];
-  if (report.layout === "webdataset") {
+  if (report.layout === "webdataset" && report.dryRun !== true) {
     const bytes = report.shards.reduce((sum, shard) => sum + shard.bytes, 0);
-    rows.push(["shards", `${report.shards.length} (${(bytes / 1e6).toFixed(1)} MB)`]);
+    rows.push(["shards", `${report.shards.length} (${formatBytes(bytes)})`]);
   }
   for (const side of ["originals", "masks"] as const) {
     const network = report.network[side];
@@ -48,8 +83,29 @@ export function summaryText(report: RunReport, reportPath: string): string {
       `${n(hub.commits)} commits, ${n(hub.shardsUploaded)} shards uploaded, ${n(hub.shardsUnchanged + hub.shardsKept)} already there, ${(hub.bytesUploaded / 1e6).toFixed(1)} MB sent, ${n(hub.retries)} retries`,
     ]);
   }
-  if (report.interrupted)
+  if (report.interrupted) {
     rows.push(["interrupted", "yes: the shards listed are complete, the rest was not written"]);
-  rows.push(["report", reportPath]);
-  return `maskpipe ${report.name}: ${report.interrupted ? "interrupted" : "done"}\n${table(rows)}\n`;
+    if (command !== undefined) rows.push(["continue with", resumeCommand(command)]);
+  }
+  for (const problem of report.problems) rows.push(["problem", problem.message]);
+  if (report.dryRun !== true) rows.push(["report", reportPath]);
+  return `maskpipe ${report.name}: ${outcome(report)}\n${table(rows)}\n`;
+}
+
+/** The most common failure with one message, and unmatched members by name. */
+function exampleRows(report: RunReport): [string, string][] {
+  const rows: [string, string][] = [];
+  const [reason, count] =
+    Object.entries(report.failedByReason).sort((a, b) => b[1] - a[1])[0] ?? [];
+  if (reason !== undefined && count !== undefined && report.failureExamples?.[reason] !== undefined)
+    rows.push([
+      "most common failure",
+      `${reason} (${count}), e.g. ${report.failureExamples[reason]}`,
+    ]);
+  if (report.dryRun === true) {
+    const { photos, masks } = report.unmatchedExamples;
+    if (photos.length > 0) rows.push(["e.g. photo without mask", photos.slice(0, 3).join(", ")]);
+    if (masks.length > 0) rows.push(["e.g. mask without photo", masks.slice(0, 3).join(", ")]);
+  }
+  return rows;
 }

@@ -1,5 +1,9 @@
 import { MaskpipeError } from "../errors.js";
+import type { OutputMode } from "../output/output-policy.js";
+import { RUN_FILES } from "../output/run-files.js";
+import { checkResumable, parseIdentity } from "../output/run-record.js";
 import type { RunReport } from "../report.js";
+import type { RunIdentity } from "../run-identity.js";
 import { hubEndpoint, parseHfRepoUrl } from "../sources/http/hf-url.js";
 import { RETRY_DEFAULTS, type RetryPolicy } from "../sources/http/retry-policy.js";
 import { COMMIT_PACE, type CommitPace, CommitPacer } from "./hub/commit-pacer.js";
@@ -31,10 +35,14 @@ export interface HubSinkOptions extends ShardLimits {
   /** Commits per hour and burst. Default 100/h with a burst of 20 (the Hub allows ~128/h). */
   pace?: CommitPace;
   /**
-   * Download the repo's shards of this name and skip the samples they hold (they are kept),
-   * rather than make every image again and upload only what changed. Default false.
+   * What to do when the repo already holds shards of this name: `new` (default) refuses before
+   * any work; `overwrite` deletes them (and the run's index, report, errors, card, run.json) in
+   * the run's first commit; `resume` checks the repo's run.json against `identity`, downloads
+   * the shards and skips the samples they hold.
    */
-  resume?: boolean;
+  mode?: OutputMode;
+  /** What makes this run's output: committed as run.json before the first shard. */
+  identity?: RunIdentity;
   /** Retries of 429, 5xx and dropped connections. Default `HUB_RETRY`. */
   retry?: Partial<RetryPolicy>;
 }
@@ -109,11 +117,37 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     spec: options.repo,
   });
   await hub.open({ private: options.private ?? false });
-  const remote = await hub.list(HUB_DATA_FOLDER);
+  let remote = await hub.list(HUB_DATA_FOLDER);
+  const mode = options.mode ?? "new";
+  const pattern = shardFilePattern(options.name);
+  const ours = [...remote.keys()].filter((path) => isShardPath(path, pattern));
+  const recorded = parseIdentity((await hub.readText(RUN_FILES.identity)) ?? "");
+  const held = [...(recorded?.name === options.name ? [RUN_FILES.identity] : []), ...ours];
+  if (mode === "new" && held.length > 0) {
+    const more = held.length > 4 ? ` and ${held.length - 4} more` : "";
+    throw new MaskpipeError(
+      "ERR_OUTPUT_EXISTS",
+      `${options.repo}: already holds files of an earlier run of ${options.name} (${held.slice(0, 4).join(", ")}${more}); pass --resume to go on from them, or --overwrite to replace them`,
+      { archive: options.repo },
+    );
+  }
+  if (mode === "resume" && options.identity !== undefined)
+    checkResumable(options.repo, recorded, options.identity, ours.length > 0);
   const kept: ResumePoint =
-    options.resume === true
+    mode === "resume"
       ? await findHubResumePoint(hub, options.name, remote)
       : { shards: [], keys: new Set() };
+  if (options.identity !== undefined && !(mode === "resume" && recorded !== undefined)) {
+    // The run's identity goes in before any shard; overwrite removes the earlier run's files
+    // in the same commit, so a shard in the repo always belongs to the run.json beside it.
+    const replaced = mode === "overwrite" ? [...ours, ...(await runFilesIn(hub))] : [];
+    await hub.commit(
+      `Start ${options.name}`,
+      [textFile(RUN_FILES.identity, `${JSON.stringify(options.identity, null, 2)}\n`)],
+      replaced,
+    );
+    if (replaced.length > 0) remote = await hub.list(HUB_DATA_FOLDER);
+  }
   const pacer = new CommitPacer(options.pace ?? COMMIT_PACE);
   const store = new HubShardStore(hub, remote, buffer, pacer);
   const limits = { ...options, resumeFrom: kept.shards };
@@ -147,24 +181,22 @@ class HubShardSink extends ShardSink implements HubSink {
     const made = new Set(shards.map((shard) => `${HUB_DATA_FOLDER}/${shard.name}`));
     const pattern = shardFilePattern(this.options.name);
     const stale = [...this.remote.keys()].filter(
-      (path) =>
-        path.startsWith(`${HUB_DATA_FOLDER}/`) &&
-        pattern.test(path.slice(HUB_DATA_FOLDER.length + 1)) &&
-        !made.has(path),
+      (path) => isShardPath(path, pattern) && !made.has(path),
     );
     // The report in the repo counts the commit that carries it.
     const published = { ...report, hub: { ...this.hub, commits: this.repo.commits + 1 } };
     const index = widsIndex(this.options.name, shards, `${HUB_DATA_FOLDER}/`);
     const files: HubUpload[] = [
-      textFile("index.json", `${JSON.stringify(index, null, 2)}\n`),
-      textFile("report.json", `${JSON.stringify(published, null, 2)}\n`),
+      textFile(RUN_FILES.index, `${JSON.stringify(index, null, 2)}\n`),
+      textFile(RUN_FILES.report, `${JSON.stringify(published, null, 2)}\n`),
       ...(details.errors !== undefined && details.errors.length > 0
-        ? [textFile("errors.jsonl", details.errors)]
+        ? [textFile(RUN_FILES.errors, details.errors)]
         : []),
       textFile(
-        "README.md",
+        RUN_FILES.card,
         datasetCard(report, {
           repo: this.repo.name,
+          dataFolder: `${HUB_DATA_FOLDER}/`,
           command: details.command,
           version: details.version,
         }),
@@ -172,6 +204,20 @@ class HubShardSink extends ShardSink implements HubSink {
     ];
     await this.repo.commit(`Dataset card, index and report of ${report.name}`, files, stale);
   }
+}
+
+function isShardPath(path: string, pattern: RegExp): boolean {
+  return (
+    path.startsWith(`${HUB_DATA_FOLDER}/`) && pattern.test(path.slice(HUB_DATA_FOLDER.length + 1))
+  );
+}
+
+/** The run files other than shards and run.json that the repo holds (overwrite deletes them). */
+async function runFilesIn(hub: HubRepo): Promise<string[]> {
+  const top = await hub.list("");
+  return [RUN_FILES.index, RUN_FILES.report, RUN_FILES.errors, RUN_FILES.card].filter((path) =>
+    top.has(path),
+  );
 }
 
 function textFile(path: string, content: string | Buffer): HubUpload {

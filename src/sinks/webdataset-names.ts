@@ -1,3 +1,4 @@
+import { createHash } from "node:crypto";
 import type { Sample } from "../transforms/sample.js";
 import { sampleMetadata } from "../transforms/sample.js";
 
@@ -6,18 +7,60 @@ import { sampleMetadata } from "../transforms/sample.js";
  * to the first dot of the file name, and groups consecutive members with the same key.
  */
 
+/** A tar member name every public reader takes whole: the ustar name field, 100 bytes. */
+const MEMBER_NAME_BYTES = 100;
+/** Room for the longest extension a sample has (`.json`, `.webp`). */
+export const MAX_MEMBER_KEY_BYTES = MEMBER_NAME_BYTES - ".json".length;
+/** Hex digits of the key's SHA-256 that stand for a key too long to spell out. */
+const DIGEST_CHARS = 16;
+
 /**
- * The key as a tar member name. A dot in the file name part would cut the key short for every
- * WebDataset reader, so `%` becomes `%25` and `.` becomes `%2E` there (percent-encoding: no two
- * keys can collide, and `decodeURIComponent` gives the original back). Folders keep their dots.
+ * The key as tar member names spell it, so that webdataset (1.x and 0.2.x with wids) and
+ * Hugging Face `datasets` read every sample whatever the photo's path:
+ *
+ * - ASCII only: every byte of a path component but `A-Z a-z 0-9 - _` is percent-encoded
+ *   (`%XX` of its UTF-8), so tar-stream never writes a PAX header (wids would see `PaxHeader`);
+ *   dots stay in folder names, but not in the file name, where a dot would end the key.
+ * - No component starts with `_` or `.` (webdataset skips `__x__/` folders, `datasets` skips
+ *   names starting with `__` or `.`): a leading one is encoded too.
+ * - At most 95 bytes, so `{key}.json` fits the 100-byte ustar name (wids ignores the prefix
+ *   field): a longer name keeps its first bytes and ends in `~` and 16 hex digits of the key's
+ *   SHA-256 (`~` is always encoded otherwise, so the two forms never meet).
+ *
+ * `decodeURIComponent(name)` gives the key back for every name without `~`; every sample's json
+ * holds the original `key`, `photo` and `mask` paths in any case.
  */
 export function webDatasetKey(key: string): string {
-  const slash = key.lastIndexOf("/");
-  const base = key
-    .slice(slash + 1)
-    .replaceAll("%", "%25")
-    .replaceAll(".", "%2E");
-  return key.slice(0, slash + 1) + base;
+  const parts = key.split("/");
+  const last = parts.length - 1;
+  const encoded = parts.map((part, index) => encodeComponent(part, index === last)).join("/");
+  if (encoded.length <= MAX_MEMBER_KEY_BYTES) return encoded;
+  const digest = createHash("sha256").update(key).digest("hex").slice(0, DIGEST_CHARS);
+  // Cut before an escape that would be split, and leave no empty trailing component.
+  const head = encoded
+    .slice(0, MAX_MEMBER_KEY_BYTES - DIGEST_CHARS - 1)
+    .replace(/%[0-9A-F]?$/, "")
+    .replace(/\/+$/, "");
+  return `${head}~${digest}`;
+}
+
+function encodeComponent(part: string, isFileName: boolean): string {
+  let out = "";
+  let first = true;
+  for (const char of part) {
+    const keep =
+      /^[A-Za-z0-9-]$/.test(char) || (!first && (char === "_" || (char === "." && !isFileName)));
+    out += keep ? char : percentEncode(char);
+    first = false;
+  }
+  return out;
+}
+
+function percentEncode(char: string): string {
+  let out = "";
+  for (const byte of Buffer.from(char, "utf8"))
+    out += `%${byte.toString(16).toUpperCase().padStart(2, "0")}`;
+  return out;
 }
 
 export function shardFileName(prefix: string, index: number): string {

@@ -56,7 +56,8 @@ export async function openHubSource(
     { ...options, http: { ...options.http, headers } },
     spec,
   );
-  return source;
+  // The Hub's ETag is the file's hash, steadier than what the storage behind the redirect says.
+  return { ...source, remote: { size: info.size, etag: info.etag } };
 }
 
 /**
@@ -79,8 +80,13 @@ export async function openHttpSource(
   }
   const client = new HttpClient(options.http);
   const name = displayName ?? displayUrl(url);
+  // One 1-byte request: the size and validator the run identity records (and a zip needs).
+  const { size, validator, ranges } = await client.probe(url).catch(async (error: unknown) => {
+    await client.close();
+    throw error;
+  });
+  const remote = { size, ...validator };
   if (kind === "zip") {
-    const { size, validator, ranges } = await client.probe(url);
     if (!ranges) {
       await client.close();
       throw new MaskpipeError(
@@ -90,11 +96,11 @@ export async function openHttpSource(
       );
     }
     const source = zipSource(name, httpByteReader(client, url, size, validator), options);
-    return { ...source, http: client.stats, close: () => client.close() };
+    return { ...source, http: client.stats, remote, close: () => client.close() };
   }
   const source = tarSource(name, (signal) => client.stream(url, signal), {
     gzip: kind === "tar.gz",
     ...options,
   });
-  return { ...source, http: client.stats, close: () => client.close() };
+  return { ...source, http: client.stats, remote, close: () => client.close() };
 }

@@ -18,8 +18,19 @@ export interface OpenSourceOptions {
   hub?: HubOptions;
 }
 
-/** A source opened by `openSource`, with what it cost over the network when remote. */
-export type OpenedSource = Source & { readonly http?: HttpStats };
+/** The version of a remote file a run read: what the run identity records of it. */
+export interface RemoteVersion {
+  /** Bytes, or -1 when the server does not say. */
+  size: number;
+  etag?: string;
+  lastModified?: string;
+}
+
+/**
+ * A source opened by `openSource`: when remote, what it cost over the network and which
+ * version of the file it reads.
+ */
+export type OpenedSource = Source & { readonly http?: HttpStats; readonly remote?: RemoteVersion };
 
 export function isUrl(spec: string): boolean {
   return /^https?:\/\//i.test(spec);

@@ -5,7 +5,9 @@ export const ROOT = join(import.meta.dirname, "../..");
 
 /** Starts the CLI from source through its launcher, as `npx maskpipe` runs the built one. */
 export function startCli(args: string[], cwd = ROOT): ChildProcess {
-  return spawn(process.execPath, ["--import", "tsx", join(ROOT, "src/cli/bin.ts"), ...args], {
+  // tsx by its full URL: `--import tsx` would be looked up from `cwd`, which may be any folder.
+  const tsx = import.meta.resolve("tsx");
+  return spawn(process.execPath, ["--import", tsx, join(ROOT, "src/cli/bin.ts"), ...args], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, FORCE_COLOR: "0" },

@@ -1,10 +1,12 @@
+import { CARD_MARKER } from "../../output/run-files.js";
 import type { RunReport } from "../../report.js";
-import { HUB_DATA_FOLDER } from "./hub-shard-store.js";
 
 /** What the card says beyond the report's counts. */
 export interface CardContext {
-  /** `owner/repo`. */
+  /** What `load_dataset` is given: `owner/repo`, or the output folder. */
   repo: string;
+  /** The shards' folder relative to the card, with a trailing slash (`data/train/`), or "". */
+  dataFolder: string;
   /** The options the run was made with, as `--flag value` text. */
   command: string;
   /** maskpipe's version. */
@@ -61,8 +63,9 @@ configs:
 - config_name: default
   data_files:
   - split: train
-    path: ${HUB_DATA_FOLDER}/*.tar
+    path: ${context.dataFolder}${report.name}-*.tar
 ---
+${CARD_MARKER}
 
 # ${title}
 
@@ -87,7 +90,7 @@ as a JPEG. Photos without a mask and masks without a photo are left out.
 | | |
 |---|---|
 | samples | ${n(samples)} |
-| shards | ${n(report.shards.length)} WebDataset tar files in \`${HUB_DATA_FOLDER}/\`, ${(bytes / 1e9).toFixed(2)} GB |
+| shards | ${n(report.shards.length)} WebDataset tar files${context.dataFolder === "" ? "" : ` in \`${context.dataFolder}\``}, ${(bytes / 1e9).toFixed(2)} GB |
 | photos without a mask (left out) | ${n(report.photosWithoutMask)} |
 | masks without a photo (left out) | ${n(report.masksWithoutPhoto)} |
 | mask size differs from photo (clipped, kept) | ${n(report.sizeMismatches)} |
@@ -104,7 +107,7 @@ from datasets import load_dataset
 ds = load_dataset("${context.repo}", split="train", streaming=True)
 \`\`\`
 
-or any WebDataset reader over \`${HUB_DATA_FOLDER}/*.tar\`.
+or any WebDataset reader over \`${context.dataFolder}${report.name}-*.tar\`.
 
 ## Licence and citation
 

@@ -145,6 +145,26 @@ export class HubRepo {
     }
   }
 
+  /** A small file of the repo's branch as text; `undefined` when the repo has no such file. */
+  async readText(path: string): Promise<string | undefined> {
+    let response: Response;
+    try {
+      response = await this.connection.fetch(this.fileUrl(path), { headers: this.authorization });
+    } catch (cause) {
+      throw this.failure(`cannot read ${path}`, cause);
+    }
+    if (response.status === 404) return undefined;
+    if (!response.ok) {
+      await response.body?.cancel();
+      const error = new Error(`answered ${response.status}`);
+      throw this.failure(
+        `cannot read ${path}`,
+        Object.assign(error, { statusCode: response.status }),
+      );
+    }
+    return response.text();
+  }
+
   /** Where a file of the repo's branch is downloaded from (LFS files redirect to storage). */
   fileUrl(path: string): string {
     const { hubUrl, repo } = this.connection;

@@ -1,0 +1,101 @@
+import { existsSync } from "node:fs";
+import { opendir, readdir, readFile, rm } from "node:fs/promises";
+import { join, resolve } from "node:path";
+import { MaskpipeError } from "../errors.js";
+import { CARD_MARKER, isRunFile, RUN_FILES } from "./run-files.js";
+
+/** What a run may do with an output that already holds an earlier run's files. */
+export type OutputMode = "new" | "overwrite" | "resume";
+
+export interface OutputClaim {
+  /** The output folder. */
+  dir: string;
+  /** The run's name: its shards are `{name}-000000.tar`, ... */
+  name: string;
+  /**
+   * `folder` layout: the images are `{dir}/{key}.{extension}` anywhere below `dir`, and there is
+   * no dataset card (a README.md there is the user's).
+   */
+  imageExtension?: string;
+  /** Report or errors file given outside the folder. */
+  files: readonly string[];
+  mode: OutputMode;
+}
+
+/** How many file names an "already holds" message shows before "and N more". */
+const NAMED = 4;
+
+/**
+ * The output-folder policy: an output never mixes two runs. Files of this run's name already
+ * there stop a new run before any work; `overwrite` removes exactly them (nothing else in the
+ * folder); `resume` keeps them for the resume check. A README.md maskpipe did not write is never
+ * removed. Returns the files kept for `resume`.
+ */
+export async function claimOutput(claim: OutputClaim): Promise<string[]> {
+  const found = await earlierRunFiles(claim);
+  const card = join(claim.dir, RUN_FILES.card);
+  if (found.includes(card) && !(await readFile(card, "utf8")).includes(CARD_MARKER)) {
+    throw new MaskpipeError(
+      "ERR_OUTPUT_EXISTS",
+      `${card}: the output folder holds a README.md that maskpipe did not write, where the dataset card goes; choose another output folder`,
+      { archive: claim.dir },
+    );
+  }
+  if (found.length === 0 || claim.mode === "resume") return found;
+  if (claim.mode === "overwrite") {
+    for (const file of found) await rm(file, { force: true });
+    return [];
+  }
+  const shown = found.slice(0, NAMED).map((file) => relative(claim.dir, file));
+  const more = found.length > NAMED ? ` and ${found.length - NAMED} more` : "";
+  throw new MaskpipeError(
+    "ERR_OUTPUT_EXISTS",
+    `${claim.dir}: already holds files of an earlier run of ${claim.name} (${shown.join(", ")}${more}); pass --resume to go on from them, or --overwrite to remove exactly those files and start again`,
+    { archive: claim.dir },
+  );
+}
+
+/** Paths of the files of this run's name already in place, folder files first. */
+async function earlierRunFiles(claim: OutputClaim): Promise<string[]> {
+  const found: string[] = [];
+  const top = await readdir(claim.dir).catch(() => [] as string[]);
+  const folderLayout = claim.imageExtension !== undefined;
+  for (const file of top.sort()) {
+    if (folderLayout && file === RUN_FILES.card) continue;
+    if (isRunFile(file, claim.name)) found.push(join(claim.dir, file));
+  }
+  if (claim.imageExtension !== undefined && existsSync(claim.dir)) {
+    // Only a new run stops at the first image; overwrite removes every one.
+    const all = claim.mode === "overwrite";
+    await findImages(claim.dir, `.${claim.imageExtension}`, found, all);
+  }
+  for (const file of claim.files) {
+    const path = resolve(file);
+    if (existsSync(path) && !found.some((known) => resolve(known) === path)) found.push(file);
+  }
+  return found;
+}
+
+/** Adds the files ending in `extension` below `dir` (the folder layout's images) to `found`. */
+async function findImages(
+  dir: string,
+  extension: string,
+  found: string[],
+  all: boolean,
+): Promise<boolean> {
+  for await (const entry of await opendir(dir)) {
+    const path = join(dir, entry.name);
+    if (entry.isDirectory()) {
+      if ((await findImages(path, extension, found, all)) && !all) return true;
+    } else if (entry.isFile() && entry.name.endsWith(extension)) {
+      found.push(path);
+      if (!all) return true;
+    }
+  }
+  return false;
+}
+
+function relative(dir: string, file: string): string {
+  const prefix = `${dir.replace(/\/+$/, "")}/`;
+  return file.startsWith(prefix) ? file.slice(prefix.length) : file;
+}
