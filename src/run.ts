@@ -92,8 +92,10 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   let madeRecord: string | undefined;
   try {
     const open = (spec: string) =>
-      abortable(openSource(spec, { http: options.http, hub: options.hub }), signal, (late) =>
-        late.close(),
+      abortable(
+        openSource(spec, { http: options.http, hub: options.hub, signal }),
+        signal,
+        (late) => late.close(),
       );
     const photos = await open(options.originals);
     sources.push(photos);

@@ -4,6 +4,7 @@ import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { writeZip } from "../scripts/archives.js";
 import { MaskpipeError } from "../src/errors.js";
+import { webDatasetKey } from "../src/sinks/webdataset-names.js";
 import type { ByteReader } from "../src/sources/byte-reader.js";
 import { memberKey } from "../src/sources/keys.js";
 import { zipSource } from "../src/sources/zip/zip-source.js";
@@ -81,5 +82,45 @@ describe("zip reader against mutated archives (property)", () => {
       ),
       { numRuns: 400, interruptAfterTimeLimit: 20_000 },
     );
+  });
+});
+
+describe("tar member names (property)", () => {
+  const component = fc
+    .string({ unit: "grapheme", minLength: 1, maxLength: 40 })
+    .filter((part) => !part.includes("/"));
+  const key = fc.array(component, { minLength: 1, maxLength: 5 }).map((parts) => parts.join("/"));
+
+  it("are plain ASCII ustar names every WebDataset reader keeps whole", () => {
+    fc.assert(
+      fc.property(key, (original) => {
+        const name = webDatasetKey(original);
+        const member = `${name}.json`;
+        expect(/^[\x21-\x7e]+$/.test(member)).toBe(true); // ASCII: no PAX header
+        expect(Buffer.byteLength(member)).toBeLessThanOrEqual(100); // the ustar name field
+        const parts = name.split("/");
+        for (const part of parts) expect(part).not.toMatch(/^[._]/); // skipped by readers
+        expect(parts.at(-1)).not.toContain("."); // a dot would end the key
+        if (!name.includes("~")) expect(decodeURIComponent(name)).toBe(original);
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it("never give two keys the same name", () => {
+    fc.assert(
+      fc.property(fc.uniqueArray(key, { minLength: 2, maxLength: 20 }), (keys) => {
+        const names = new Set(keys.map(webDatasetKey));
+        expect(names.size).toBe(keys.length);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
+  it("spell long keys as a readable head and a digest", () => {
+    const long = `${"Ä".repeat(60)}/${"é".repeat(80)}`;
+    const name = webDatasetKey(long);
+    expect(name).toMatch(/^(%C3%84){13}~[0-9a-f]{16}$/);
+    expect(webDatasetKey(`${long}x`)).not.toBe(name);
   });
 });

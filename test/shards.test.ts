@@ -160,6 +160,40 @@ describe("WebDataset shards", () => {
     expect(members.map((m) => m.name)).toEqual(["id.7/a%2Eb.jpg", "id.7/a%2Eb.json"]);
     expect(JSON.parse(members[1]!.data.toString()).key).toBe("id.7/a.b");
   });
+
+  it("write names a reader of the 100-byte ustar name field alone (wids) reads whole", async () => {
+    const dir = await tempDir();
+    const keys = [
+      "__x__/.hidden",
+      "ünïcødé/fïlé 1",
+      `${"long-folder-".repeat(6)}/${"f".repeat(60)}`,
+    ];
+    const sink = webDatasetSink({ dir, name: "d" });
+    await pipeline(
+      Readable.from(keys.map((key) => sampleOf(key, Buffer.from([0xff, 0xd8])))),
+      sink,
+    );
+    const tar = await readFile(join(dir, "d-000000.tar"));
+    const seen: string[] = [];
+    // Walk the headers as wids does: name = bytes 0-99 up to the first NUL; no PAX, no prefix.
+    for (let at = 0; at + 512 <= tar.length && tar[at] !== 0; ) {
+      const header = tar.subarray(at, at + 512);
+      expect(String.fromCharCode(header[156]!)).toBe("0"); // a plain file, never a PAX record
+      expect(header.subarray(345, 500).every((byte) => byte === 0)).toBe(true); // empty prefix
+      seen.push(header.toString("latin1", 0, 100).replace(/\0.*$/, ""));
+      const size = Number.parseInt(header.toString("latin1", 124, 136), 8);
+      at += 512 + Math.ceil(size / 512) * 512;
+    }
+    const members = await readShard(join(dir, "d-000000.tar"));
+    expect(seen).toEqual(members.map((member) => member.name));
+    expect(seen.filter((name) => name.endsWith(".json"))).toHaveLength(3);
+    expect(seen[0]).toBe("%5F_x__/%2Ehidden.jpg");
+    expect(seen[2]).toBe("%C3%BCn%C3%AFc%C3%B8d%C3%A9/f%C3%AFl%C3%A9%201.jpg");
+    const jsonKeys = members
+      .filter((member) => member.name.endsWith(".json"))
+      .map((member) => JSON.parse(member.data.toString()).key);
+    expect(jsonKeys.sort()).toEqual([...keys].sort());
+  });
 });
 
 describe("folder layout", () => {

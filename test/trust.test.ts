@@ -99,6 +99,33 @@ describe("inputs that are not what they seem are refused before the long run", (
   });
 });
 
+describe("inputs that never pair", () => {
+  it("stop after 1,000 unmatched members, not at the end of the archive", async () => {
+    const dir = await tempDir();
+    const photos = casiaKeys(5, 100).map((key) => ({
+      name: `CASIA-WebFace/${key}.jpg`,
+      data: Buffer.alloc(8),
+    }));
+    const masks = casiaKeys(1500, 500, 10).map((key) => ({
+      name: `other_masks/${key}.png`,
+      data: Buffer.alloc(8),
+    }));
+    const photoPath = await writeArchive(dir, "p", "zip", photos);
+    const maskPath = await writeArchive(dir, "m", "tar", masks);
+    // Cut the tar after ~1,100 members: reading to the end would fail as truncated instead.
+    const tar = await readFile(maskPath);
+    await writeFile(maskPath, tar.subarray(0, 1100 * 1024 + 100));
+    const result = await runCli(
+      casiaArgs({ photos: photoPath, masks: maskPath }, join(dir, "out")),
+    );
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("no photo found its mask");
+    expect(result.stderr).toContain("other_masks/0000500/000.png -> 0000500/000");
+    expect(result.stderr).not.toContain("ERR_TAR_TRUNCATED");
+    expect(existsSync(join(dir, "out"))).toBe(false);
+  });
+});
+
 describe("exit codes say whether the output can be trusted", () => {
   it("exit 3 when pairs failed, naming the most common failure; --max-failed allows them", async () => {
     const dir = await tempDir();
@@ -368,6 +395,33 @@ describe("interruption", () => {
     expect(stderr).toContain(
       `continue with         maskpipe run casia --originals ${c.photos} --masks ${c.masks} --out ${out} --shard-max-count 10 --concurrency 1 --resume`,
     );
+  });
+
+  it("SIGINT while a remote input is still opening ends the run at once", async () => {
+    const { startFileServer } = await import("./support/http-server.js");
+    const server = await startFileServer([SAMPLE_PHOTOS], () => "stall");
+    try {
+      const out = join(await tempDir(), "out");
+      const child = startCli([
+        "run",
+        "sample",
+        "--originals",
+        server.url("sample-photos.zip"),
+        "--out",
+        out,
+      ]);
+      const result = finished(child);
+      while (server.requests === 0) await new Promise((r) => setTimeout(r, 20));
+      const sent = performance.now();
+      child.kill("SIGINT");
+      const { code, stderr } = await result;
+      expect(code).toBe(130);
+      expect(performance.now() - sent).toBeLessThan(3000); // the reply would take 60 s
+      expect(stderr).toContain("interrupted while opening the inputs; nothing was written");
+      expect(existsSync(out)).toBe(false);
+    } finally {
+      await server.close();
+    }
   });
 
   it("a library run aborted while opening its inputs ends at once with ERR_INTERRUPTED", async () => {

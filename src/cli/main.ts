@@ -117,3 +117,5 @@ if (process.channel !== undefined) {
   process.once("disconnect", () => process.kill(process.pid, "SIGKILL"));
 }
 process.exitCode = await main(process.argv.slice(2));
+// An interrupted run is over: a request still pending (a stalled server) must not keep it alive.
+if (process.exitCode === EXIT.interrupted) process.exit();

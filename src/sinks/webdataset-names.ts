@@ -36,8 +36,11 @@ export function webDatasetKey(key: string): string {
   const encoded = parts.map((part, index) => encodeComponent(part, index === last)).join("/");
   if (encoded.length <= MAX_MEMBER_KEY_BYTES) return encoded;
   const digest = createHash("sha256").update(key).digest("hex").slice(0, DIGEST_CHARS);
-  // Cut before an escape that would be split, and leave no empty trailing component.
-  const head = encoded
+  // Any folder may end up as the file name once cut: no dots anywhere. Cut before an escape
+  // that would be split, and leave no empty trailing component.
+  const head = parts
+    .map((part) => encodeComponent(part, true))
+    .join("/")
     .slice(0, MAX_MEMBER_KEY_BYTES - DIGEST_CHARS - 1)
     .replace(/%[0-9A-F]?$/, "")
     .replace(/\/+$/, "");

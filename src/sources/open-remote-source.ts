@@ -81,10 +81,12 @@ export async function openHttpSource(
   const client = new HttpClient(options.http);
   const name = displayName ?? displayUrl(url);
   // One 1-byte request: the size and validator the run identity records (and a zip needs).
-  const { size, validator, ranges } = await client.probe(url).catch(async (error: unknown) => {
-    await client.close();
-    throw error;
-  });
+  const { size, validator, ranges } = await client
+    .probe(url, options.signal)
+    .catch(async (error: unknown) => {
+      await client.close();
+      throw error;
+    });
   const remote = { size, ...validator };
   if (kind === "zip") {
     if (!ranges) {

@@ -16,6 +16,8 @@ export interface OpenSourceOptions {
   http?: HttpOptions;
   /** Token and endpoint for hf:// sources. */
   hub?: HubOptions;
+  /** Ends the opening of a remote source (its first request) when aborted. */
+  signal?: AbortSignal;
 }
 
 /** The version of a remote file a run read: what the run identity records of it. */
