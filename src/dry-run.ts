@@ -4,11 +4,12 @@ import type { MemberList, Source, SourceMember } from "./sources/source.js";
 import { KeyedSide } from "./transforms/keyed-side.js";
 
 /**
- * A side's members without their bytes: a zip's or folder's listing, or one pass over a tar in
- * which no member is read into memory.
+ * A side's members without their bytes: a zip's or folder's listing, a 7z's end header, or one
+ * pass over a tar in which no member is read into memory.
  */
 async function listing(source: Source, signal?: AbortSignal): Promise<MemberList> {
   if (source.randomAccess) return source.list(signal);
+  if (source.catalog !== undefined) return [...(await source.catalog(signal))];
   const members: SourceMember[] = [];
   for await (const entry of source.entries({ want: () => false, signal })) {
     members.push(entry.member);

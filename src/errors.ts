@@ -26,7 +26,11 @@ export type ErrorCode =
   | "ERR_OUTPUT_EXISTS"
   | "ERR_RUN_MISMATCH"
   | "ERR_INPUTS_MISMATCH"
-  | "ERR_INTERRUPTED";
+  | "ERR_INTERRUPTED"
+  | "ERR_7Z_VOLUME"
+  | "ERR_7Z_CORRUPT"
+  | "ERR_7Z_UNSUPPORTED"
+  | "ERR_7Z_BINARY";
 
 export interface ErrorContext {
   /** The archive, folder or URL the problem is in. */

@@ -58,6 +58,8 @@ export interface RunReport {
   shards: { name: string; samples: number; bytes: number; sha256: string }[];
   /** Requests, retries and bytes read over the network, per remote source. */
   network: { originals?: HttpStats; masks?: HttpStats };
+  /** The 7-Zip that read a 7z input: its path, version and where it came from. */
+  sevenZip?: { path: string; version: string; origin: string };
   /** Publishing to a Hub repo: commits, shards uploaded and unchanged, requests, retries. */
   hub?: HubStats;
 }

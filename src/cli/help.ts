@@ -19,8 +19,11 @@ export const RUN_HELP = `Usage: maskpipe run <pipeline> [options]
 Flags override the pipeline's fields.
 
 Inputs and output:
-  --originals SRC        photos: folder, .zip, .tar, .tar.gz/.tgz, local or an http(s) URL
-  --masks SRC            mask PNGs: folder, .zip, .tar, .tar.gz/.tgz
+  --originals SRC        photos: folder, .zip, .tar, .tar.gz/.tgz, .7z (a .7z, a volume .7z.001
+                         or the folder of the volumes; local only), or an http(s)/hf:// URL
+  --masks SRC            mask PNGs: the same kinds
+  --7z PATH              the 7-Zip that reads 7z inputs (default MASKPIPE_7Z, else the official
+                         7-Zip 26 build bundled with maskpipe)
   --out DST              output folder (shards, index.json, report.json), or a Hub dataset
                          repo hf://datasets/{owner}/{repo}[@{branch}] (created if missing)
   --layout L             webdataset (default) | folder (reference scripts' tree)

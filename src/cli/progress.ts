@@ -26,6 +26,10 @@ export function progressLine(progress: RunProgress): string {
     parts.push(`${Math.min(100, (100 * done) / progress.expected).toFixed(0)}%`);
     if (rate > 0) parts.push(`ETA ${formatDuration(Math.max(0, progress.expected - done) / rate)}`);
   }
+  if (progress.unpacked !== undefined && progress.unpacked.total > 0) {
+    const { done, total } = progress.unpacked;
+    parts.push(`${formatBytes(done)} of ${formatBytes(total)} unpacked`);
+  }
   if (progress.networkBytes > 0) {
     const mb = progress.networkBytes / 1e6;
     parts.push(

@@ -76,6 +76,12 @@ export function summaryText(report: RunReport, reportPath: string, command?: str
       `${n(network.requests)} requests, ${(network.bytes / 1e6).toFixed(1)} MB, ${n(network.retries)} retries`,
     ]);
   }
+  if (report.sevenZip !== undefined) {
+    rows.push([
+      "7-Zip",
+      `${report.sevenZip.version} (${report.sevenZip.origin}: ${report.sevenZip.path})`,
+    ]);
+  }
   if (report.hub !== undefined) {
     const hub = report.hub;
     rows.push([

@@ -74,8 +74,15 @@ export async function openHttpSource(
   if (kind === undefined) {
     throw new MaskpipeError(
       "ERR_SOURCE_FORMAT",
-      `${displayUrl(url)}: the URL path does not end in .zip, .tar, .tar.gz or .tgz, so the archive kind is unknown`,
+      `${displayUrl(url)}: the URL path does not end in .zip, .tar, .tar.gz, .tgz or .7z, so the archive kind is unknown`,
       { archive: displayUrl(url) },
+    );
+  }
+  if (kind === "7z") {
+    throw new MaskpipeError(
+      "ERR_SOURCE_FORMAT",
+      `${displayName ?? displayUrl(url)}: a 7z archive is read from local files only (7-Zip needs its end header, at the end of the last volume, before the first member); download the volumes first and pass the first one or their folder`,
+      { archive: displayName ?? displayUrl(url) },
     );
   }
   const client = new HttpClient(options.http);

@@ -1,10 +1,11 @@
 import { createReadStream } from "node:fs";
-import { open, stat } from "node:fs/promises";
+import { open, readdir, stat } from "node:fs/promises";
 import { MaskpipeError } from "../errors.js";
 import { openFileReader } from "./byte-reader.js";
 import { folderSource } from "./folder-source.js";
 import { isHfUrl } from "./http/hf-url.js";
 import type { HttpOptions, HttpStats } from "./http/http-client.js";
+import { isSevenZipName, SEVEN_ZIP_SIGNATURE } from "./sevenzip/volumes.js";
 import type { Source, SourceKind } from "./source.js";
 import { tarSource } from "./tar-source.js";
 import { zipSource } from "./zip/zip-source.js";
@@ -18,6 +19,8 @@ export interface OpenSourceOptions {
   hub?: HubOptions;
   /** Ends the opening of a remote source (its first request) when aborted. */
   signal?: AbortSignal;
+  /** The 7-Zip that reads 7z archives (`--7z`); default MASKPIPE_7Z, else the bundled one. */
+  sevenZip?: string;
 }
 
 /** The version of a remote file a run read: what the run identity records of it. */
@@ -59,6 +62,7 @@ export async function openSource(
 /** The kind a path's name promises; `undefined` when the name says nothing. */
 export function kindFromName(path: string): SourceKind | undefined {
   const lower = path.toLowerCase();
+  if (isSevenZipName(lower)) return "7z";
   if (lower.endsWith(".zip")) return "zip";
   if (lower.endsWith(".tar.gz") || lower.endsWith(".tgz")) return "tar.gz";
   if (lower.endsWith(".tar")) return "tar";
@@ -67,6 +71,7 @@ export function kindFromName(path: string): SourceKind | undefined {
 
 /** The kind the first bytes show. */
 export function kindFromBytes(head: Buffer): SourceKind | undefined {
+  if (head.subarray(0, SEVEN_ZIP_SIGNATURE.length).equals(SEVEN_ZIP_SIGNATURE)) return "7z";
   if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "tar.gz";
   if (head.length >= 4 && head.readUInt32LE(0) === 0x04034b50) return "zip";
   if (head.length >= 4 && head.readUInt32LE(0) === 0x06054b50) return "zip"; // empty zip
@@ -88,10 +93,12 @@ const NAME_FOR: Record<SourceKind, string> = {
   tar: ".tar",
   "tar.gz": ".tar.gz (or .tgz)",
   folder: "a folder",
+  "7z": ".7z (or a volume .7z.001)",
 };
 
 /**
- * Opens a local folder, zip, tar or tar.gz. The kind comes from the name and is checked
+ * Opens a local folder, zip, tar, tar.gz or 7z (one file, any volume of a split set, or the
+ * folder of the volumes). The kind comes from the name and is checked
  * against the first bytes, so a gzipped file named `.tar` is an error that says so instead of
  * a parse failure deep in tar-stream.
  */
@@ -108,15 +115,20 @@ export async function openLocalSource(
       cause,
     });
   }
-  if (info.isDirectory()) return folderSource(path, options);
+  if (info.isDirectory()) {
+    if (await holdsSevenZipVolumes(path)) return openSevenZip(path, options);
+    return folderSource(path, options);
+  }
 
-  const head = await readHead(path);
   const named = kindFromName(path);
+  // Any volume of a split 7z names the set; only the first starts with the 7z signature.
+  if (named === "7z" && /\.7z\.\d+$/i.test(path)) return openSevenZip(path, options);
+  const head = await readHead(path);
   const seen = kindFromBytes(head);
   if (seen === undefined) {
     throw new MaskpipeError(
       "ERR_SOURCE_FORMAT",
-      `${path}: is not a zip, tar or tar.gz archive (its first bytes match none of them)`,
+      `${path}: is not a zip, tar, tar.gz or 7z archive (its first bytes match none of them)${/\.7z\.\d+$/i.test(path) ? "; only the first volume (.001) of a split 7z starts with its header" : ""}`,
       { archive: path },
     );
   }
@@ -128,10 +140,23 @@ export async function openLocalSource(
     );
   }
   if (seen === "zip") return zipSource(path, await openFileReader(path), options);
+  if (seen === "7z") return openSevenZip(path, options);
   return tarSource(path, (signal) => createReadStream(path, { signal }), {
     gzip: seen === "tar.gz",
     ...options,
   });
+}
+
+/** A folder named like a 7z archive that holds its volumes, as CelebA's `Img/img_celeba.7z/`. */
+async function holdsSevenZipVolumes(path: string): Promise<boolean> {
+  if (!/\.7z\/*$/i.test(path)) return false;
+  return (await readdir(path)).some((name) => /\.7z\.0*1$/i.test(name));
+}
+
+async function openSevenZip(path: string, options: OpenSourceOptions): Promise<Source> {
+  // Loaded on first use, like the remote sources: most runs never meet a 7z.
+  const { sevenZipSource } = await import("./sevenzip/seven-zip-source.js");
+  return sevenZipSource(path, options);
 }
 
 async function readHead(path: string): Promise<Buffer> {

@@ -1,6 +1,6 @@
 import type { MaskpipeError } from "../errors.js";
 
-export type SourceKind = "folder" | "zip" | "tar" | "tar.gz";
+export type SourceKind = "folder" | "zip" | "tar" | "tar.gz" | "7z";
 
 export type MemberKind = "file" | "directory" | "other";
 
@@ -38,9 +38,14 @@ interface SourceBase {
   close(): Promise<void>;
 }
 
-/** A source that can only be read front to back: tar, tar.gz. */
+/** A source that can only be read front to back: tar, tar.gz, 7z. */
 export interface SequentialSource extends SourceBase {
   readonly randomAccess: false;
+  /**
+   * Every member in archive order without reading any member's bytes, where the archive can
+   * say so up front (a 7z's end header); absent for tar, which must be read through to list.
+   */
+  catalog?(signal?: AbortSignal): Promise<Iterable<SourceMember> & { readonly length: number }>;
 }
 
 /** One member's bytes, or why that member (and only it) could not be read. */
