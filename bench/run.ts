@@ -9,14 +9,14 @@
  * corpora of two sizes, to show memory does not grow with the data set. Prints a table and
  * writes every round to bench/results/<time>.json.
  */
-import { spawn } from "node:child_process";
-import { mkdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { HEAP_FLAGS } from "../src/heap-flags.js";
 import { OVERLAY_DEFAULTS } from "../src/transforms/overlay.js";
+import { child, measureCli } from "./cli-measure.js";
 import { type Corpus, type CorpusKind, corpus } from "./corpus.js";
-import { childrenCpuSecondsNow, type Measurement } from "./measure.js";
+import type { Measurement } from "./measure.js";
 
 // Run from the package root (npm run bench): compiled to dist-bench/ so that every measurement
 // runs plain JavaScript, as users do (tsx source maps slow every sharp call by ~15%).
@@ -36,37 +36,13 @@ const concurrency = Number(values.concurrency);
 const corpusRoot = join(ROOT, "bench/.corpus");
 const scratch = join(ROOT, "bench/.out");
 
-function child(args: string[]): Promise<{ stdout: string; seconds: number }> {
-  const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const process_ = spawn(process.execPath, args, {
-      cwd: ROOT,
-      stdio: ["ignore", "pipe", "pipe"],
-    });
-    let stdout = "";
-    let stderr = "";
-    process_.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    // The CLI's summary goes to stderr: shown only when something went wrong.
-    process_.stderr.on("data", (chunk: Buffer) => {
-      stderr += chunk.toString();
-    });
-    process_.on("error", reject);
-    process_.on("close", (code) =>
-      code === 0
-        ? resolve({ stdout, seconds: (performance.now() - started) / 1000 })
-        : reject(new Error(`${args.join(" ")} exited ${code}\n${stderr}`)),
-    );
-  });
-}
-
+const run = (args: string[]) => child(args, ROOT);
 const lastJson = (stdout: string): Measurement => JSON.parse(stdout.trim().split("\n").at(-1)!);
 
 // The ceiling and the library run under the node flags the CLI gives its worker (heap-flags.ts),
 // as the README advises library users; "library, default heap" shows what they are worth.
 async function ceiling(c: Corpus): Promise<Measurement> {
-  const { stdout } = await child([
+  const { stdout } = await run([
     ...HEAP_FLAGS,
     "dist-bench/bench/ceiling.js",
     c.originals,
@@ -80,7 +56,7 @@ async function ceiling(c: Corpus): Promise<Measurement> {
 async function library(c: Corpus, nodeFlags: readonly string[] = HEAP_FLAGS): Promise<Measurement> {
   const out = join(scratch, `library-${c.kind}-${c.pairs}`);
   await rm(out, { recursive: true, force: true });
-  const { stdout } = await child([
+  const { stdout } = await run([
     ...nodeFlags,
     "dist-bench/bench/library.js",
     c.originals,
@@ -94,37 +70,14 @@ async function library(c: Corpus, nodeFlags: readonly string[] = HEAP_FLAGS): Pr
 
 async function cli(c: Corpus): Promise<Measurement> {
   const out = join(scratch, `cli-${c.kind}-${c.pairs}`);
-  await rm(out, { recursive: true, force: true });
-  const args = [
-    "dist/cli/bin.js",
-    "run",
-    c.pipeline,
-    "--originals",
-    c.originals,
-    "--masks",
-    c.masks,
-  ];
-  const cpuBefore = childrenCpuSecondsNow();
-  const { seconds } = await child([
-    ...args,
-    "--out",
+  return measureCli({
+    root: ROOT,
+    pipeline: c.pipeline,
+    originals: c.originals,
+    masks: c.masks,
     out,
-    "--concurrency",
-    String(concurrency),
-    "--quiet",
-  ]);
-  const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
-  const cpuAfter = childrenCpuSecondsNow();
-  // Wall time as a user sees it, both node start-ups included; CPU of the launcher and its
-  // worker; peak RSS of the worker (the launcher adds about 43 MiB of its own, idle).
-  return {
-    what: "cli",
-    images: report.written,
-    seconds,
-    cpuSeconds:
-      cpuBefore === undefined || cpuAfter === undefined ? report.cpuSeconds : cpuAfter - cpuBefore,
-    peakRssBytes: report.peakRssBytes,
-  };
+    concurrency,
+  });
 }
 
 const rate = (m: Measurement) => m.images / m.seconds;

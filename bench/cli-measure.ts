@@ -1,0 +1,74 @@
+import { spawn } from "node:child_process";
+import { readFile, rm } from "node:fs/promises";
+import { join } from "node:path";
+import { childrenCpuSecondsNow, type Measurement } from "./measure.js";
+
+/** Runs `node args...` from `cwd`; resolves with its stdout and wall time, rejects on failure. */
+export function child(args: string[], cwd: string): Promise<{ stdout: string; seconds: number }> {
+  const started = performance.now();
+  return new Promise((resolve, reject) => {
+    const process_ = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    let stdout = "";
+    let stderr = "";
+    process_.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    // The CLI's summary goes to stderr: shown only when something went wrong.
+    process_.stderr.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    process_.on("error", reject);
+    process_.on("close", (code) =>
+      code === 0
+        ? resolve({ stdout, seconds: (performance.now() - started) / 1000 })
+        : reject(new Error(`${args.join(" ")} exited ${code}\n${stderr}`)),
+    );
+  });
+}
+
+export interface CliRun {
+  /** The package root: dist/cli/bin.js is run from there. */
+  root: string;
+  pipeline: string;
+  originals: string;
+  masks: string;
+  /** Output folder; removed first. */
+  out: string;
+  concurrency: number;
+}
+
+/**
+ * The CLI as a user runs it: wall time with both node start-ups; CPU of the launcher, its worker
+ * and their children (a 7-Zip), from /proc; peak RSS of the worker (the launcher adds ~43 MiB).
+ */
+export async function measureCli(run: CliRun): Promise<Measurement> {
+  await rm(run.out, { recursive: true, force: true });
+  const cpuBefore = childrenCpuSecondsNow();
+  const { seconds } = await child(
+    [
+      "dist/cli/bin.js",
+      "run",
+      run.pipeline,
+      "--originals",
+      run.originals,
+      "--masks",
+      run.masks,
+      "--out",
+      run.out,
+      "--concurrency",
+      String(run.concurrency),
+      "--quiet",
+    ],
+    run.root,
+  );
+  const report = JSON.parse(await readFile(join(run.out, "report.json"), "utf8"));
+  const cpuAfter = childrenCpuSecondsNow();
+  return {
+    what: "cli",
+    images: report.written,
+    seconds,
+    cpuSeconds:
+      cpuBefore === undefined || cpuAfter === undefined ? report.cpuSeconds : cpuAfter - cpuBefore,
+    peakRssBytes: report.peakRssBytes,
+  };
+}
