@@ -30,7 +30,8 @@ export type ErrorCode =
   | "ERR_7Z_VOLUME"
   | "ERR_7Z_CORRUPT"
   | "ERR_7Z_UNSUPPORTED"
-  | "ERR_7Z_BINARY";
+  | "ERR_7Z_BINARY"
+  | "ERR_ANNOTATION";
 
 export interface ErrorContext {
   /** The archive, folder or URL the problem is in. */

@@ -4,6 +4,36 @@
  */
 export { type ErrorCode, MaskpipeError } from "./errors.js";
 export { HEAP_FLAGS } from "./heap-flags.js";
+export {
+  type AnnotationKind,
+  type AnnotationSpecs,
+  CELEBA_FILES,
+  loadAnnotations,
+} from "./labels/annotation-files.js";
+export {
+  type AnnotationTable,
+  CELEBA_SPLITS,
+  imageKey,
+  type NamedTable,
+  parseAttributes,
+  parseBoxes,
+  parseIdentities,
+  parseLandmarks,
+  parseSplits,
+  rowOf,
+} from "./labels/celeba-annotations.js";
+export { type LabelRequest, planLabels } from "./labels/label-plan.js";
+export {
+  annotationTables,
+  folderIdentity,
+  heldOut,
+  Labeler,
+  type LabelMode,
+  type LabelTables,
+  type MissingLabel,
+  type SampleLabel,
+  sortIdentities,
+} from "./labels/labeler.js";
 export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./pipeline-file.js";
 export type { RunReport } from "./report.js";
 export { runPipeline } from "./run.js";
@@ -23,6 +53,7 @@ export {
 } from "./sinks/hub-sink.js";
 export { type WidsIndex, widsIndex } from "./sinks/shard-index.js";
 export type { SampleSink, ShardInfo, SinkResult } from "./sinks/sink.js";
+export { SPLIT_ORDER, SplitSink } from "./sinks/split-sink.js";
 export { webDatasetKey } from "./sinks/webdataset-names.js";
 export {
   SHARD_DEFAULTS,
@@ -34,6 +65,16 @@ export { folderSource } from "./sources/folder-source.js";
 export { type KeyRule, memberKey } from "./sources/keys.js";
 export { IMAGE_EXTENSIONS, type SkipReason, skipReason } from "./sources/member-filter.js";
 export { type OpenSourceOptions, openLocalSource } from "./sources/open-source.js";
+export {
+  findSevenZip,
+  SEVEN_ZIP_ENV,
+  type SevenZipBinary,
+} from "./sources/sevenzip/seven-zip-binary.js";
+export {
+  type SevenZipSource,
+  type SevenZipSourceOptions,
+  sevenZipSource,
+} from "./sources/sevenzip/seven-zip-source.js";
 export type {
   EntriesOptions,
   MemberKind,
@@ -46,8 +87,10 @@ export type {
 } from "./sources/source.js";
 export { type TarSourceOptions, tarSource } from "./sources/tar-source.js";
 export { type ZipSourceOptions, zipSource } from "./sources/zip/zip-source.js";
+export { type AttachLabelsOptions, attachLabels } from "./transforms/attach-labels.js";
 export { blendMaskInto, type RawPixels } from "./transforms/blend.js";
 export { type EncodeOptions, encodeRgb, type OutputFormat } from "./transforms/encode.js";
+export { type InputCheckOptions, inputCheck } from "./transforms/input-check.js";
 export {
   JOIN_DEFAULTS,
   type JoinOptions,
@@ -69,4 +112,5 @@ export {
   type SampleMetadata,
   sampleMetadata,
 } from "./transforms/sample.js";
+export { takePairs } from "./transforms/take.js";
 export { VERSION } from "./version.js";

@@ -40,6 +40,8 @@ const OPTION_KEYS = new Set([
   "shardMaxBytes",
   "joinMemory",
   "maxFailed",
+  "labels",
+  "holdout",
   "report",
   "errors",
 ]);

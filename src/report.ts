@@ -58,6 +58,20 @@ export interface RunReport {
   shards: { name: string; samples: number; bytes: number; sha256: string }[];
   /** Requests, retries and bytes read over the network, per remote source. */
   network: { originals?: HttpStats; masks?: HttpStats };
+  /**
+   * Labels, when the run had them: where identities came from, the class count, the annotation
+   * files used, photos missing from them (by what they lack), annotations that found no photo.
+   */
+  labels?: {
+    mode: string;
+    source: string;
+    classes: number;
+    annotations: string[];
+    missing: Record<string, number>;
+    annotationsWithoutPhoto: number;
+  };
+  /** With splits: each split's samples (kept and written) and shards. */
+  splits?: Record<string, { samples: number; shards: number }>;
   /** The 7-Zip that read a 7z input: its path, version and where it came from. */
   sevenZip?: { path: string; version: string; origin: string };
   /** Publishing to a Hub repo: commits, shards uploaded and unchanged, requests, retries. */

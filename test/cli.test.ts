@@ -58,6 +58,7 @@ describe("maskpipe run on the embedded sample", () => {
       [
         ...report.shards.map((s: { name: string }) => s.name),
         "README.md",
+        "classes.txt",
         "index.json",
         "report.json",
         "run.json",

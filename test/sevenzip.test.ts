@@ -70,6 +70,7 @@ beforeAll(async () => {
     photoKeys: casia,
     maskKeys: casia,
     shardMaxCount: 15,
+    labels: "folder", // as the casia pipeline the CLI runs
   });
   zipRun = await shardBytes(join(dir, "zip-run"));
   return () => rm(dir, { recursive: true, force: true });
@@ -309,6 +310,8 @@ describe("7z bad input", () => {
     expect(running()).not.toBe(""); // 7-Zip is at work
     child.kill("SIGINT");
     expect((await result).code).toBe(130);
+    // Killed with the run: gone at once, or within moments (the kernel reaps it).
+    for (let i = 0; i < 20 && running() !== ""; i++) await sleep(25);
     expect(running()).toBe("");
   });
 });

@@ -200,6 +200,7 @@ describe("the output folder never mixes two runs", () => {
       "README.md",
       "casia-000000.tar",
       "casia-000001.tar",
+      "classes.txt",
       "index.json",
       "notes.txt",
       "report.json",

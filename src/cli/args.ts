@@ -33,6 +33,16 @@ const RUN_FLAGS = {
   limit: { type: "string" },
   "max-failed": { type: "string" },
   "7z": { type: "string" },
+  labels: { type: "string" },
+  annotations: { type: "string" },
+  identities: { type: "string" },
+  partitions: { type: "string" },
+  attributes: { type: "string" },
+  bboxes: { type: "string" },
+  landmarks: { type: "string" },
+  classes: { type: "string" },
+  holdout: { type: "string" },
+  "strict-labels": { type: "boolean" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -46,9 +56,20 @@ const INTEGER_FLAGS = new Set([
   "limit",
 ]);
 
+/** One annotation file each, as `annotationFiles` names them. */
+const ANNOTATION_FILE_FLAGS = {
+  identities: "identities",
+  partitions: "splits",
+  attributes: "attributes",
+  bboxes: "bboxes",
+  landmarks: "landmarks",
+} as const;
+const ANNOTATION_FLAGS = Object.keys(ANNOTATION_FILE_FLAGS);
+
 /** Flags that are not a RunOptions field of their own name. */
 const NOT_RUN_OPTIONS = new Set([
   "7z",
+  ...ANNOTATION_FLAGS,
   "quiet",
   "help",
   "header",
@@ -91,6 +112,12 @@ export function parseRunArgs(argv: string[]): RunCommand {
   const http = httpOverrides(values.header, values["http-retries"], values["http-timeout"]);
   if (http !== undefined) overrides.http = http;
   if (values["7z"] !== undefined) overrides.sevenZip = values["7z"];
+  const files: Record<string, string> = {};
+  for (const [flag, kind] of Object.entries(ANNOTATION_FILE_FLAGS)) {
+    const value = values[flag as keyof typeof ANNOTATION_FILE_FLAGS];
+    if (value !== undefined) files[kind] = value;
+  }
+  if (Object.keys(files).length > 0) overrides.annotationFiles = files;
   if (values["hf-token"] !== undefined || values["hub-url"] !== undefined) {
     overrides.hub = {
       ...(values["hf-token"] !== undefined && { token: values["hf-token"] }),

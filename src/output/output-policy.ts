@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { opendir, readdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { MaskpipeError } from "../errors.js";
+import { SPLIT_ORDER } from "../sinks/split-sink.js";
 import { CARD_MARKER, isRunFile, RUN_FILES } from "./run-files.js";
 
 /** What a run may do with an output that already holds an earlier run's files. */
@@ -63,6 +64,13 @@ async function earlierRunFiles(claim: OutputClaim): Promise<string[]> {
   for (const file of top.sort()) {
     if (folderLayout && file === RUN_FILES.card) continue;
     if (isRunFile(file, claim.name)) found.push(join(claim.dir, file));
+  }
+  // Split shard sets (`train/`, `validation/`, ...) are the run's too.
+  for (const split of SPLIT_ORDER) {
+    const folder = join(claim.dir, split);
+    for (const file of (await readdir(folder).catch(() => [] as string[])).sort()) {
+      if (isRunFile(file, claim.name) && file !== RUN_FILES.card) found.push(join(folder, file));
+    }
   }
   if (claim.imageExtension !== undefined && existsSync(claim.dir)) {
     // Only a new run stops at the first image; overwrite removes every one.

@@ -13,6 +13,8 @@ export const RUN_FILES = {
   index: "index.json",
   /** The dataset card, so `datasets.load_dataset(folder)` reads the shards. */
   card: "README.md",
+  /** With labels: one identity a line, line n (from 0) is class n. */
+  classes: "classes.txt",
 } as const;
 
 /** A line in every card maskpipe writes: a README.md without it is the user's, never touched. */

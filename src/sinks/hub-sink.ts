@@ -10,13 +10,14 @@ import { COMMIT_PACE, type CommitPace, CommitPacer } from "./hub/commit-pacer.js
 import { datasetCard } from "./hub/dataset-card.js";
 import { checkHubBuffer, HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
 import { type HubFetchStats, hubFetch } from "./hub/hub-fetch.js";
-import { HubRepo, type HubUpload, type RemoteFile } from "./hub/hub-repo.js";
+import { HubRepo, type HubUpload } from "./hub/hub-repo.js";
 import { findHubResumePoint } from "./hub/hub-resume.js";
-import { HUB_DATA_FOLDER, HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
+import { HUB_DATA_ROOT, HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
 import type { ResumePoint } from "./resume.js";
 import { widsIndex } from "./shard-index.js";
 import { type ShardLimits, ShardSink } from "./shard-sink.js";
 import type { SampleSink } from "./sink.js";
+import { SplitSink } from "./split-sink.js";
 import { shardFilePattern } from "./webdataset-names.js";
 
 export interface HubSinkOptions extends ShardLimits {
@@ -43,6 +44,11 @@ export interface HubSinkOptions extends ShardLimits {
   mode?: OutputMode;
   /** What makes this run's output: committed as run.json before the first shard. */
   identity?: RunIdentity;
+  /**
+   * The splits samples are routed to (`sample.label.split`), each in `data/{split}/` with its
+   * own index there. Default none: every sample in `data/train/`, indexed by `index.json`.
+   */
+  splits?: readonly string[];
   /** Retries of 429, 5xx and dropped connections. Default `HUB_RETRY`. */
   retry?: Partial<RetryPolicy>;
 }
@@ -85,6 +91,8 @@ export interface PublishDetails {
   version: string;
   /** errors.jsonl: a line per pair left out. */
   errors?: Buffer;
+  /** classes.txt: one identity a line, line n is class n. */
+  classes?: string;
 }
 
 /**
@@ -117,7 +125,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     spec: options.repo,
   });
   await hub.open({ private: options.private ?? false });
-  let remote = await hub.list(HUB_DATA_FOLDER);
+  let remote = await hub.list(HUB_DATA_ROOT);
   const mode = options.mode ?? "new";
   const pattern = shardFilePattern(options.name);
   const ours = [...remote.keys()].filter((path) => isShardPath(path, pattern));
@@ -133,10 +141,17 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   }
   if (mode === "resume" && options.identity !== undefined)
     checkResumable(options.repo, recorded, options.identity, ours.length > 0);
-  const kept: ResumePoint =
-    mode === "resume"
-      ? await findHubResumePoint(hub, options.name, remote)
-      : { shards: [], keys: new Set() };
+  const splits =
+    options.splits !== undefined && options.splits.length > 0 ? options.splits : ["train"];
+  const kept = new Map<string, ResumePoint>();
+  for (const split of splits) {
+    kept.set(
+      split,
+      mode === "resume"
+        ? await findHubResumePoint(hub, options.name, remote, splitFolder(split))
+        : { shards: [], keys: new Set() },
+    );
+  }
   if (options.identity !== undefined && !(mode === "resume" && recorded !== undefined)) {
     // The run's identity goes in before any shard; overwrite removes the earlier run's files
     // in the same commit, so a shard in the repo always belongs to the run.json beside it.
@@ -146,77 +161,111 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
       [textFile(RUN_FILES.identity, `${JSON.stringify(options.identity, null, 2)}\n`)],
       replaced,
     );
-    if (replaced.length > 0) remote = await hub.list(HUB_DATA_FOLDER);
+    if (replaced.length > 0) remote = await hub.list(HUB_DATA_ROOT);
   }
   const pacer = new CommitPacer(options.pace ?? COMMIT_PACE);
-  const store = new HubShardStore(hub, remote, buffer, pacer);
-  const limits = { ...options, resumeFrom: kept.shards };
-  return new HubShardSink(limits, hub, store, transport.stats, remote, kept);
-}
-
-class HubShardSink extends ShardSink implements HubSink {
-  constructor(
-    private readonly options: HubSinkOptions,
-    private readonly repo: HubRepo,
-    private readonly uploads: HubShardStore,
-    private readonly transport: HubFetchStats,
-    private readonly remote: ReadonlyMap<string, RemoteFile>,
-    readonly kept: ResumePoint,
-  ) {
-    super(uploads, options, HUB_SHARD_DEFAULTS);
-  }
-
-  get hub(): HubStats {
+  const stores = new Map<string, HubShardStore>();
+  const sink = new SplitSink((split) => {
+    const store = new HubShardStore(hub, remote, buffer, pacer, splitFolder(split));
+    stores.set(split, store);
+    const resumeFrom = kept.get(split)?.shards ?? [];
+    return new ShardSink(store, { ...options, resumeFrom }, HUB_SHARD_DEFAULTS);
+  });
+  const keys = new Set<string>();
+  for (const point of kept.values()) for (const key of point.keys) keys.add(key);
+  const allKept = [...kept.entries()].flatMap(([split, point]) =>
+    point.shards.map((shard) => ({ ...shard, name: `${split}/${shard.name}` })),
+  );
+  const stats = (): HubStats => {
+    const uploads = { shardsUploaded: 0, shardsUnchanged: 0 };
+    for (const store of stores.values()) {
+      uploads.shardsUploaded += store.stats.shardsUploaded;
+      uploads.shardsUnchanged += store.stats.shardsUnchanged;
+    }
     return {
-      repo: this.options.repo,
-      commits: this.repo.commits,
-      shardsKept: this.kept.shards.length,
-      ...this.uploads.stats,
-      ...this.transport,
+      repo: options.repo,
+      commits: hub.commits,
+      shardsKept: allKept.length,
+      ...uploads,
+      ...transport.stats,
     };
-  }
-
-  async publish(report: RunReport, details: PublishDetails): Promise<void> {
-    const shards = [...this.kept.shards, ...this.result.shards];
-    const made = new Set(shards.map((shard) => `${HUB_DATA_FOLDER}/${shard.name}`));
-    const pattern = shardFilePattern(this.options.name);
-    const stale = [...this.remote.keys()].filter(
+  };
+  const publish = async (report: RunReport, details: PublishDetails): Promise<void> => {
+    const made = new Set<string>();
+    const files: HubUpload[] = [];
+    const single = options.splits === undefined || options.splits.length === 0;
+    for (const split of splits) {
+      const shards = [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)];
+      for (const shard of shards) made.add(`${splitFolder(split)}/${shard.name}`);
+      if (single) {
+        const index = widsIndex(options.name, shards, `${splitFolder(split)}/`);
+        files.push(textFile(RUN_FILES.index, `${JSON.stringify(index, null, 2)}\n`));
+      } else if (shards.length > 0) {
+        const index = widsIndex(options.name, shards);
+        files.push(
+          textFile(
+            `${splitFolder(split)}/${RUN_FILES.index}`,
+            `${JSON.stringify(index, null, 2)}\n`,
+          ),
+        );
+      }
+    }
+    const stale = [...remote.keys()].filter(
       (path) => isShardPath(path, pattern) && !made.has(path),
     );
     // The report in the repo counts the commit that carries it.
-    const published = { ...report, hub: { ...this.hub, commits: this.repo.commits + 1 } };
-    const index = widsIndex(this.options.name, shards, `${HUB_DATA_FOLDER}/`);
-    const files: HubUpload[] = [
-      textFile(RUN_FILES.index, `${JSON.stringify(index, null, 2)}\n`),
+    const published = { ...report, hub: { ...stats(), commits: hub.commits + 1 } };
+    files.push(
       textFile(RUN_FILES.report, `${JSON.stringify(published, null, 2)}\n`),
       ...(details.errors !== undefined && details.errors.length > 0
         ? [textFile(RUN_FILES.errors, details.errors)]
         : []),
+      ...(details.classes !== undefined ? [textFile(RUN_FILES.classes, details.classes)] : []),
       textFile(
         RUN_FILES.card,
         datasetCard(report, {
-          repo: this.repo.name,
-          dataFolder: `${HUB_DATA_FOLDER}/`,
+          repo: hub.name,
+          dataFolder: (split) => `${splitFolder(split)}/`,
           command: details.command,
           version: details.version,
         }),
       ),
-    ];
-    await this.repo.commit(`Dataset card, index and report of ${report.name}`, files, stale);
-  }
+    );
+    await hub.commit(`Dataset card, index and report of ${report.name}`, files, stale);
+  };
+  // `hub` stays a getter (Object.assign would copy one value of it): the stats go on changing.
+  Object.defineProperty(sink, "hub", { get: stats, enumerable: true });
+  return Object.assign(sink as SplitSink & { readonly hub: HubStats }, {
+    kept: { shards: allKept, keys },
+    publish,
+  });
 }
 
+/** A split's shards in the repo: `data/train/`, `data/validation/`, ... */
+function splitFolder(split: string): string {
+  return `${HUB_DATA_ROOT}/${split}`;
+}
+
+/** `data/{split}/{name}-000000.tar`. */
 function isShardPath(path: string, pattern: RegExp): boolean {
-  return (
-    path.startsWith(`${HUB_DATA_FOLDER}/`) && pattern.test(path.slice(HUB_DATA_FOLDER.length + 1))
-  );
+  const parts = path.split("/");
+  return parts.length === 3 && parts[0] === HUB_DATA_ROOT && pattern.test(parts[2]!);
 }
 
 /** The run files other than shards and run.json that the repo holds (overwrite deletes them). */
 async function runFilesIn(hub: HubRepo): Promise<string[]> {
   const top = await hub.list("");
-  return [RUN_FILES.index, RUN_FILES.report, RUN_FILES.errors, RUN_FILES.card].filter((path) =>
-    top.has(path),
+  const named = [
+    RUN_FILES.index,
+    RUN_FILES.report,
+    RUN_FILES.errors,
+    RUN_FILES.card,
+    RUN_FILES.classes,
+  ];
+  return [...top.keys()].filter(
+    (path) =>
+      named.includes(path as (typeof named)[number]) ||
+      (path.startsWith(`${HUB_DATA_ROOT}/`) && path.endsWith(`/${RUN_FILES.index}`)),
   );
 }
 

@@ -98,6 +98,10 @@ export function sampleMembers(sample: Sample): TarMember[] {
     { name: `${key}.${sample.extension}`, data: sample.image },
     { name: `${key}.json`, data: Buffer.from(JSON.stringify(sampleMetadata(sample))) },
   ];
+  // The class index as decimal text: the WebDataset convention, read as an int by `datasets`.
+  if (sample.label !== undefined) {
+    members.push({ name: `${key}.cls`, data: Buffer.from(String(sample.label.cls)) });
+  }
   return members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

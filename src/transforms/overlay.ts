@@ -111,6 +111,7 @@ async function overlayResolved(pair: Pair, options: ResolvedOverlay): Promise<Sa
     maskHeight: mask.height,
     extension: FILE_EXTENSION[options.format],
     image,
+    ...(pair.label !== undefined && { label: pair.label }),
   };
 }
 

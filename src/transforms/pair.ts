@@ -1,3 +1,5 @@
+import type { SampleLabel } from "../labels/labeler.js";
+
 /** A member with its bytes and where it came from. */
 export interface MemberData {
   /** The source's name (path or URL as the user gave it). */
@@ -11,4 +13,6 @@ export interface Pair {
   readonly key: string;
   readonly photo: MemberData;
   readonly mask: MemberData;
+  /** Class, identity, split and annotations, once a labels stage has attached them. */
+  readonly label?: SampleLabel;
 }

@@ -1,3 +1,5 @@
+import type { SampleLabel } from "../labels/labeler.js";
+
 /** Where a sample's photo or mask came from. */
 export interface MemberRef {
   readonly archive: string;
@@ -17,23 +19,40 @@ export interface Sample {
   /** File extension of `image`: jpg, png or webp. */
   readonly extension: string;
   readonly image: Buffer;
+  /** Class, identity, split and annotations, when the run has labels. */
+  readonly label?: SampleLabel;
 }
 
-/** The `{key}.json` of a WebDataset sample. The same fields in every sample (HF infers them). */
+/**
+ * The `{key}.json` of a WebDataset sample. The same fields in every sample of a run (HF infers
+ * them from the first few): with labels, `identity` (null when unknown) and, when the run has
+ * them, `split`, `attributes`, `bbox` and `landmarks` (null for a photo missing from the file).
+ */
 export interface SampleMetadata {
   key: string;
   photo: string;
   mask: string;
   width: number;
   height: number;
+  identity?: string | null;
+  split?: string;
+  attributes?: Record<string, boolean> | null;
+  bbox?: { x: number; y: number; width: number; height: number } | null;
+  landmarks?: Record<string, number> | null;
 }
 
 export function sampleMetadata(sample: Sample): SampleMetadata {
+  const label = sample.label;
   return {
     key: sample.key,
     photo: sample.photo.path,
     mask: sample.mask.path,
     width: sample.width,
     height: sample.height,
+    ...(label !== undefined && { identity: label.identity }),
+    ...(label?.split !== undefined && { split: label.split }),
+    ...(label?.attributes !== undefined && { attributes: label.attributes }),
+    ...(label?.bbox !== undefined && { bbox: label.bbox }),
+    ...(label?.landmarks !== undefined && { landmarks: label.landmarks }),
   };
 }

@@ -5,8 +5,8 @@ import type { RunReport } from "../../report.js";
 export interface CardContext {
   /** What `load_dataset` is given: `owner/repo`, or the output folder. */
   repo: string;
-  /** The shards' folder relative to the card, with a trailing slash (`data/train/`), or "". */
-  dataFolder: string;
+  /** A split's shard folder relative to the card, with a trailing slash (`data/train/`), or "". */
+  dataFolder: (split: string) => string;
   /** The options the run was made with, as `--flag value` text. */
   command: string;
   /** maskpipe's version. */
@@ -48,6 +48,22 @@ export function datasetCard(report: RunReport, context: CardContext): string {
   const failures = Object.entries(report.failedByReason)
     .map(([reason, count]) => `${reason}: ${n(count)}`)
     .join(", ");
+  const splits = Object.keys(report.splits ?? { train: null });
+  const dataFiles = splits
+    .map(
+      (split) => `  - split: ${split}\n    path: ${context.dataFolder(split)}${report.name}-*.tar`,
+    )
+    .join("\n");
+  const folders = [...new Set(splits.map((split) => context.dataFolder(split)))].filter(
+    (f) => f !== "",
+  );
+  const labels = report.labels;
+  const splitRows = Object.entries(report.splits ?? {})
+    .map(
+      ([split, counts]) =>
+        `| ${split} | ${n(counts.samples)} samples in ${n(counts.shards)} shards |`,
+    )
+    .join("\n");
   return `---
 license: cc-by-nc-sa-4.0
 pretty_name: ${JSON.stringify(title)}
@@ -62,8 +78,7 @@ size_categories:
 configs:
 - config_name: default
   data_files:
-  - split: train
-    path: ${context.dataFolder}${report.name}-*.tar
+${dataFiles}
 ---
 ${CARD_MARKER}
 
@@ -90,29 +105,31 @@ as a JPEG. Photos without a mask and masks without a photo are left out.
 | | |
 |---|---|
 | samples | ${n(samples)} |
-| shards | ${n(report.shards.length)} WebDataset tar files${context.dataFolder === "" ? "" : ` in \`${context.dataFolder}\``}, ${(bytes / 1e9).toFixed(2)} GB |
+| shards | ${n(report.shards.length)} WebDataset tar files${folders.length === 0 ? "" : ` in ${folders.map((f) => `\`${f}\``).join(", ")}`}, ${(bytes / 1e9).toFixed(2)} GB |
+${splitRows}${splitRows === "" ? "" : "\n"}${labels === undefined ? "" : `| classes | ${n(labels.classes)} identities (${labels.source}), listed in \`classes.txt\` |\n`}
 | photos without a mask (left out) | ${n(report.photosWithoutMask)} |
 | masks without a photo (left out) | ${n(report.masksWithoutPhoto)} |
 | mask size differs from photo (clipped, kept) | ${n(report.sizeMismatches)} |
 | unreadable pairs (left out) | ${n(report.failed)}${failures === "" ? "" : ` (${failures})`} |
 
-Each sample is \`{key}.jpg\` (the masked photo) and \`{key}.json\` (\`key\`, the photo and mask
-members it came from, their sizes). \`index.json\` lists the shards in the wids format;
+${columns(report)}
+
+\`index.json\` lists the shards in the wids format${splits.length > 1 ? " (one beside each split's shards)" : ""};
 \`report.json\` is the full run report${report.failed > 0 ? "; `errors.jsonl` names every pair left out and why" : ""}.
 
 ## Loading
 
 \`\`\`python
 from datasets import load_dataset
-ds = load_dataset("${context.repo}", split="train", streaming=True)
+ds = load_dataset("${context.repo}", streaming=True)${splits.length > 1 ? `  # a DatasetDict: ${splits.join(", ")}` : ""}
 \`\`\`
 
-or any WebDataset reader over \`${context.dataFolder}${report.name}-*.tar\`.
+or any WebDataset reader over \`${context.dataFolder(splits[0]!)}${report.name}-*.tar\`.
 
 ## Licence and citation
 
 The masks are licensed CC BY-NC-SA 4.0 (non-commercial, share-alike); the original photos keep
-their own terms. If you use this data, cite:
+their own terms. If you use this data, cite the masks paper${source === undefined ? "" : ` and ${source}`}:
 
 \`\`\`bibtex
 @inproceedings{mare2021realistic,
@@ -121,6 +138,52 @@ their own terms. If you use this data, cite:
   booktitle = {Proceedings of the Neural Information Processing Systems Track on Datasets and Benchmarks},
   year      = {2021}
 }
-\`\`\`
+${source === undefined ? "" : SOURCE_CITATIONS[source]}\`\`\`
 `;
 }
+
+/** The columns of a sample, as the card documents them. */
+function columns(report: RunReport): string {
+  const labels = report.labels;
+  const rows = [
+    "| column | what |",
+    "|---|---|",
+    "| `jpg` | the masked photo (JPEG) |",
+    ...(labels === undefined
+      ? []
+      : [
+          `| \`cls\` | the class index: the identity's line in \`classes.txt\`, from 0 (-1: identity unknown) |`,
+        ]),
+    "| `json` | `key`; `photo`, `mask`: the members it came from; `width`, `height`" +
+      (labels === undefined ? "" : "; `identity`") +
+      (report.splits === undefined ? "" : "; `split`") +
+      (labels?.annotations.includes("attributes")
+        ? "; `attributes`: CelebA's 40, by name, true/false"
+        : "") +
+      (labels?.annotations.includes("bboxes")
+        ? "; `bbox`: `x`, `y`, `width`, `height` in the photo's pixels"
+        : "") +
+      (labels?.annotations.includes("landmarks")
+        ? "; `landmarks`: CelebA's five points in the photo's pixels"
+        : "") +
+      " |",
+  ];
+  return rows.join("\n");
+}
+
+const SOURCE_CITATIONS: Record<string, string> = {
+  CelebA: `@inproceedings{liu2015faceattributes,
+  title     = {Deep Learning Face Attributes in the Wild},
+  author    = {Liu, Ziwei and Luo, Ping and Wang, Xiaogang and Tang, Xiaoou},
+  booktitle = {Proceedings of International Conference on Computer Vision (ICCV)},
+  year      = {2015}
+}
+`,
+  "CASIA-WebFace": `@article{yi2014learning,
+  title   = {Learning Face Representation from Scratch},
+  author  = {Yi, Dong and Lei, Zhen and Liao, Shengcai and Li, Stan Z.},
+  journal = {arXiv preprint arXiv:1411.7923},
+  year    = {2014}
+}
+`,
+};

@@ -4,7 +4,6 @@ import { type ResumePoint, readShardStream } from "../resume.js";
 import type { ShardInfo } from "../sink.js";
 import { shardFileName } from "../webdataset-names.js";
 import type { HubRepo, RemoteFile } from "./hub-repo.js";
-import { HUB_DATA_FOLDER } from "./hub-shard-store.js";
 
 /**
  * `--resume` on the Hub: downloads the repo's shards (with the sources' HTTP client: retries,
@@ -18,6 +17,8 @@ export async function findHubResumePoint(
   repo: HubRepo,
   name: string,
   remote: ReadonlyMap<string, RemoteFile>,
+  /** The split's folder: `data/train`. */
+  folder: string,
 ): Promise<ResumePoint> {
   const shards: ResumePoint["shards"] = [];
   const keys = new Set<string>();
@@ -25,7 +26,7 @@ export async function findHubResumePoint(
   try {
     for (let index = 0; ; index++) {
       const file = shardFileName(name, index);
-      const path = `${HUB_DATA_FOLDER}/${file}`;
+      const path = `${folder}/${file}`;
       const there = remote.get(path);
       if (there?.sha256 === undefined) break;
       const shardKeys = new Set<string>();

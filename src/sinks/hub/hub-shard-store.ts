@@ -5,8 +5,8 @@ import { ChunkedBlob } from "./chunked-blob.js";
 import type { CommitPacer } from "./commit-pacer.js";
 import type { HubRepo, RemoteFile } from "./hub-repo.js";
 
-/** Where shards go in the repo: the card's `data_files` point here. */
-export const HUB_DATA_FOLDER = "data/train";
+/** Where shards go in the repo, a folder per split (`data/train/`): the card's `data_files`. */
+export const HUB_DATA_ROOT = "data";
 
 interface HeldShard {
   shard: ShardInfo;
@@ -40,13 +40,15 @@ export class HubShardStore implements ShardStore {
     private readonly remote: ReadonlyMap<string, RemoteFile>,
     private readonly buffer: number,
     private readonly pacer: CommitPacer,
+    /** The split's folder in the repo: `data/train`. */
+    private readonly folder: string,
   ) {}
 
   async open(name: string): Promise<ShardOutput> {
     this.throwIfFailed();
     const chunks: Buffer[] = [];
     return {
-      label: `${this.repo.spec}/${HUB_DATA_FOLDER}/${name}`,
+      label: `${this.repo.spec}/${this.folder}/${name}`,
       write: async (written) => {
         for (const chunk of written) chunks.push(chunk);
       },
@@ -75,7 +77,7 @@ export class HubShardStore implements ShardStore {
 
   private async add(held: HeldShard): Promise<void> {
     this.throwIfFailed();
-    const there = this.remote.get(`${HUB_DATA_FOLDER}/${held.shard.name}`);
+    const there = this.remote.get(`${this.folder}/${held.shard.name}`);
     if (there?.size === held.shard.bytes && there.sha256 === held.shard.sha256) {
       this.stats.shardsUnchanged++;
       return;
@@ -120,7 +122,7 @@ export class HubShardStore implements ShardStore {
     await this.repo.commit(
       title,
       batch.map(({ shard, blob }) => ({
-        path: `${HUB_DATA_FOLDER}/${shard.name}`,
+        path: `${this.folder}/${shard.name}`,
         content: blob,
         sha256: shard.sha256,
       })),

@@ -6,6 +6,23 @@ import type { SevenZipBinary } from "./seven-zip-binary.js";
 /** Lines of 7-Zip's stderr kept for messages: the first say where it went wrong. */
 const KEPT_LINES = 20;
 
+/** 7-Zip processes still running: a process that exits takes them with it. */
+const running = new Set<{ kill(signal: NodeJS.Signals): boolean }>();
+let exitHook = false;
+
+/**
+ * An interrupted run ends its process without waiting for stream clean-up (a stalled download
+ * must not hold it); a 7-Zip it started must not outlive it, even for a moment.
+ */
+function killOnExit(child: { kill(signal: NodeJS.Signals): boolean }): void {
+  running.add(child);
+  if (exitHook) return;
+  exitHook = true;
+  process.on("exit", () => {
+    for (const left of running) left.kill("SIGKILL");
+  });
+}
+
 /** One 7-Zip process: its stdout to read, its complaints, and how it ended. */
 export interface SevenZipRun {
   readonly stdout: Readable;
@@ -45,6 +62,7 @@ export function startSevenZip(
       if (lines.length < KEPT_LINES) lines.push(line.trim());
     }
   });
+  killOnExit(child);
   let failedToStart: Error | undefined;
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) => {
     child.on("error", (error) => {
@@ -52,6 +70,7 @@ export function startSevenZip(
       resolve({ code: null, signal: null });
     });
     child.on("close", (code, exitSignal) => resolve({ code, signal: exitSignal }));
+    child.on("exit", () => running.delete(child));
   });
   const kill = () => {
     if (child.exitCode === null && child.signalCode === null) child.kill("SIGTERM");

@@ -1,0 +1,172 @@
+import { createHash } from "node:crypto";
+import { readFile } from "node:fs/promises";
+import { MaskpipeError } from "../errors.js";
+import { checkFailureAllowance } from "../run-verdict.js";
+import type { HttpOptions } from "../sources/http/http-client.js";
+import { skipReason } from "../sources/member-filter.js";
+import type { Source } from "../sources/source.js";
+import { type AnnotationSpecs, loadAnnotations } from "./annotation-files.js";
+import {
+  annotationTables,
+  folderIdentity,
+  type LabelMode,
+  type LabelTables,
+  sortIdentities,
+} from "./labeler.js";
+
+/** What a run is asked to label its samples with (the run options of the same names). */
+export interface LabelRequest {
+  labels: LabelMode;
+  /** A CelebA folder (with `Anno/`, `Eval/`), or a zip, tar or 7z of the files. */
+  annotations?: string;
+  annotationFiles?: AnnotationSpecs;
+  /** A class list: one identity a line, line n is class n. */
+  classes?: string;
+  /** A share of identities for a `test` split: `5%`. */
+  holdout?: number | string;
+  http?: HttpOptions;
+  signal?: AbortSignal;
+}
+
+/** What the run identity records of the labels: a different answer is a different output. */
+export interface LabelIdentity {
+  mode: LabelMode;
+  /** SHA-256 of each annotation or class file's text, by what it is. */
+  files: Record<string, string>;
+  holdout?: number;
+}
+
+/**
+ * The tables a run labels with, or `undefined` when it has none: `folder` takes identities
+ * from the photos' identity folders, classes dense over the sorted identities of the whole
+ * photo side (its listing, so the same whatever the archive kind, order, --limit or --resume);
+ * `annotations` takes CelebA's files.
+ */
+export async function planLabels(
+  request: LabelRequest,
+  photos: Source,
+): Promise<{ tables: LabelTables; identity: LabelIdentity } | undefined> {
+  const files: Record<string, string> = {};
+  const classFile =
+    request.classes === undefined ? undefined : await readClassFile(request.classes);
+  if (classFile !== undefined) files.classes = classFile.sha256;
+  const holdoutPercent = request.holdout === undefined ? undefined : holdoutOf(request.holdout);
+  let tables: LabelTables;
+  if (request.labels === "none") return undefined;
+  if (request.labels === "annotations") {
+    const specs = request.annotationFiles ?? {};
+    if (request.annotations === undefined && Object.keys(specs).length === 0) return undefined;
+    const texts = await loadAnnotations(request.annotations, specs, request.http);
+    for (const { kind, text } of texts) files[kind] = sha256(text);
+    const parsed = annotationTables(texts);
+    if (parsed.identities === undefined) {
+      throw new MaskpipeError(
+        "ERR_ANNOTATION",
+        `${request.annotations ?? "the annotation files"}: the identity file (identity_CelebA.txt, --identities) is needed for the classes`,
+      );
+    }
+    const classes =
+      classFile?.classes ?? sortIdentities([...parsed.identities.rows.values()].map(String));
+    tables = { ...parsed, mode: "annotations", classes, source: parsed.identities.file };
+  } else {
+    const classes = classFile?.classes ?? (await photoIdentities(photos, request.signal));
+    tables = {
+      mode: "folder",
+      classes,
+      source: classFile === undefined ? "the identity folders of the photos" : request.classes!,
+    };
+  }
+  if (holdoutPercent !== undefined) {
+    if (tables.splits !== undefined) {
+      throw new MaskpipeError(
+        "ERR_INVALID_OPTION",
+        "Expected --holdout or a split file (list_eval_partition.txt), not both",
+      );
+    }
+    tables.holdoutPercent = holdoutPercent;
+  }
+  return {
+    tables,
+    identity: {
+      mode: tables.mode,
+      files,
+      ...(holdoutPercent !== undefined && { holdout: holdoutPercent }),
+    },
+  };
+}
+
+/** The sorted identity folders of every image on the photo side, from its listing. */
+async function photoIdentities(photos: Source, signal?: AbortSignal): Promise<string[]> {
+  const identities = new Set<string>();
+  const add = (path: string, kind: Parameters<typeof skipReason>[1]) => {
+    if (skipReason(path, kind) !== undefined) return;
+    const identity = folderIdentity(path);
+    if (identity !== undefined) identities.add(identity);
+  };
+  if (photos.randomAccess) {
+    for (const member of await photos.list(signal)) add(member.path, member.kind);
+  } else if (photos.catalog !== undefined) {
+    for (const member of await photos.catalog(signal)) add(member.path, member.kind);
+  } else if (/^https?:|^hf:/.test(photos.name)) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      `${photos.name}: the class list comes from the photos' listing, and a remote tar would have to be downloaded twice for it; pass --classes FILE (one identity a line), or the photos as a zip`,
+    );
+  } else {
+    // A tar lists only by being read through: one pass that keeps no member's bytes.
+    for await (const entry of photos.entries({ want: () => false, signal })) {
+      add(entry.member.path, entry.member.kind);
+    }
+  }
+  return sortIdentities(identities);
+}
+
+async function readClassFile(path: string): Promise<{ classes: string[]; sha256: string }> {
+  let text: string;
+  try {
+    text = await readFile(path, "utf8");
+  } catch (cause) {
+    throw new MaskpipeError(
+      "ERR_ANNOTATION",
+      `${path}: cannot read the class list (${(cause as Error).message})`,
+      { archive: path, cause },
+    );
+  }
+  const classes: string[] = [];
+  const seen = new Set<string>();
+  text.split(/\r?\n/).forEach((line, index) => {
+    const identity = line.trim();
+    if (identity === "") return;
+    if (seen.has(identity)) {
+      throw new MaskpipeError(
+        "ERR_ANNOTATION",
+        `${path}: line ${index + 1}: ${identity} is listed twice`,
+        {
+          archive: path,
+        },
+      );
+    }
+    seen.add(identity);
+    classes.push(identity);
+  });
+  return { classes, sha256: sha256(text) };
+}
+
+function holdoutOf(value: number | string): number {
+  const allowance = checkFailureAllowance(
+    "holdout",
+    typeof value === "number" ? `${value}%` : value,
+  );
+  const percent = "percent" in allowance ? allowance.percent : allowance.count;
+  if (percent <= 0 || percent >= 100) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      `Expected a share of identities between 0% and 100% for holdout but received ${JSON.stringify(value)}`,
+    );
+  }
+  return percent;
+}
+
+function sha256(text: string): string {
+  return createHash("sha256").update(text).digest("hex");
+}

@@ -1,0 +1,69 @@
+import { Writable } from "node:stream";
+import type { Sample } from "../transforms/sample.js";
+import type { SampleSink, ShardInfo, SinkResult } from "./sink.js";
+
+/** The splits a run may write, in the order cards and reports list them. */
+export const SPLIT_ORDER = ["train", "validation", "test", "unassigned"] as const;
+
+/**
+ * Routes each sample to the sink of its split (`sample.label.split`; `train` without one), made
+ * when the split's first sample comes, so each split is its own shard set with its own index.
+ * `result.shards` names each shard with its split's folder: `train/celeba-000000.tar`.
+ */
+export class SplitSink extends Writable implements SampleSink {
+  /** Each split's sink, in the order their first samples came. */
+  readonly sinks = new Map<string, SampleSink>();
+
+  constructor(private readonly make: (split: string) => SampleSink) {
+    super({ objectMode: true, highWaterMark: 1 });
+  }
+
+  /** Every split's complete shards so far (an interrupted run keeps exactly these). */
+  get result(): SinkResult {
+    const result: SinkResult = { samples: 0, bytes: 0, shards: [] };
+    for (const [split, sink] of this.sinks) {
+      result.samples += sink.result.samples;
+      result.bytes += sink.result.bytes;
+      for (const shard of sink.result.shards) {
+        result.shards.push({ ...shard, name: `${split}/${shard.name}` });
+      }
+    }
+    return result;
+  }
+
+  /** The shards of one split as its own sink names them (relative to the split's folder). */
+  shardsOf(split: string): readonly ShardInfo[] {
+    return this.sinks.get(split)?.result.shards ?? [];
+  }
+
+  override _write(
+    sample: Sample,
+    _encoding: BufferEncoding,
+    callback: (error?: Error | null) => void,
+  ) {
+    const split = sample.label?.split ?? "train";
+    let sink = this.sinks.get(split);
+    if (sink === undefined) {
+      sink = this.make(split);
+      sink.on("error", () => {}); // reported through the write callback or _final
+      this.sinks.set(split, sink);
+    }
+    sink.write(sample, (error) => callback(error));
+  }
+
+  override _final(callback: (error?: Error | null) => void): void {
+    const ends = [...this.sinks.values()].map(
+      (sink) =>
+        new Promise<void>((resolve, reject) => {
+          sink.once("error", reject);
+          sink.end(() => resolve());
+        }),
+    );
+    Promise.all(ends).then(() => callback(), callback);
+  }
+
+  override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    for (const sink of this.sinks.values()) sink.destroy(error ?? undefined);
+    callback(error);
+  }
+}

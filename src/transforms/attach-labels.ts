@@ -1,0 +1,50 @@
+import { Transform } from "node:stream";
+import type { Labeler } from "../labels/labeler.js";
+import { RunStats } from "../run-stats.js";
+import type { Pair } from "./pair.js";
+
+export interface AttachLabelsOptions {
+  labeler: Labeler;
+  /** A photo missing from an annotation file fails (not written) instead of going on unlabelled. */
+  strict?: boolean;
+  stats?: RunStats;
+}
+
+/**
+ * Gives each pair its label (class, identity, split, annotations) before any decoding. A photo
+ * missing from an annotation file is counted by what it lacks and goes on with `cls` -1 and
+ * null fields, or, with `strict`, is recorded as a failure and left out.
+ *
+ * @example
+ * pipeline(join(...), attachLabels({ labeler }), overlay(), webDatasetSink(...))
+ */
+export function attachLabels(options: AttachLabelsOptions): Transform {
+  const stats = options.stats ?? new RunStats();
+  return new Transform({
+    objectMode: true,
+    highWaterMark: 1,
+    transform(pair: Pair, _encoding, callback) {
+      const { label, missing } = options.labeler.label(pair.key, pair.photo.path);
+      for (const reason of missing)
+        stats.labelsMissing[reason] = (stats.labelsMissing[reason] ?? 0) + 1;
+      if (missing.length > 0 && options.strict === true) {
+        try {
+          stats.fail({
+            key: pair.key,
+            archive: pair.photo.archive,
+            member: pair.photo.path,
+            stage: "label",
+            code: "ERR_LABEL_MISSING",
+            message: `${pair.photo.archive}: ${pair.photo.path}: no ${missing.join(", ")} in the annotation files (--strict-labels)`,
+          });
+        } catch (error) {
+          callback(error as Error);
+          return;
+        }
+        callback();
+        return;
+      }
+      callback(null, { ...pair, label });
+    },
+  });
+}
