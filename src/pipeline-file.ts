@@ -1,6 +1,6 @@
-import { readFile } from "node:fs/promises";
 import { dirname, isAbsolute, resolve } from "node:path";
 import { MaskpipeError } from "./errors.js";
+import { readTextFile } from "./read-text.js";
 import { checkKeyRule, type RunOptions } from "./run-options.js";
 
 /**
@@ -51,18 +51,7 @@ export type PipelineDefaults = Partial<RunOptions> &
   Pick<RunOptions, "name" | "photoKeys" | "maskKeys">;
 
 export async function loadPipelineFile(path: string): Promise<PipelineDefaults> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (cause) {
-    throw new MaskpipeError(
-      "ERR_PIPELINE_FILE",
-      `${path}: cannot read the pipeline file (${(cause as Error).message})`,
-      {
-        cause,
-      },
-    );
-  }
+  const text = await readTextFile(path, "pipeline file", "ERR_PIPELINE_FILE");
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);

@@ -2,6 +2,7 @@ import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { MaskpipeError } from "../errors.js";
+import { readTextFile } from "../read-text.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
 import { isUrl, openSource } from "../sources/open-source.js";
 
@@ -107,13 +108,5 @@ async function readText(spec: string, http?: HttpOptions): Promise<string> {
       await client.close();
     }
   }
-  try {
-    return await readFile(spec, "utf8");
-  } catch (cause) {
-    throw new MaskpipeError(
-      "ERR_ANNOTATION",
-      `${spec}: cannot read the annotation file (${(cause as Error).message})`,
-      { archive: spec, cause },
-    );
-  }
+  return readTextFile(spec, "annotation file", "ERR_ANNOTATION");
 }

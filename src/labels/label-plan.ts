@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import { readFile } from "node:fs/promises";
 import { MaskpipeError } from "../errors.js";
+import { readTextFile } from "../read-text.js";
 import { checkFailureAllowance } from "../run-verdict.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
 import { skipReason } from "../sources/member-filter.js";
@@ -122,16 +122,7 @@ async function photoIdentities(photos: Source, signal?: AbortSignal): Promise<st
 }
 
 async function readClassFile(path: string): Promise<{ classes: string[]; sha256: string }> {
-  let text: string;
-  try {
-    text = await readFile(path, "utf8");
-  } catch (cause) {
-    throw new MaskpipeError(
-      "ERR_ANNOTATION",
-      `${path}: cannot read the class list (${(cause as Error).message})`,
-      { archive: path, cause },
-    );
-  }
+  const text = await readTextFile(path, "class list", "ERR_ANNOTATION");
   const classes: string[] = [];
   const seen = new Set<string>();
   text.split(/\r?\n/).forEach((line, index) => {
