@@ -66,6 +66,18 @@ Output folder (an output never mixes two runs):
                          when the inputs or options differ from that run's (run.json)
   Without either, an output that holds such files stops the run before any work.
 
+Labels and splits ({key}.cls, classes.txt, identity in the json; see docs/cli.md):
+  --labels L             folder (identity = the photo's folder: casia) | annotations (CelebA's
+                         files: celeba) | none; default from the pipeline
+  --annotations SRC      a CelebA folder holding Anno/ and Eval/ (or a zip, tar or 7z of them):
+                         identities, official splits, attributes, boxes and landmarks
+  --identities F, --partitions F, --attributes F, --bboxes F, --landmarks F
+                         one CelebA annotation file each (path or URL), over --annotations'
+  --classes FILE         the class list to use: one identity a line, line n is class n
+  --holdout P%           hold out that share of identities as a test split (CASIA has none)
+  --strict-labels        a photo missing from an annotation file fails instead of going on
+                         with cls -1
+
 Trial runs and checks:
   --dry-run              list and pair both inputs, print the counts; decode and write nothing
   --limit N              stop after N pairs (a trial run, reported as such)
