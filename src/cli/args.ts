@@ -99,7 +99,11 @@ export function parseRunArgs(argv: string[]): RunCommand {
   try {
     parsed = parseArgs({ args: argv, options: RUN_FLAGS, allowPositionals: true, strict: true });
   } catch (cause) {
-    throw new MaskpipeError("ERR_INVALID_OPTION", parseErrorText(cause as Error, argv), { cause });
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      parseErrorText(cause as Error, argv, Object.keys(RUN_FLAGS), "run"),
+      { cause },
+    );
   }
   const { values, positionals } = parsed;
   if (positionals.length > 1) {
@@ -145,24 +149,32 @@ export function parseRunArgs(argv: string[]): RunCommand {
   };
 }
 
-/** Node's parser messages in one clean line, with the nearest flag for a typo. */
-function parseErrorText(error: Error & { code?: string }, argv: string[]): string {
+/**
+ * Node's parser messages in one clean line, with the nearest flag for a typo; `known` are the
+ * command's flags, `command` its name for the pointer to --help.
+ */
+export function parseErrorText(
+  error: Error & { code?: string },
+  argv: string[],
+  known: readonly string[],
+  command: string,
+): string {
   const flag = /'(-{1,2}[^' ]+)/.exec(error.message)?.[1] ?? "";
   if (error.code === "ERR_PARSE_ARGS_UNKNOWN_OPTION") {
-    const near = nearestFlag(flag.replace(/^-+/, "").split("=")[0]!, Object.keys(RUN_FLAGS));
+    const near = nearestFlag(flag.replace(/^-+/, "").split("=")[0]!, known);
     const hint = near === undefined ? "" : `; did you mean --${near}?`;
-    return `Unknown option ${flag}${hint} (maskpipe run --help lists them)`;
+    return `Unknown option ${flag}${hint} (maskpipe ${command} --help lists them)`;
   }
   if (error.code === "ERR_PARSE_ARGS_INVALID_OPTION_VALUE") {
     const name = flag.split(" ")[0]!;
-    return RUN_FLAGS[name.replace(/^-+/, "") as keyof typeof RUN_FLAGS]?.type === "boolean"
+    return /does not take an argument/.test(error.message)
       ? `${name} takes no value`
       : `${name} needs a value, e.g. ${name} ${name === "--out" ? "shards/celeba" : "..."}`;
   }
   if (error.code === "ERR_PARSE_ARGS_UNEXPECTED_POSITIONAL") {
-    return `Unexpected argument: ${argv.join(" ")}; see maskpipe run --help`;
+    return `Unexpected argument: ${argv.join(" ")}; see maskpipe ${command} --help`;
   }
-  return `${error.message.split(". ")[0]}; see maskpipe run --help`;
+  return `${error.message.split(". ")[0]}; see maskpipe ${command} --help`;
 }
 
 /** The known flag closest to `typed` (edit distance at most 3, or a prefix), if any. */

@@ -8,6 +8,7 @@ import { pipelinePath } from "./builtin-pipelines.js";
 import { MAIN_HELP, RUN_HELP } from "./help.js";
 import { progressReporter } from "./progress.js";
 import { summaryText } from "./summary.js";
+import { verifyCommand } from "./verify-command.js";
 
 /** Exit codes, as `maskpipe --help` documents them. */
 const EXIT = {
@@ -93,6 +94,7 @@ export async function main(argv: string[]): Promise<number> {
       return command === undefined ? EXIT.usage : EXIT.done;
     }
     if (command === "run") return await run(rest);
+    if (command === "verify") return await verifyCommand(rest);
     process.stderr.write(`maskpipe: unknown command "${command}"\n\n${MAIN_HELP}`);
     return EXIT.usage;
   } catch (error) {

@@ -141,8 +141,8 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   }
   if (mode === "resume" && options.identity !== undefined)
     checkResumable(options.repo, recorded, options.identity, ours.length > 0);
-  const splits =
-    options.splits !== undefined && options.splits.length > 0 ? options.splits : ["train"];
+  const hasSplits = options.splits !== undefined && options.splits.length > 0;
+  const splits = hasSplits ? options.splits! : ["train"];
   const kept = new Map<string, ResumePoint>();
   for (const split of splits) {
     kept.set(
@@ -170,11 +170,11 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     stores.set(split, store);
     const resumeFrom = kept.get(split)?.shards ?? [];
     return new ShardSink(store, { ...options, resumeFrom }, HUB_SHARD_DEFAULTS);
-  });
+  }, hasSplits);
   const keys = new Set<string>();
   for (const point of kept.values()) for (const key of point.keys) keys.add(key);
   const allKept = [...kept.entries()].flatMap(([split, point]) =>
-    point.shards.map((shard) => ({ ...shard, name: `${split}/${shard.name}` })),
+    point.shards.map((shard) => (hasSplits ? { ...shard, name: `${split}/${shard.name}` } : shard)),
   );
   const stats = (): HubStats => {
     const uploads = { shardsUploaded: 0, shardsUnchanged: 0 };
@@ -193,7 +193,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   const publish = async (report: RunReport, details: PublishDetails): Promise<void> => {
     const made = new Set<string>();
     const files: HubUpload[] = [];
-    const single = options.splits === undefined || options.splits.length === 0;
+    const single = !hasSplits;
     for (const split of splits) {
       const shards = [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)];
       for (const shard of shards) made.add(`${splitFolder(split)}/${shard.name}`);

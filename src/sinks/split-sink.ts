@@ -14,7 +14,14 @@ export class SplitSink extends Writable implements SampleSink {
   /** Each split's sink, in the order their first samples came. */
   readonly sinks = new Map<string, SampleSink>();
 
-  constructor(private readonly make: (split: string) => SampleSink) {
+  /**
+   * `prefix` false: shards keep their own names in `result` (a Hub run without splits has the
+   * one split `train`, whose shards are named as a folder's are).
+   */
+  constructor(
+    private readonly make: (split: string) => SampleSink,
+    private readonly prefix = true,
+  ) {
     super({ objectMode: true, highWaterMark: 1 });
   }
 
@@ -25,7 +32,7 @@ export class SplitSink extends Writable implements SampleSink {
       result.samples += sink.result.samples;
       result.bytes += sink.result.bytes;
       for (const shard of sink.result.shards) {
-        result.shards.push({ ...shard, name: `${split}/${shard.name}` });
+        result.shards.push(this.prefix ? { ...shard, name: `${split}/${shard.name}` } : shard);
       }
     }
     return result;

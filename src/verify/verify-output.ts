@@ -1,0 +1,232 @@
+import { createHash } from "node:crypto";
+import type { Readable } from "node:stream";
+import sharp from "sharp";
+import { extract } from "tar-stream";
+import { type OpenOutputOptions, type OutputFiles, openOutput } from "../output/output-files.js";
+import { RUN_FILES } from "../output/run-files.js";
+import type { RunReport } from "../report.js";
+import { FILE_EXTENSION, type OutputFormat } from "../transforms/encode.js";
+import { type ListedShard, listOutputShards } from "./output-shards.js";
+
+export interface VerifyOptions extends OpenOutputOptions {
+  /** Decode every image too (slow: a full decode per sample). Default false. */
+  decode?: boolean;
+  /** Called after each shard, for progress displays. */
+  onShard?: (shard: string, done: number, total: number) => void;
+}
+
+/** One thing wrong with an output, named by shard and member where it has one. */
+export interface VerifyProblem {
+  shard?: string;
+  member?: string;
+  message: string;
+}
+
+/** What `verifyOutput` checked, and what it found wrong. */
+export interface VerifyReport {
+  where: string;
+  shards: number;
+  samples: number;
+  bytes: number;
+  /** Images decoded (`decode`). */
+  decoded: number;
+  /** Samples found per split (`train` ... ; "" without splits). */
+  samplesBySplit: Record<string, number>;
+  /** What was checked, one line each. */
+  checked: string[];
+  problems: VerifyProblem[];
+}
+
+/**
+ * Checks an output (a folder or `hf://datasets/...`) against its own index and report: every
+ * shard there, of its size, MD5 (the index's) and SHA-256 (the report's); every sample whole
+ * (image, json, and cls when the run had labels), consecutive, and no key twice; the counts per
+ * shard, per split and in all equal to the index and report; with `decode`, every image decodes.
+ *
+ * @example
+ * const result = await verifyOutput("shards/casia");
+ * for (const problem of result.problems) console.error(problem.shard, problem.message);
+ */
+export async function verifyOutput(
+  spec: string,
+  options: VerifyOptions = {},
+): Promise<VerifyReport> {
+  const files = await openOutput(spec, options);
+  const result: VerifyReport = {
+    where: spec,
+    shards: 0,
+    samples: 0,
+    bytes: 0,
+    decoded: 0,
+    samplesBySplit: {},
+    checked: [],
+    problems: [],
+  };
+  try {
+    const reportText = await files.text(RUN_FILES.report);
+    if (reportText === undefined) {
+      result.problems.push({
+        message: `${RUN_FILES.report}: missing, so nothing can be checked against it`,
+      });
+      return result;
+    }
+    const report = JSON.parse(reportText) as RunReport;
+    const listed = await listOutputShards(files, report);
+    for (const message of listed.problems) result.problems.push({ message });
+    const extension = FILE_EXTENSION[(report.identity?.format ?? "jpeg") as OutputFormat];
+    const needed = [extension, "json", ...(report.labels !== undefined ? ["cls"] : [])];
+    const keys = new Set<string>();
+    for (const [i, shard] of listed.shards.entries()) {
+      await verifyShard(files, shard, needed, keys, options.decode === true, result);
+      options.onShard?.(shard.path, i + 1, listed.shards.length);
+    }
+    compareCounts(report, listed.shards, result);
+    result.checked.push(
+      `${result.shards} shards, ${result.bytes.toLocaleString("en-US")} bytes: present, sizes and MD5 as in the index${listed.shards.some((s) => s.sha256 !== undefined) ? ", SHA-256 as in the report" : ""}`,
+      `${result.samples.toLocaleString("en-US")} samples: each with ${needed.join(", ")}, members consecutive, no key twice`,
+      `counts per shard, per split and in all against the index and report`,
+      ...(options.decode === true
+        ? [`${result.decoded.toLocaleString("en-US")} images decoded`]
+        : []),
+    );
+    return result;
+  } finally {
+    await files.close();
+  }
+}
+
+async function verifyShard(
+  files: OutputFiles,
+  shard: ListedShard,
+  needed: readonly string[],
+  keys: Set<string>,
+  decode: boolean,
+  result: VerifyReport,
+): Promise<void> {
+  const problem = (message: string, member?: string) =>
+    result.problems.push({ shard: shard.path, ...(member !== undefined && { member }), message });
+  const input = await files.stream(shard.path);
+  if (input === undefined) {
+    problem("missing");
+    return;
+  }
+  result.shards++;
+  const md5 = createHash("md5");
+  const sha256 = createHash("sha256");
+  let bytes = 0;
+  input.on("data", (chunk: Buffer) => {
+    md5.update(chunk);
+    sha256.update(chunk);
+    bytes += chunk.length;
+  });
+  let samples = 0;
+  let current: { key: string; members: Map<string, Buffer> } | undefined;
+  const close = async () => {
+    if (current === undefined) return;
+    const { key, members } = current;
+    samples++;
+    const lacking = needed.filter((extension) => !members.has(extension));
+    if (lacking.length > 0) problem(`sample ${key} has no ${lacking.join(", ")}`, key);
+    if (keys.has(key)) problem(`key ${key} is in the output twice`, key);
+    keys.add(key);
+    const image = members.get(needed[0]!);
+    if (decode && image !== undefined) {
+      try {
+        await sharp(image).raw().toBuffer();
+        result.decoded++;
+      } catch (error) {
+        problem(
+          `${key}.${needed[0]} does not decode: ${(error as Error).message}`,
+          `${key}.${needed[0]}`,
+        );
+      }
+    }
+    current = undefined;
+  };
+  try {
+    for await (const entry of tarEntries(input)) {
+      const { name, data } = entry;
+      const slash = name.lastIndexOf("/");
+      const dot = name.indexOf(".", slash + 1);
+      const key = dot < 0 ? name : name.slice(0, dot);
+      const extension = dot < 0 ? "" : name.slice(dot + 1);
+      if (current !== undefined && current.key !== key) await close();
+      if (current === undefined) {
+        current = { key, members: new Map() };
+      } else if (current.members.has(extension)) {
+        problem(`${name} appears twice in one sample`, name);
+      }
+      current.members.set(extension, data);
+      if (extension === "json") {
+        try {
+          JSON.parse(data.toString("utf8"));
+        } catch {
+          problem(`${name} is not valid JSON`, name);
+        }
+      }
+    }
+    await close();
+  } catch (error) {
+    problem(`cannot be read as a tar: ${(error as Error).message} (truncated or damaged)`);
+  }
+  result.samples += samples;
+  result.bytes += bytes;
+  const split = shard.split ?? "";
+  result.samplesBySplit[split] = (result.samplesBySplit[split] ?? 0) + samples;
+  if (bytes !== shard.filesize)
+    problem(
+      `${bytes.toLocaleString("en-US")} bytes, the index says ${shard.filesize.toLocaleString("en-US")}`,
+    );
+  const md5sum = md5.digest("hex");
+  if (md5sum !== shard.md5sum) problem(`MD5 ${md5sum} does not match the index's ${shard.md5sum}`);
+  const sha = sha256.digest("hex");
+  if (shard.sha256 !== undefined && sha !== shard.sha256) {
+    problem(`SHA-256 ${sha} does not match the report's ${shard.sha256}`);
+  }
+  if (samples !== shard.nsamples) problem(`${samples} samples, the index says ${shard.nsamples}`);
+}
+
+/** The members of a tar, each read whole (shard members are small). */
+async function* tarEntries(input: Readable): AsyncGenerator<{ name: string; data: Buffer }> {
+  const reader = extract();
+  input.on("error", (error) => reader.destroy(error));
+  input.pipe(reader);
+  for await (const entry of reader) {
+    const chunks: Buffer[] = [];
+    for await (const chunk of entry) chunks.push(chunk as Buffer);
+    yield { name: entry.header.name, data: Buffer.concat(chunks) };
+  }
+}
+
+function compareCounts(
+  report: RunReport,
+  shards: readonly ListedShard[],
+  result: VerifyReport,
+): void {
+  const expected = report.written + report.resumed;
+  if (result.samples !== expected) {
+    result.problems.push({
+      message: `${result.samples.toLocaleString("en-US")} samples in the shards, the report says ${expected.toLocaleString("en-US")} (written ${report.written} + resumed ${report.resumed})`,
+    });
+  }
+  for (const [split, counts] of Object.entries(report.splits ?? {})) {
+    const found = result.samplesBySplit[split] ?? 0;
+    if (found !== counts.samples) {
+      result.problems.push({
+        message: `split ${split}: ${found} samples in its shards, the report says ${counts.samples}`,
+      });
+    }
+  }
+  // The report names shards as the run did: `casia-000000.tar`, or `train/...` with splits.
+  const listed = new Set(
+    shards.map(
+      (shard) =>
+        `${shard.split === undefined ? "" : `${shard.split}/`}${shard.path.split("/").at(-1)}`,
+    ),
+  );
+  for (const shard of report.shards) {
+    if (!listed.has(shard.name)) {
+      result.problems.push({ shard: shard.name, message: "in the report but in no index" });
+    }
+  }
+}
