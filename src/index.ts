@@ -34,7 +34,23 @@ export {
   type SampleLabel,
   sortIdentities,
 } from "./labels/labeler.js";
+export { type OpenOutputOptions, type OutputFiles, openOutput } from "./output/output-files.js";
 export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./pipeline-file.js";
+export {
+  CONTACT_SHEET_DEFAULTS,
+  type ContactSheet,
+  type ContactSheetOptions,
+  contactSheet,
+  type PreviewShard,
+  pickSamples,
+  type SheetTile,
+} from "./preview/contact-sheet.js";
+export {
+  encodeSheet,
+  type PreviewOptions,
+  previewOutput,
+  writeSheet,
+} from "./preview/preview-output.js";
 export type { RunReport } from "./report.js";
 export { runPipeline } from "./run.js";
 export { type Layout, RUN_DEFAULTS, type RunOptions, type RunProgress } from "./run-options.js";
@@ -113,4 +129,10 @@ export {
   sampleMetadata,
 } from "./transforms/sample.js";
 export { takePairs } from "./transforms/take.js";
+export {
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyReport,
+  verifyOutput,
+} from "./verify/verify-output.js";
 export { VERSION } from "./version.js";

@@ -380,6 +380,7 @@ describe("CelebA labels, splits and annotations", () => {
         "data/train/index.json",
         "data/validation/celeba-000000.tar",
         "data/validation/index.json",
+        "preview.jpg",
         "report.json",
         "run.json",
       ]);

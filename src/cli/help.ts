@@ -4,6 +4,7 @@ and write the result as WebDataset shards (or the reference scripts' folder tree
 Usage:
   maskpipe run <pipeline> [options]   run a pipeline (see maskpipe run --help)
   maskpipe verify <output> [--decode] check an output against its index and report
+  maskpipe preview <output> [--out F] a contact sheet of an output's samples
   maskpipe --version                  print the version
   maskpipe --help                     this text
 

@@ -6,6 +6,7 @@ import { VERSION } from "../version.js";
 import { inFlagTerms, parseRunArgs } from "./args.js";
 import { pipelinePath } from "./builtin-pipelines.js";
 import { MAIN_HELP, RUN_HELP } from "./help.js";
+import { previewCommand } from "./preview-command.js";
 import { progressReporter } from "./progress.js";
 import { summaryText } from "./summary.js";
 import { verifyCommand } from "./verify-command.js";
@@ -95,6 +96,7 @@ export async function main(argv: string[]): Promise<number> {
     }
     if (command === "run") return await run(rest);
     if (command === "verify") return await verifyCommand(rest);
+    if (command === "preview") return await previewCommand(rest);
     process.stderr.write(`maskpipe: unknown command "${command}"\n\n${MAIN_HELP}`);
     return EXIT.usage;
   } catch (error) {

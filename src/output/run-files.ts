@@ -15,6 +15,8 @@ export const RUN_FILES = {
   card: "README.md",
   /** With labels: one identity a line, line n (from 0) is class n. */
   classes: "classes.txt",
+  /** A Hub run's contact sheet, shown on its card. */
+  preview: "preview.jpg",
 } as const;
 
 /** A line in every card maskpipe writes: a README.md without it is the user's, never touched. */

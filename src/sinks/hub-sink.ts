@@ -1,7 +1,10 @@
 import { MaskpipeError } from "../errors.js";
+import { openOutput } from "../output/output-files.js";
 import type { OutputMode } from "../output/output-policy.js";
 import { RUN_FILES } from "../output/run-files.js";
 import { checkResumable, parseIdentity } from "../output/run-record.js";
+import { contactSheet, type PreviewShard } from "../preview/contact-sheet.js";
+import { encodeSheet } from "../preview/preview-output.js";
 import type { RunReport } from "../report.js";
 import type { RunIdentity } from "../run-identity.js";
 import { hubEndpoint, parseHfRepoUrl } from "../sources/http/hf-url.js";
@@ -213,6 +216,18 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     const stale = [...remote.keys()].filter(
       (path) => isShardPath(path, pattern) && !made.has(path),
     );
+    // The card shows a contact sheet, read back from the shards just committed.
+    const previewShards = splits.flatMap((split) =>
+      [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)].map((shard) => ({
+        path: `${splitFolder(split)}/${shard.name}`,
+        nsamples: shard.samples,
+      })),
+    );
+    const preview = previewShards.some((shard) => shard.nsamples > 0)
+      ? await hubPreview(options, previewShards)
+      : undefined;
+    if (preview !== undefined)
+      files.push({ path: RUN_FILES.preview, content: new Blob([preview]) });
     // The report in the repo counts the commit that carries it.
     const published = { ...report, hub: { ...stats(), commits: hub.commits + 1 } };
     files.push(
@@ -226,6 +241,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
         datasetCard(report, {
           repo: hub.name,
           dataFolder: (split) => `${splitFolder(split)}/`,
+          ...(preview !== undefined && { preview: RUN_FILES.preview }),
           command: details.command,
           version: details.version,
         }),
@@ -239,6 +255,19 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     kept: { shards: allKept, keys },
     publish,
   });
+}
+
+/** A contact sheet of the repo's shards as a JPEG, read back with Range requests. */
+async function hubPreview(options: HubSinkOptions, shards: PreviewShard[]): Promise<Buffer> {
+  const files = await openOutput(options.repo, {
+    ...(options.token !== undefined && { token: options.token }),
+    ...(options.hubUrl !== undefined && { hubUrl: options.hubUrl }),
+  });
+  try {
+    return await encodeSheet(await contactSheet(files, shards), "jpeg");
+  } finally {
+    await files.close();
+  }
 }
 
 /** A split's shards in the repo: `data/train/`, `data/validation/`, ... */
@@ -261,6 +290,7 @@ async function runFilesIn(hub: HubRepo): Promise<string[]> {
     RUN_FILES.errors,
     RUN_FILES.card,
     RUN_FILES.classes,
+    RUN_FILES.preview,
   ];
   return [...top.keys()].filter(
     (path) =>

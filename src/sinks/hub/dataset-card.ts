@@ -7,6 +7,8 @@ export interface CardContext {
   repo: string;
   /** A split's shard folder relative to the card, with a trailing slash (`data/train/`), or "". */
   dataFolder: (split: string) => string;
+  /** The contact sheet beside the card, when there is one. */
+  preview?: string;
   /** The options the run was made with, as `--flag value` text. */
   command: string;
   /** maskpipe's version. */
@@ -87,7 +89,7 @@ ${CARD_MARKER}
 Face photos with a synthetic surgical mask blended onto each one: the masks of the
 ${source === undefined ? "CelebA+masks / CASIA-WebFace+masks data sets" : `${source}+masks data set`} (Mare et al., NeurIPS 2021) put on the original
 ${source ?? "CelebA or CASIA-WebFace"} photos, one JPEG per photo, for training masked-face recognition models.
-
+${context.preview === undefined ? "" : `\n![Samples picked across the shards, each named with its key and identity](${context.preview})\n`}
 ## How it was made
 
 With [maskpipe](https://www.npmjs.com/package/maskpipe) ${context.version}: each mask PNG is
