@@ -1,4 +1,5 @@
 import sharp from "sharp";
+import { seededRandom } from "../src/seeded-random.js";
 
 /*
  * Deterministic synthetic faces and masks for the sample, the tests and the benchmarks. Photos
@@ -8,16 +9,7 @@ import sharp from "sharp";
  */
 
 /** A small, fast, seedable PRNG (mulberry32): same seed, same pixels, every machine. */
-export function random(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+export const random = seededRandom;
 
 export interface PhotoSpec {
   seed: number;

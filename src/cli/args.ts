@@ -205,6 +205,23 @@ function editDistance(a: string, b: string): number {
   return previous[b.length]!;
 }
 
+/** A subcommand's flags and positionals, Node's parse errors turned into one clean line. */
+export function parseCommandArgs(
+  argv: string[],
+  flags: Record<string, { type: "string" | "boolean"; short?: string }>,
+  command: string,
+): { values: Record<string, string | boolean | undefined>; positionals: string[] } {
+  try {
+    return parseArgs({ args: argv, options: flags, allowPositionals: true, strict: true });
+  } catch (cause) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      parseErrorText(cause as Error, argv, Object.keys(flags), command),
+      { cause },
+    );
+  }
+}
+
 /** Option checks name the library option (`quality`); on the command line say `--quality`. */
 export function inFlagTerms(message: string): string {
   return message.replace(

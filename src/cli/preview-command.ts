@@ -1,9 +1,8 @@
-import { parseArgs } from "node:util";
 import { MaskpipeError } from "../errors.js";
 import { CONTACT_SHEET_DEFAULTS } from "../preview/contact-sheet.js";
 import { previewOutput, writeSheet } from "../preview/preview-output.js";
 import { integerBetween } from "../validate.js";
-import { parseErrorText } from "./args.js";
+import { parseCommandArgs } from "./args.js";
 
 export const PREVIEW_HELP = `Usage: maskpipe preview <output> [options]
 
@@ -30,17 +29,7 @@ const FLAGS = {
 
 /** `maskpipe preview`: returns the exit code. */
 export async function previewCommand(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof FLAGS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
-  } catch (cause) {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      parseErrorText(cause as Error, argv, Object.keys(FLAGS), "preview"),
-      { cause },
-    );
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, FLAGS, "preview");
   if (values.help === true) {
     process.stdout.write(PREVIEW_HELP);
     return 0;
@@ -51,8 +40,10 @@ export async function previewCommand(argv: string[]): Promise<number> {
       "Expected one output to preview: maskpipe preview shards/casia",
     );
   }
+  const text = (value: string | boolean | undefined) =>
+    typeof value === "string" ? value : undefined;
   const grid = /^(\d+)x(\d+)$/.exec(
-    values.grid ?? `${CONTACT_SHEET_DEFAULTS.columns}x${CONTACT_SHEET_DEFAULTS.rows}`,
+    text(values.grid) ?? `${CONTACT_SHEET_DEFAULTS.columns}x${CONTACT_SHEET_DEFAULTS.rows}`,
   );
   if (grid === null) {
     throw new MaskpipeError(
@@ -62,14 +53,14 @@ export async function previewCommand(argv: string[]): Promise<number> {
   }
   const columns = integerBetween("grid columns", Number(grid[1]), 1, 64);
   const rows = integerBetween("grid rows", Number(grid[2]), 1, 64);
-  const seed = integerBetween("seed", Number(values.seed ?? 0), 0, 2 ** 32 - 1);
-  const out = values.out ?? "preview.jpg";
+  const seed = integerBetween("seed", Number(text(values.seed) ?? 0), 0, 2 ** 32 - 1);
+  const out = text(values.out) ?? "preview.jpg";
   const sheet = await previewOutput(positionals[0]!, {
     columns,
     rows,
     seed,
-    ...(values["hf-token"] !== undefined && { token: values["hf-token"] }),
-    ...(values["hub-url"] !== undefined && { hubUrl: values["hub-url"] }),
+    ...(typeof values["hf-token"] === "string" && { token: values["hf-token"] }),
+    ...(typeof values["hub-url"] === "string" && { hubUrl: values["hub-url"] }),
   });
   await writeSheet(sheet, out);
   process.stderr.write(

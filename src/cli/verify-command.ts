@@ -1,7 +1,6 @@
-import { parseArgs } from "node:util";
 import { MaskpipeError } from "../errors.js";
 import { verifyOutput } from "../verify/verify-output.js";
-import { parseErrorText } from "./args.js";
+import { parseCommandArgs } from "./args.js";
 
 export const VERIFY_HELP = `Usage: maskpipe verify <output> [options]
 
@@ -29,17 +28,7 @@ const FLAGS = {
 
 /** `maskpipe verify`: returns the exit code. */
 export async function verifyCommand(argv: string[]): Promise<number> {
-  let parsed: ReturnType<typeof parseArgs<{ options: typeof FLAGS; allowPositionals: true }>>;
-  try {
-    parsed = parseArgs({ args: argv, options: FLAGS, allowPositionals: true, strict: true });
-  } catch (cause) {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      parseErrorText(cause as Error, argv, Object.keys(FLAGS), "verify"),
-      { cause },
-    );
-  }
-  const { values, positionals } = parsed;
+  const { values, positionals } = parseCommandArgs(argv, FLAGS, "verify");
   if (values.help === true) {
     process.stdout.write(VERIFY_HELP);
     return 0;
@@ -53,8 +42,8 @@ export async function verifyCommand(argv: string[]): Promise<number> {
   const spec = positionals[0]!;
   const report = await verifyOutput(spec, {
     decode: values.decode === true,
-    ...(values["hf-token"] !== undefined && { token: values["hf-token"] }),
-    ...(values["hub-url"] !== undefined && { hubUrl: values["hub-url"] }),
+    ...(typeof values["hf-token"] === "string" && { token: values["hf-token"] }),
+    ...(typeof values["hub-url"] === "string" && { hubUrl: values["hub-url"] }),
     onShard: (shard, done, total) => {
       if (values.quiet !== true && process.stderr.isTTY) {
         process.stderr.write(`\r\x1b[2K${done}/${total} shards checked (${shard})`);

@@ -3,6 +3,7 @@ import sharp, { type OverlayOptions } from "sharp";
 import { extract } from "tar-stream";
 import { MaskpipeError } from "../errors.js";
 import type { OutputFiles } from "../output/output-files.js";
+import { seededRandom } from "../seeded-random.js";
 
 /** A shard to pick from: where it is in the output and how many samples it holds. */
 export interface PreviewShard {
@@ -50,18 +51,6 @@ export interface ContactSheet {
   tiles: SheetTile[];
 }
 
-/** mulberry32: a small seeded generator, so a seed gives the same sheet everywhere. */
-function generator(seed: number): () => number {
-  let state = seed >>> 0;
-  return () => {
-    state = (state + 0x6d2b79f5) >>> 0;
-    let t = state;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 2 ** 32;
-  };
-}
-
 /**
  * Which samples a sheet shows: tiles go round the shards (in an order the seed shuffles), each
  * taking a sample the seed picks among the shard's first 256. Returns shard -> sample positions.
@@ -71,7 +60,7 @@ export function pickSamples(
   count: number,
   seed: number,
 ): Map<string, number[]> {
-  const random = generator(seed);
+  const random = seededRandom(seed);
   const order = shards
     .filter((shard) => shard.nsamples > 0)
     .map((shard) => ({ shard, key: random() }));
