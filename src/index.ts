@@ -2,8 +2,11 @@
  * maskpipe's public API: the stage factories and their option types. Every stage is a plain
  * Node stream, so it fits `stream.pipeline(...)` and `for await`.
  */
+
+export type { ErrorContext } from "./errors.js";
 export { type ErrorCode, MaskpipeError } from "./errors.js";
 export { HEAP_FLAGS } from "./heap-flags.js";
+export type { AnnotationText } from "./labels/annotation-files.js";
 export {
   type AnnotationKind,
   type AnnotationSpecs,
@@ -22,6 +25,7 @@ export {
   parseSplits,
   rowOf,
 } from "./labels/celeba-annotations.js";
+export type { LabelIdentity } from "./labels/label-plan.js";
 export { type LabelRequest, planLabels } from "./labels/label-plan.js";
 export {
   annotationTables,
@@ -34,7 +38,9 @@ export {
   type SampleLabel,
   sortIdentities,
 } from "./labels/labeler.js";
+export { type MaskedSamplesOptions, maskedSamples } from "./masked-samples.js";
 export { type OpenOutputOptions, type OutputFiles, openOutput } from "./output/output-files.js";
+export type { OutputMode } from "./output/output-policy.js";
 export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./pipeline-file.js";
 export {
   CONTACT_SHEET_DEFAULTS,
@@ -53,8 +59,16 @@ export {
 } from "./preview/preview-output.js";
 export type { RunReport } from "./report.js";
 export { runPipeline } from "./run.js";
+export type { InputVersion, RunIdentity } from "./run-identity.js";
 export { type Layout, RUN_DEFAULTS, type RunOptions, type RunProgress } from "./run-options.js";
+export type { FailureStage } from "./run-stats.js";
 export { type FailureRecord, RunStats, type Side } from "./run-stats.js";
+export {
+  type FailureAllowance,
+  MAX_FAILED_DEFAULT,
+  type RunProblem,
+  type RunProblemCode,
+} from "./run-verdict.js";
 export { discardSink } from "./sinks/discard-sink.js";
 export { type FolderSinkOptions, folderSink } from "./sinks/folder-sink.js";
 export type { CommitPace } from "./sinks/hub/commit-pacer.js";
@@ -67,6 +81,7 @@ export {
   hubSink,
   type PublishDetails,
 } from "./sinks/hub-sink.js";
+export type { ResumePoint } from "./sinks/resume.js";
 export { type WidsIndex, widsIndex } from "./sinks/shard-index.js";
 export type { SampleSink, ShardInfo, SinkResult } from "./sinks/sink.js";
 export { SPLIT_ORDER, SplitSink } from "./sinks/split-sink.js";
@@ -77,10 +92,15 @@ export {
   webDatasetSink,
 } from "./sinks/webdataset-sink.js";
 export { type ByteReader, openFileReader } from "./sources/byte-reader.js";
+export type { FolderSourceOptions } from "./sources/folder-source.js";
 export { folderSource } from "./sources/folder-source.js";
+export type { HttpOptions, HttpStats, Validator } from "./sources/http/http-client.js";
+export { RETRY_DEFAULTS, type RetryPolicy } from "./sources/http/retry-policy.js";
 export { type KeyRule, memberKey } from "./sources/keys.js";
 export { IMAGE_EXTENSIONS, type SkipReason, skipReason } from "./sources/member-filter.js";
+export type { HubOptions, OpenedSource, RemoteVersion } from "./sources/open-source.js";
 export { type OpenSourceOptions, openLocalSource } from "./sources/open-source.js";
+export type { SevenZipMember } from "./sources/sevenzip/listing.js";
 export {
   findSevenZip,
   SEVEN_ZIP_ENV,
@@ -91,10 +111,13 @@ export {
   type SevenZipSourceOptions,
   sevenZipSource,
 } from "./sources/sevenzip/seven-zip-source.js";
+export type { VolumeSet } from "./sources/sevenzip/volumes.js";
 export type {
   EntriesOptions,
   MemberKind,
+  MemberList,
   RandomAccessSource,
+  ReadResult,
   SequentialSource,
   Source,
   SourceEntry,
@@ -102,6 +125,7 @@ export type {
   SourceMember,
 } from "./sources/source.js";
 export { type TarSourceOptions, tarSource } from "./sources/tar-source.js";
+export type { SpanLimits } from "./sources/zip/zip-source.js";
 export { type ZipSourceOptions, zipSource } from "./sources/zip/zip-source.js";
 export { type AttachLabelsOptions, attachLabels } from "./transforms/attach-labels.js";
 export { blendMaskInto, type RawPixels } from "./transforms/blend.js";
@@ -120,6 +144,7 @@ export {
   type OverlayOptions,
   overlay,
   overlayPair,
+  overlaySamples,
 } from "./transforms/overlay.js";
 export type { MemberData, Pair } from "./transforms/pair.js";
 export {

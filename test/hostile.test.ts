@@ -12,7 +12,7 @@ import { openFileReader } from "../src/sources/byte-reader.js";
 import { zipSource } from "../src/sources/zip/zip-source.js";
 import { finished, ROOT, runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
-import { tempDir } from "./support/temp.js";
+import { closeAfterTest, tempDir } from "./support/temp.js";
 
 const casia = { depth: 2, suffixes: ["_mask"] };
 const keys = casiaKeys(12, 300);
@@ -83,7 +83,7 @@ describe("hostile members and archives", () => {
     const central = zip.indexOf(Buffer.from("b.jpg"), zip.indexOf(Buffer.from("b.jpg")) + 1) - 46;
     zip.writeUInt32LE(0, central + 42); // b's local header "is" a's
     await writeFile(path, zip);
-    const source = zipSource(path, await openFileReader(path));
+    const source = closeAfterTest(zipSource(path, await openFileReader(path)));
     await expect(source.list()).rejects.toMatchObject({
       code: "ERR_ZIP_CORRUPT",
       message: expect.stringContaining("members a.jpg and b.jpg overlap"),
@@ -157,7 +157,7 @@ describe("hostile tar and gzip", () => {
     const path = join(dir, "evil.tar");
     await writeFile(path, Buffer.concat([header, Buffer.alloc(64 * 1024)]));
     const { openLocalSource } = await import("../src/sources/open-source.js");
-    const source = await openLocalSource(path);
+    const source = closeAfterTest(await openLocalSource(path));
     const before = process.memoryUsage().rss;
     await expect(
       (async () => {
@@ -181,7 +181,7 @@ describe("hostile tar and gzip", () => {
       Buffer.concat([await readFile(path), Buffer.from("trailing garbage, not gzip")]),
     );
     const { openLocalSource } = await import("../src/sources/open-source.js");
-    const source = await openLocalSource(path);
+    const source = closeAfterTest(await openLocalSource(path));
     const read = (async () => {
       for await (const _ of source.entries()) {
         // drain
@@ -268,7 +268,7 @@ describe("unusual images", () => {
     await done;
     const { openLocalSource } = await import("../src/sources/open-source.js");
     const { skipReason } = await import("../src/sources/member-filter.js");
-    const source = await openLocalSource(join(dir, "links.tar"));
+    const source = closeAfterTest(await openLocalSource(join(dir, "links.tar")));
     const reasons: (string | undefined)[] = [];
     for await (const entry of source.entries())
       reasons.push(skipReason(entry.member.path, entry.member.kind));
@@ -309,8 +309,8 @@ describe("bounded memory", () => {
     });
     await pipeline(
       joinStage({
-        photos: await openLocalSource(await writeArchive(dir, "p", "zip", photos)),
-        masks: await openLocalSource(await writeArchive(dir, "m", "tar", masks)),
+        photos: closeAfterTest(await openLocalSource(await writeArchive(dir, "p", "zip", photos))),
+        masks: closeAfterTest(await openLocalSource(await writeArchive(dir, "m", "tar", masks))),
         photoKeys: casia,
         maskKeys: casia,
       }),

@@ -8,7 +8,7 @@ import { join } from "../src/transforms/join.js";
 import type { Pair } from "../src/transforms/pair.js";
 import { type ArchiveKind, corpusFiles, writeArchive } from "./support/corpus.js";
 import { flipByte, writeStoredZip64 } from "./support/stored-zip.js";
-import { tempDir } from "./support/temp.js";
+import { closeAfterTest, tempDir } from "./support/temp.js";
 
 const casia = { depth: 2, suffixes: ["_mask"] };
 const keys = [
@@ -32,8 +32,8 @@ async function writeFolder(root: string, files: ArchiveFile[]): Promise<string> 
 async function runJoin(photos: string, masks: string, memoryBudget?: number) {
   const stats = new RunStats();
   const stream = join({
-    photos: await openLocalSource(photos),
-    masks: await openLocalSource(masks),
+    photos: closeAfterTest(await openLocalSource(photos)),
+    masks: closeAfterTest(await openLocalSource(masks)),
     photoKeys: casia,
     maskKeys: casia,
     stats,

@@ -9,7 +9,7 @@ import { openLocalSource } from "../src/sources/open-source.js";
 import type { SourceEntry } from "../src/sources/source.js";
 import { tarSource } from "../src/sources/tar-source.js";
 import { oddChunks } from "./support/chunks.js";
-import { tempDir } from "./support/temp.js";
+import { closeAfterTest, tempDir } from "./support/temp.js";
 
 const files: ArchiveFile[] = [
   { name: "masks/", directory: true },
@@ -47,7 +47,7 @@ describe("tar source", () => {
       const dir = await tempDir();
       const path = join(dir, `t.${kind}`);
       await writeTar(path, files, gzip);
-      const source = await openLocalSource(path);
+      const source = closeAfterTest(await openLocalSource(path));
       expect(source.kind).toBe(kind);
       expect(source.randomAccess).toBe(false);
       expect(await collect(source.entries())).toEqual(expected);
@@ -71,7 +71,7 @@ describe("tar source", () => {
       data: Buffer.alloc(20_000, i),
     }));
     await writeTar(path, many);
-    const source = await openLocalSource(path);
+    const source = closeAfterTest(await openLocalSource(path));
     const read = await collect(source.entries(), 5);
     expect(read.map((entry) => entry.path)).toEqual(many.map((file) => file.name));
     expect(read.every((entry, i) => entry.data === many[i]!.data.toString("base64"))).toBe(true);
@@ -81,7 +81,7 @@ describe("tar source", () => {
     const dir = await tempDir();
     const path = join(dir, "t.tar");
     await writeTar(path, files);
-    const source = await openLocalSource(path);
+    const source = closeAfterTest(await openLocalSource(path));
     const read = await collect(
       source.entries({ want: (member) => member.path.endsWith("001.png") }),
     );
@@ -111,7 +111,7 @@ describe("tar source", () => {
     await writeTar(path, files);
     const bytes = await readFile(path);
     await writeFile(path, bytes.subarray(0, 512 * 3 + 100));
-    const source = await openLocalSource(path);
+    const source = closeAfterTest(await openLocalSource(path));
     await expect(collect(source.entries())).rejects.toMatchObject({
       code: "ERR_TAR_TRUNCATED",
       message: expect.stringContaining("cut.tar: ends in the middle of an entry"),
@@ -125,7 +125,7 @@ describe("tar source", () => {
     const bytes = await readFile(path);
     // directory header (512) + file header (512) + 40,000 bytes padded to 40,448: no end blocks.
     await writeFile(path, bytes.subarray(0, 512 + 512 + 40_448));
-    const source = await openLocalSource(path);
+    const source = closeAfterTest(await openLocalSource(path));
     await expect(collect(source.entries())).rejects.toMatchObject({ code: "ERR_TAR_TRUNCATED" });
   });
 
@@ -149,7 +149,7 @@ describe("tar source", () => {
     gz.fill(0x55, 40, 200);
     const path = join(dir, "bad.tar.gz");
     await writeFile(path, gz);
-    const source = await openLocalSource(path);
+    const source = closeAfterTest(await openLocalSource(path));
     await expect(collect(source.entries())).rejects.toMatchObject({ code: "ERR_SOURCE_FORMAT" });
   });
 

@@ -8,7 +8,7 @@ import { openFileReader } from "../src/sources/byte-reader.js";
 import type { RandomAccessSource, SourceEntry } from "../src/sources/source.js";
 import { coalesce, zipSource } from "../src/sources/zip/zip-source.js";
 import { flipByte, writeStoredZip64 } from "./support/stored-zip.js";
-import { tempDir } from "./support/temp.js";
+import { closeAfterTest, tempDir } from "./support/temp.js";
 
 interface Listed {
   path: string;
@@ -51,7 +51,7 @@ function listWithYauzl(path: string, readData: boolean): Promise<Listed[]> {
 }
 
 async function open(path: string): Promise<RandomAccessSource> {
-  return zipSource(path, await openFileReader(path));
+  return closeAfterTest(zipSource(path, await openFileReader(path)));
 }
 
 async function listWithMaskpipe(path: string, readData: boolean): Promise<Listed[]> {
@@ -293,7 +293,7 @@ describe("zip reads coalesced into spans", () => {
         return file.read(offset, length, signal);
       },
     };
-    const source = zipSource(path, counting);
+    const source = closeAfterTest(zipSource(path, counting));
     let index = 0;
     for await (const entry of source.entries()) {
       expect(entry.data?.equals(files[index]!.data)).toBe(true);

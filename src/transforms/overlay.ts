@@ -143,6 +143,21 @@ async function decoded<T>(member: MemberData, decode: () => Promise<T>): Promise
  *   webDatasetSink({ dir: "shards", name: "celeba" }));
  */
 export function overlay(options: OverlayOptions = {}): Duplex & { stats: RunStats } {
+  const stats = options.stats ?? new RunStats();
+  const resolved = { ...options, stats };
+  resolveOverlayOptions(resolved); // checked when the stage is made, not at the first pair
+  const stage = Duplex.from((pairs: AsyncIterable<Pair>) => overlaySamples(pairs, resolved));
+  return Object.assign(stage, { stats });
+}
+
+/**
+ * The overlay as an async generator: pairs in, samples out in input order, `concurrency`
+ * images in flight. What `overlay()` wraps as a stream, for code that iterates instead.
+ */
+export async function* overlaySamples(
+  pairs: AsyncIterable<Pair>,
+  options: OverlayOptions = {},
+): AsyncGenerator<Sample> {
   const resolved = resolveOverlayOptions(options);
   const stats = options.stats ?? new RunStats();
 
@@ -168,16 +183,13 @@ export function overlay(options: OverlayOptions = {}): Duplex & { stats: RunStat
     }
   };
 
-  const stage = Duplex.from(async function* (pairs: AsyncIterable<Pair>) {
-    for await (const result of orderedMap(pairs, resolved.concurrency, attempt)) {
-      if (!("image" in result)) {
-        stats.fail(result);
-        continue;
-      }
-      if (result.maskWidth !== result.width || result.maskHeight !== result.height)
-        stats.sizeMismatches++;
-      yield result;
+  for await (const result of orderedMap(pairs, resolved.concurrency, attempt)) {
+    if (!("image" in result)) {
+      stats.fail(result);
+      continue;
     }
-  });
-  return Object.assign(stage, { stats });
+    if (result.maskWidth !== result.width || result.maskHeight !== result.height)
+      stats.sizeMismatches++;
+    yield result;
+  }
 }

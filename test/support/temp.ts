@@ -4,6 +4,13 @@ import { join } from "node:path";
 import { afterEach } from "vitest";
 
 const made: string[] = [];
+const toClose: { close(): Promise<void> }[] = [];
+
+/** A source (or anything with `close`) the test opened, closed after it: no handle left to GC. */
+export function closeAfterTest<T extends { close(): Promise<void> }>(resource: T): T {
+  toClose.push(resource);
+  return resource;
+}
 
 /** A fresh folder under the OS temp dir, removed after the test. */
 export async function tempDir(): Promise<string> {
@@ -13,5 +20,6 @@ export async function tempDir(): Promise<string> {
 }
 
 afterEach(async () => {
+  await Promise.allSettled(toClose.splice(0).map((resource) => resource.close()));
   await Promise.all(made.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
 });
