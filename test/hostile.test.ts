@@ -135,6 +135,18 @@ describe("output faults", () => {
     });
     expect(existsSync(join(out, "sample-000000.tar"))).toBe(false);
     expect((await readdir(out)).filter((file) => file.endsWith(".tar"))).toEqual([]);
+    // The failed shard's file is closed, not left for the garbage collector.
+    if (process.platform === "linux") {
+      const { readdirSync, readlinkSync } = await import("node:fs");
+      const open = readdirSync("/proc/self/fd").map((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`);
+        } catch {
+          return "";
+        }
+      });
+      expect(open).not.toContain("/dev/full");
+    }
   });
 });
 

@@ -108,7 +108,13 @@ export class ShardSink extends Writable implements SampleSink {
     }
     if (this.current === undefined) {
       const name = shardFileName(this.name, this.keptShards.length + this.result.shards.length);
-      this.current = new ShardWriter(name, await this.store.open(name));
+      const output = await this.store.open(name);
+      // Destroyed while the shard's file was being opened: nothing will close it but this.
+      if (this.destroyed) {
+        await output.abort();
+        return;
+      }
+      this.current = new ShardWriter(name, output);
     }
     await this.current.add(members);
     this.currentBytes += size;
@@ -120,7 +126,14 @@ export class ShardSink extends Writable implements SampleSink {
     const writer = this.current!;
     this.current = undefined;
     this.currentBytes = 0;
-    const shard = await writer.close();
+    let shard: ShardInfo;
+    try {
+      shard = await writer.close();
+    } catch (error) {
+      // The shard failed as it closed (a full disk): drop its file, which nothing else holds now.
+      await writer.abort().catch(() => {});
+      throw error;
+    }
     this.result.shards.push(shard);
     this.result.bytes += shard.bytes;
   }

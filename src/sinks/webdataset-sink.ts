@@ -1,5 +1,6 @@
-import { type FileHandle, mkdir, open, rename, rm } from "node:fs/promises";
+import { type FileHandle, open, rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { makeDirectory } from "../output/make-directory.js";
 import { nonEmptyString } from "../validate.js";
 import { widsIndex } from "./shard-index.js";
 import { type ShardLimits, ShardSink, type ShardStore } from "./shard-sink.js";
@@ -46,7 +47,7 @@ class FolderShardStore implements ShardStore {
 
   async open(name: string): Promise<ShardOutput> {
     if (!this.made) {
-      await mkdir(this.dir, { recursive: true });
+      await makeDirectory(this.dir);
       this.made = true;
     }
     const finalPath = join(this.dir, name);

@@ -1,9 +1,10 @@
-import { mkdir, rename, writeFile } from "node:fs/promises";
+import { rename, writeFile } from "node:fs/promises";
 import { dirname } from "node:path";
+import { makeDirectory } from "../output/make-directory.js";
 
 /** Writes under a temporary name and renames, so readers never see half a file. */
 export async function writeFileAtomic(path: string, data: string | Buffer): Promise<void> {
-  await mkdir(dirname(path), { recursive: true });
+  await makeDirectory(dirname(path));
   const partial = `${path}.partial`;
   await writeFile(partial, data);
   await rename(partial, path);
