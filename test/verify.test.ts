@@ -152,3 +152,27 @@ describe("maskpipe verify", () => {
     }
   });
 });
+
+describe("maskpipe verify of one shard", () => {
+  it("checks its samples without an index or report, and finds one without its json", async () => {
+    const out = await output();
+    const path = join(out, "sample-000000.tar");
+    const whole = await runCli(["verify", path]);
+    expect(whole.code).toBe(0);
+    expect(whole.stdout).toContain(
+      "16 samples in sample-000000.tar: each with the members of the first",
+    );
+    const members = await readShard(path);
+    await writeTar(
+      path,
+      members.filter((_, i) => i !== 5),
+    );
+    const result = await verifyOutput(path);
+    expect(result.problems).toEqual([
+      expect.objectContaining({
+        shard: "sample-000000.tar",
+        message: expect.stringMatching(/has no json$/),
+      }),
+    ]);
+  });
+});

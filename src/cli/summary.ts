@@ -54,6 +54,7 @@ export function summaryText(report: RunReport, reportPath: string, command?: str
       : ([["mask size mismatches", n(report.sizeMismatches)]] as [string, string][])),
     ...(report.resumed > 0 ? ([["resumed (kept)", n(report.resumed)]] as [string, string][]) : []),
     ["skipped members", n(report.skipped) + byReason(report.skippedByReason)],
+    ...labelRows(report),
     ...exampleRows(report),
     ["join", report.join],
     [
@@ -96,6 +97,23 @@ export function summaryText(report: RunReport, reportPath: string, command?: str
   for (const problem of report.problems) rows.push(["problem", problem.message]);
   if (report.dryRun !== true) rows.push(["report", reportPath]);
   return `maskpipe ${report.name}: ${outcome(report)}\n${table(rows)}\n`;
+}
+
+/** Where the classes came from, photos missing from the files, and the samples per split. */
+function labelRows(report: RunReport): [string, string][] {
+  const n = (value: number) => value.toLocaleString("en-US");
+  const rows: [string, string][] = [];
+  if (report.labels !== undefined) {
+    const { classes, source, missing, annotationsWithoutPhoto } = report.labels;
+    rows.push(["labels", `${n(classes)} classes from ${source}${byReason(missing)}`]);
+    if (annotationsWithoutPhoto > 0)
+      rows.push(["annotations without photo", n(annotationsWithoutPhoto)]);
+  }
+  if (report.splits !== undefined) {
+    const splits = Object.entries(report.splits).map(([split, c]) => `${split} ${n(c.samples)}`);
+    rows.push(["splits", splits.join(", ")]);
+  }
+  return rows;
 }
 
 /** The most common failure with one message, and unmatched members by name. */

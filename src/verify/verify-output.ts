@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { basename, dirname } from "node:path";
 import type { Readable } from "node:stream";
 import sharp from "sharp";
 import { extract } from "tar-stream";
@@ -51,6 +52,7 @@ export async function verifyOutput(
   spec: string,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
+  if (spec.endsWith(".tar")) return verifyOneShard(spec, options);
   const files = await openOutput(spec, options);
   const result: VerifyReport = {
     where: spec,
@@ -95,10 +97,50 @@ export async function verifyOutput(
   }
 }
 
+/**
+ * One shard by itself, with no index or report beside it to compare with: its samples whole
+ * (each with the members its first sample has), consecutive, no key twice; images decode with
+ * `decode`.
+ */
+async function verifyOneShard(spec: string, options: VerifyOptions): Promise<VerifyReport> {
+  const files = await openOutput(dirname(spec), options);
+  const result: VerifyReport = {
+    where: spec,
+    shards: 0,
+    samples: 0,
+    bytes: 0,
+    decoded: 0,
+    samplesBySplit: {},
+    checked: [],
+    problems: [],
+  };
+  try {
+    const shard = {
+      path: basename(spec),
+      split: undefined,
+      nsamples: -1,
+      filesize: -1,
+      md5sum: "",
+      sha256: undefined,
+    };
+    await verifyShard(files, shard, undefined, new Set(), options.decode === true, result);
+    result.checked.push(
+      `${result.samples.toLocaleString("en-US")} samples in ${basename(spec)}: each with the members of the first, consecutive, no key twice (no index or report to compare sizes, hashes and counts with)`,
+      ...(options.decode === true
+        ? [`${result.decoded.toLocaleString("en-US")} images decoded`]
+        : []),
+    );
+    return result;
+  } finally {
+    await files.close();
+  }
+}
+
 async function verifyShard(
   files: OutputFiles,
   shard: ListedShard,
-  needed: readonly string[],
+  /** The members every sample must have; `undefined`: those of the shard's first sample. */
+  expected: readonly string[] | undefined,
   keys: Set<string>,
   decode: boolean,
   result: VerifyReport,
@@ -120,24 +162,27 @@ async function verifyShard(
     bytes += chunk.length;
   });
   let samples = 0;
+  let needed = expected;
   let current: { key: string; members: Map<string, Buffer> } | undefined;
   const close = async () => {
     if (current === undefined) return;
     const { key, members } = current;
     samples++;
+    needed ??= [...members.keys()].sort((a, b) => imageFirst(a) - imageFirst(b));
     const lacking = needed.filter((extension) => !members.has(extension));
     if (lacking.length > 0) problem(`sample ${key} has no ${lacking.join(", ")}`, key);
     if (keys.has(key)) problem(`key ${key} is in the output twice`, key);
     keys.add(key);
-    const image = members.get(needed[0]!);
+    const imageExtension = needed.find((extension) => IMAGE_EXTENSIONS.includes(extension));
+    const image = imageExtension === undefined ? undefined : members.get(imageExtension);
     if (decode && image !== undefined) {
       try {
         await sharp(image).raw().toBuffer();
         result.decoded++;
       } catch (error) {
         problem(
-          `${key}.${needed[0]} does not decode: ${(error as Error).message}`,
-          `${key}.${needed[0]}`,
+          `${key}.${imageExtension} does not decode: ${(error as Error).message}`,
+          `${key}.${imageExtension}`,
         );
       }
     }
@@ -173,6 +218,7 @@ async function verifyShard(
   result.bytes += bytes;
   const split = shard.split ?? "";
   result.samplesBySplit[split] = (result.samplesBySplit[split] ?? 0) + samples;
+  if (shard.filesize < 0) return; // one shard alone: no index to compare with
   if (bytes !== shard.filesize)
     problem(
       `${bytes.toLocaleString("en-US")} bytes, the index says ${shard.filesize.toLocaleString("en-US")}`,
@@ -185,6 +231,9 @@ async function verifyShard(
   }
   if (samples !== shard.nsamples) problem(`${samples} samples, the index says ${shard.nsamples}`);
 }
+
+const IMAGE_EXTENSIONS = ["jpg", "png", "webp"];
+const imageFirst = (extension: string) => (IMAGE_EXTENSIONS.includes(extension) ? 0 : 1);
 
 /** The members of a tar, each read whole (shard members are small). */
 async function* tarEntries(input: Readable): AsyncGenerator<{ name: string; data: Buffer }> {
