@@ -54,16 +54,7 @@ export async function verifyOutput(
 ): Promise<VerifyReport> {
   if (spec.endsWith(".tar")) return verifyOneShard(spec, options);
   const files = await openOutput(spec, options);
-  const result: VerifyReport = {
-    where: spec,
-    shards: 0,
-    samples: 0,
-    bytes: 0,
-    decoded: 0,
-    samplesBySplit: {},
-    checked: [],
-    problems: [],
-  };
+  const result = emptyReport(spec);
   try {
     const reportText = await files.text(RUN_FILES.report);
     if (reportText === undefined) {
@@ -104,16 +95,7 @@ export async function verifyOutput(
  */
 async function verifyOneShard(spec: string, options: VerifyOptions): Promise<VerifyReport> {
   const files = await openOutput(dirname(spec), options);
-  const result: VerifyReport = {
-    where: spec,
-    shards: 0,
-    samples: 0,
-    bytes: 0,
-    decoded: 0,
-    samplesBySplit: {},
-    checked: [],
-    problems: [],
-  };
+  const result = emptyReport(spec);
   try {
     const shard = {
       path: basename(spec),
@@ -230,6 +212,19 @@ async function verifyShard(
     problem(`SHA-256 ${sha} does not match the report's ${shard.sha256}`);
   }
   if (samples !== shard.nsamples) problem(`${samples} samples, the index says ${shard.nsamples}`);
+}
+
+function emptyReport(where: string): VerifyReport {
+  return {
+    where,
+    shards: 0,
+    samples: 0,
+    bytes: 0,
+    decoded: 0,
+    samplesBySplit: {},
+    checked: [],
+    problems: [],
+  };
 }
 
 const IMAGE_EXTENSIONS = ["jpg", "png", "webp"];
