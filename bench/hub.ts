@@ -1,6 +1,7 @@
 /**
- * Publishing to a Hub repo, measured against the fake Hub the tests use (127.0.0.1, blobs hashed
- * and checked, not kept): commits made, bytes sent, peak RSS of the publishing process.
+ * Publishing to a Hub repo, measured against the fake Hub the tests use (127.0.0.1, in this
+ * process: blobs hashed, checked and kept, since the card's contact sheet is read back from the
+ * shards): commits made, bytes sent, peak RSS of the publishing process.
  *   node dist-bench/bench/hub.js [pairs] [shardMaxBytes...]
  */
 import { execFile } from "node:child_process";
@@ -19,7 +20,7 @@ const sizes = process.argv.slice(3).map(Number);
 const data = await corpus("casia", pairs, join(root, "bench/.corpus"));
 
 for (const shardMaxBytes of sizes.length > 0 ? sizes : [undefined, 8e6]) {
-  const hub = await startFakeHub({ keepBlobs: false });
+  const hub = await startFakeHub();
   const repo = `bench/casia-${shardMaxBytes ?? "default"}`;
   const { stdout } = await run(
     process.execPath,

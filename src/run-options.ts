@@ -23,6 +23,7 @@ type OptionalRunOptions =
   | "report"
   | "errors"
   | "limit"
+  | "hubSpool"
   | "sevenZip"
   | "annotations"
   | "annotationFiles"
@@ -112,8 +113,13 @@ export interface RunOptions {
   private?: boolean;
   /** Hub output: upload through Xet instead of plain LFS. Default false. */
   xet?: boolean;
-  /** Hub output: complete shards held in memory for upload. Default 2. */
+  /** Hub output: complete shards waiting for upload. Default 2. */
   hubBuffer?: number;
+  /**
+   * Hub output: where complete shards wait for their commit, as temporary files (removed after
+   * it, and when the run ends). Default the OS's temporary folder.
+   */
+  hubSpool?: string;
   /** How the run was asked for, for the dataset card (the CLI passes its arguments). */
   command?: string;
   signal?: AbortSignal;

@@ -182,6 +182,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
               private: options.private,
               xet: options.xet,
               buffer: options.hubBuffer,
+              ...(options.hubSpool !== undefined && { spool: options.hubSpool }),
               mode,
               identity,
               ...(labeler !== undefined && labeler.splits.length > 0 && { splits: SPLIT_ORDER }),

@@ -5,13 +5,14 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MaskpipeError } from "../src/errors.js";
 import { runPipeline } from "../src/run.js";
 import type { RunOptions } from "../src/run-options.js";
-import { ChunkedBlob } from "../src/sinks/hub/chunked-blob.js";
 import { CommitPacer } from "../src/sinks/hub/commit-pacer.js";
 import { hubFetch } from "../src/sinks/hub/hub-fetch.js";
 import { HubRepo } from "../src/sinks/hub/hub-repo.js";
+import { ShardSpool } from "../src/sinks/hub/shard-spool.js";
 import { ROOT, runCli } from "./support/cli.js";
 import { corpusFiles, writeArchive } from "./support/corpus.js";
 import { type FakeHub, startFakeHub } from "./support/fake-hub.js";
+import { tempDir } from "./support/temp.js";
 
 const KEYS = Array.from({ length: 24 }, (_, i) => `00000${Math.floor(i / 6)}/00${i % 6}`);
 const REPO = "me/casia-masked";
@@ -295,11 +296,14 @@ describe("publishing to a Hub dataset repo", () => {
 });
 
 describe("uploading a shard", () => {
-  it("streams the body: memory stays flat while a 384 MB shard goes up", async () => {
+  it("streams a spooled shard from its file: memory stays flat while 384 MB go up", async () => {
     const hub = await fakeHub({ keepBlobs: false });
     const piece = Buffer.alloc(1 << 20);
     for (let i = 0; i < piece.length; i++) piece[i] = (i * 2654435761) >>> 24;
-    const blob = new ChunkedBlob(Array.from({ length: 384 }, () => piece));
+    const spool = new ShardSpool(await tempDir());
+    const file = await spool.open("big-000000.tar");
+    for (let i = 0; i < 384; i++) await file.write([piece]);
+    const blob = await file.complete();
     const transport = hubFetch();
     const repo = new HubRepo({
       repo: { name: REPO, revision: "main" },
@@ -320,7 +324,32 @@ describe("uploading a shard", () => {
     expect(transport.stats.bytesUploaded).toBe(384 * 2 ** 20);
     expect(hub.files(REPO).get("data/train/big-000000.tar")?.size).toBe(384 * 2 ** 20);
     expect(peak - before).toBeLessThan(128 * 2 ** 20);
+    await file.remove();
+    await spool.close();
   }, 60_000);
+
+  it("leaves no spooled shard behind, interrupted or finished", async () => {
+    const hub = await fakeHub();
+    const hubSpool = await tempDir();
+    const { readdir } = await import("node:fs/promises");
+    const controller = new AbortController();
+    let spooled = 0;
+    hub.onRequest = () => {
+      if (!hub.repos.has(REPO) || hub.commits(REPO).length < 3) return;
+      spooled = Math.max(spooled, 1);
+      controller.abort();
+    };
+    const first = await runPipeline(options(hub, { signal: controller.signal, hubSpool }));
+    expect(first.interrupted).toBe(true);
+    expect(spooled).toBe(1); // a shard commit had gone up from the spool
+    await new Promise((resolve) => setTimeout(resolve, 50)); // the sink's close hook runs
+    expect(await readdir(hubSpool)).toEqual([]);
+    hub.onRequest = undefined;
+    const second = await runPipeline(options(hub, { overwrite: true, hubSpool }));
+    expect(second.hub!.shardsUploaded).toBe(6);
+    await new Promise((resolve) => setTimeout(resolve, 50));
+    expect(await readdir(hubSpool)).toEqual([]);
+  });
 });
 
 describe("commit pacing", () => {

@@ -23,6 +23,7 @@ const RUN_FLAGS = {
   private: { type: "boolean" },
   xet: { type: "boolean" },
   "hub-buffer": { type: "string" },
+  "hub-spool": { type: "string" },
   "http-retries": { type: "string" },
   "http-timeout": { type: "string" },
   report: { type: "string" },

@@ -53,8 +53,10 @@ Remote inputs (http:// and https:// URLs):
 Publishing to the Hub (--out hf://datasets/...; token: --hf-token or HF_TOKEN, write access):
   --hub-url URL          the Hub or a mirror (default HF_ENDPOINT or https://huggingface.co)
   --private              create the repo private
-  --hub-buffer N         complete shards held in memory for upload, 1-50, default 2 (memory is
-                         about (N + 1) x shard size); shards default to 500MB on the Hub
+  --hub-buffer N         complete shards waiting for upload, 1-50, default 2; they wait as
+                         temporary files (disk: about (N + 1) x shard size, 500MB by default on
+                         the Hub), so memory does not follow the shard size
+  --hub-spool DIR        where they wait (default: the OS's temporary folder)
   --xet                  upload through Xet instead of plain LFS (more CPU)
   A repo holding shards of this name needs --overwrite (replace them; unchanged shards are not
   sent again) or --resume (download them and skip their samples).

@@ -16,6 +16,7 @@ import { type HubFetchStats, hubFetch } from "./hub/hub-fetch.js";
 import { HubRepo, type HubUpload } from "./hub/hub-repo.js";
 import { findHubResumePoint } from "./hub/hub-resume.js";
 import { HUB_DATA_ROOT, HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
+import { ShardSpool } from "./hub/shard-spool.js";
 import type { ResumePoint } from "./resume.js";
 import { widsIndex } from "./shard-index.js";
 import { type ShardLimits, ShardSink } from "./shard-sink.js";
@@ -34,8 +35,13 @@ export interface HubSinkOptions extends ShardLimits {
   private?: boolean;
   /** Upload through Xet rather than plain LFS (costs CPU the overlay needs). Default false. */
   xet?: boolean;
-  /** Complete shards held in memory while they wait for and go through a commit. Default 2. */
+  /** Complete shards that wait for and go through a commit (in the spool). Default 2. */
   buffer?: number;
+  /**
+   * Where complete shards wait for their commit, as temporary files removed after it (and when
+   * the process exits). Default the OS's temporary folder. Needs about (buffer + 1) x shard size.
+   */
+  spool?: string;
   /** Commits per hour and burst. Default 100/h with a burst of 20 (the Hub allows ~128/h). */
   pace?: CommitPace;
   /**
@@ -167,13 +173,16 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     if (replaced.length > 0) remote = await hub.list(HUB_DATA_ROOT);
   }
   const pacer = new CommitPacer(options.pace ?? COMMIT_PACE);
+  const spool = new ShardSpool(options.spool);
   const stores = new Map<string, HubShardStore>();
   const sink = new SplitSink((split) => {
-    const store = new HubShardStore(hub, remote, buffer, pacer, splitFolder(split));
+    const store = new HubShardStore(hub, remote, buffer, pacer, splitFolder(split), spool);
     stores.set(split, store);
     const resumeFrom = kept.get(split)?.shards ?? [];
     return new ShardSink(store, { ...options, resumeFrom }, HUB_SHARD_DEFAULTS);
   }, hasSplits);
+  // Finished, failed or interrupted, the sink's spooled files are no longer needed.
+  sink.on("close", () => void spool.close());
   const keys = new Set<string>();
   for (const point of kept.values()) for (const key of point.keys) keys.add(key);
   const allKept = [...kept.entries()].flatMap(([split, point]) =>

@@ -1,4 +1,4 @@
-import { type FileHandle, open, rename, rm } from "node:fs/promises";
+import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { makeDirectory } from "../output/make-directory.js";
 import { nonEmptyString } from "../validate.js";
@@ -6,6 +6,7 @@ import { widsIndex } from "./shard-index.js";
 import { type ShardLimits, ShardSink, type ShardStore } from "./shard-sink.js";
 import type { ShardOutput } from "./shard-writer.js";
 import type { SampleSink } from "./sink.js";
+import { openForWriting } from "./write-all.js";
 import { writeFileAtomic } from "./write-file-atomic.js";
 
 export { checkShardCount } from "./shard-sink.js";
@@ -52,16 +53,11 @@ class FolderShardStore implements ShardStore {
     }
     const finalPath = join(this.dir, name);
     const partialPath = `${finalPath}.partial`;
-    const file = await open(partialPath, "w");
-    let closed = false;
-    const close = async () => {
-      if (closed) return;
-      closed = true;
-      await file.close();
-    };
+    const file = await openForWriting(partialPath);
+    const close = file.close;
     return {
       label: finalPath,
-      write: (chunks) => writeAll(file, chunks),
+      write: file.write,
       complete: async () => {
         await close();
         await rename(partialPath, finalPath);
@@ -76,23 +72,5 @@ class FolderShardStore implements ShardStore {
   async finish(shards: Parameters<ShardStore["finish"]>[0]): Promise<void> {
     const index = widsIndex(this.name, shards);
     await writeFileAtomic(join(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
-  }
-}
-
-/** `writev` until every byte is down: a regular file may take fewer bytes than asked. */
-async function writeAll(file: FileHandle, chunks: readonly Buffer[]): Promise<void> {
-  let pending = chunks.filter((chunk) => chunk.length > 0);
-  while (pending.length > 0) {
-    let { bytesWritten } = await file.writev(pending);
-    if (bytesWritten === 0) throw new Error("the file takes no more bytes");
-    const rest: Buffer[] = [];
-    for (const chunk of pending) {
-      if (bytesWritten >= chunk.length) bytesWritten -= chunk.length;
-      else {
-        rest.push(chunk.subarray(bytesWritten));
-        bytesWritten = 0;
-      }
-    }
-    pending = rest;
   }
 }

@@ -1,16 +1,18 @@
 import type { ShardStore } from "../shard-sink.js";
 import type { ShardOutput } from "../shard-writer.js";
 import type { ShardInfo } from "../sink.js";
-import { ChunkedBlob } from "./chunked-blob.js";
 import type { CommitPacer } from "./commit-pacer.js";
 import type { HubRepo, RemoteFile } from "./hub-repo.js";
+import type { ShardSpool } from "./shard-spool.js";
 
 /** Where shards go in the repo, a folder per split (`data/train/`): the card's `data_files`. */
 export const HUB_DATA_ROOT = "data";
 
 interface HeldShard {
   shard: ShardInfo;
-  blob: ChunkedBlob;
+  blob: Blob;
+  /** Drops the spooled file once the shard is committed or not needed. */
+  remove(): Promise<void>;
 }
 
 /** What the upload did, for the report. */
@@ -22,10 +24,11 @@ export interface HubUploadStats {
 }
 
 /**
- * Shards built in memory and committed to a Hub repo several at a time. At most `buffer`
- * complete shards are held: when that many wait, they go up in one commit while the next shard
- * is built, and the sink waits (backpressure) rather than hold more. A shard the repo already
- * has with the same size and sha256 (shards are deterministic) is dropped without an upload.
+ * Shards written to temporary files (the spool) and committed to a Hub repo several at a time,
+ * read from their files as they are sent, so memory does not follow the shard size. At most
+ * `buffer` complete shards wait: when that many do, they go up in one commit while the next
+ * shard is built, and the sink waits (backpressure) rather than hold more. A shard the repo
+ * already has with the same size and sha256 (shards are deterministic) is dropped unsent.
  */
 export class HubShardStore implements ShardStore {
   readonly stats: HubUploadStats = { shardsUploaded: 0, shardsUnchanged: 0 };
@@ -42,20 +45,19 @@ export class HubShardStore implements ShardStore {
     private readonly pacer: CommitPacer,
     /** The split's folder in the repo: `data/train`. */
     private readonly folder: string,
+    /** Where complete shards wait for their commit. */
+    private readonly spool: ShardSpool,
   ) {}
 
   async open(name: string): Promise<ShardOutput> {
     this.throwIfFailed();
-    const chunks: Buffer[] = [];
+    const file = await this.spool.open(`${this.folder.replaceAll("/", "_")}_${name}`);
     return {
       label: `${this.repo.spec}/${this.folder}/${name}`,
-      write: async (written) => {
-        for (const chunk of written) chunks.push(chunk);
-      },
-      complete: (shard) => this.add({ shard, blob: new ChunkedBlob(chunks) }),
-      abort: async () => {
-        chunks.length = 0;
-      },
+      write: (written) => file.write(written),
+      complete: async (shard) =>
+        this.add({ shard, blob: await file.complete(), remove: file.remove }),
+      abort: () => file.remove(),
     };
   }
 
@@ -72,6 +74,7 @@ export class HubShardStore implements ShardStore {
   /** Stops an upload in progress (interruption): nothing more is committed. */
   abort(): void {
     this.abortController.abort();
+    for (const held of this.waiting) void held.remove();
     this.waiting = [];
   }
 
@@ -80,6 +83,7 @@ export class HubShardStore implements ShardStore {
     const there = this.remote.get(`${this.folder}/${held.shard.name}`);
     if (there?.size === held.shard.bytes && there.sha256 === held.shard.sha256) {
       this.stats.shardsUnchanged++;
+      await held.remove();
       return;
     }
     this.waiting.push(held);
@@ -100,8 +104,9 @@ export class HubShardStore implements ShardStore {
     const batch = this.committing;
     this.inFlight = this.commit(batch)
       .then(
-        () => {
+        async () => {
           this.stats.shardsUploaded += batch.length;
+          await Promise.all(batch.map((held) => held.remove()));
         },
         (error: unknown) => {
           this.failure = error;
