@@ -1,3 +1,4 @@
+import { MaskpipeError } from "./errors.js";
 import type { AnnotationSpecs } from "./labels/annotation-files.js";
 import type { LabelMode } from "./labels/labeler.js";
 import { checkFailureAllowance, type FailureAllowance, MAX_FAILED_DEFAULT } from "./run-verdict.js";
@@ -175,7 +176,10 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
     ? { shardMaxCount: HUB_SHARD_DEFAULTS.maxCount, shardMaxBytes: HUB_SHARD_DEFAULTS.maxBytes }
     : RUN_DEFAULTS;
   if (options.resume === true && options.overwrite === true) {
-    throw invalid("resume or overwrite, not both", "resume", "resume and overwrite");
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      "Expected --resume or --overwrite, not both: --resume goes on from the earlier run, --overwrite removes it and starts again",
+    );
   }
   if (toHub && options.layout === "folder") {
     throw invalid("webdataset (a Hub repo gets shards)", "layout", options.layout);

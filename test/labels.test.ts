@@ -419,3 +419,20 @@ describe("split outputs and the output-folder policy", () => {
     ]);
   });
 });
+
+describe("label options", () => {
+  it("refuse a holdout that is not a share of the identities", async () => {
+    const result = await runCli([
+      "run",
+      "sample",
+      "--out",
+      join(await tempDir(), "o"),
+      "--holdout",
+      "150%",
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'maskpipe: Expected a share of identities between 0% and 100%, such as 5%, for --holdout but received "150%" [ERR_INVALID_OPTION]\n',
+    );
+  });
+});

@@ -316,6 +316,21 @@ describe("paths and flags are checked before any work", () => {
     expect(result.stderr).toContain("/proc/maskpipe-out: cannot write the output folder there");
   });
 
+  it("--resume and --overwrite together are refused, saying what each does", async () => {
+    const result = await runCli([
+      "run",
+      "sample",
+      "--out",
+      join(await tempDir(), "o"),
+      "--resume",
+      "--overwrite",
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "maskpipe: Expected --resume or --overwrite, not both: --resume goes on from the earlier run, --overwrite removes it and starts again [ERR_INVALID_OPTION]\n",
+    );
+  });
+
   it("a mistyped flag gets one line with the nearest flag", async () => {
     const result = await runCli(["run", "sample", "--mask", "m.zip", "--out", "x"]);
     expect(result.code).toBe(2);

@@ -1,7 +1,6 @@
 import { createHash } from "node:crypto";
 import { MaskpipeError } from "../errors.js";
 import { readTextFile } from "../read-text.js";
-import { checkFailureAllowance } from "../run-verdict.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
 import { skipReason } from "../sources/member-filter.js";
 import type { Source } from "../sources/source.js";
@@ -144,15 +143,12 @@ async function readClassFile(path: string): Promise<{ classes: string[]; sha256:
 }
 
 function holdoutOf(value: number | string): number {
-  const allowance = checkFailureAllowance(
-    "holdout",
-    typeof value === "number" ? `${value}%` : value,
-  );
-  const percent = "percent" in allowance ? allowance.percent : allowance.count;
-  if (percent <= 0 || percent >= 100) {
+  const match = /^(\d+(?:\.\d+)?)%?$/.exec(String(value).trim());
+  const percent = match === null ? Number.NaN : Number(match[1]);
+  if (!(percent > 0 && percent < 100)) {
     throw new MaskpipeError(
       "ERR_INVALID_OPTION",
-      `Expected a share of identities between 0% and 100% for holdout but received ${JSON.stringify(value)}`,
+      `Expected a share of identities between 0% and 100%, such as 5%, for holdout but received ${JSON.stringify(value)}`,
     );
   }
   return percent;
