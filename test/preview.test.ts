@@ -4,20 +4,13 @@ import { describe, expect, it } from "vitest";
 import { LABEL_HEIGHT, tilePixels } from "../src/preview/contact-sheet.js";
 import { previewOutput } from "../src/preview/preview-output.js";
 import { runPipeline } from "../src/run.js";
-import { ROOT, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { startFakeHub } from "./support/fake-hub.js";
 import { readShard } from "./support/read-shard.js";
+import { SAMPLE_RUN } from "./support/sample-run.js";
 import { tempDir } from "./support/temp.js";
 
-const SAMPLE = {
-  name: "sample",
-  originals: join(ROOT, "sample/sample-photos.zip"),
-  masks: join(ROOT, "sample/sample-masks.tar"),
-  photoKeys: { depth: 2, suffixes: [] },
-  maskKeys: { depth: 2, suffixes: ["_mask"] },
-  labels: "folder" as const,
-  shardMaxCount: 16,
-};
+const SAMPLE = SAMPLE_RUN;
 
 /** The image of every sample of an output folder's shards, by member key. */
 async function imagesOf(out: string, shards: string[]) {

@@ -4,20 +4,13 @@ import { pack } from "tar-stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { runPipeline } from "../src/run.js";
 import { verifyOutput } from "../src/verify/verify-output.js";
-import { ROOT, runCli } from "./support/cli.js";
+import { runCli } from "./support/cli.js";
 import { startFakeHub } from "./support/fake-hub.js";
 import { readShard } from "./support/read-shard.js";
+import { SAMPLE_RUN } from "./support/sample-run.js";
 import { tempDir } from "./support/temp.js";
 
-const SAMPLE = {
-  name: "sample",
-  originals: join(ROOT, "sample/sample-photos.zip"),
-  masks: join(ROOT, "sample/sample-masks.tar"),
-  photoKeys: { depth: 2, suffixes: [] },
-  maskKeys: { depth: 2, suffixes: ["_mask"] },
-  labels: "folder" as const,
-  shardMaxCount: 16,
-};
+const SAMPLE = SAMPLE_RUN;
 
 /** A fresh copy of the sample run's output: 33 samples in 3 shards, with labels. */
 async function output(): Promise<string> {
