@@ -4,6 +4,8 @@ import { extract } from "tar-stream";
 import { MaskpipeError } from "../errors.js";
 import type { OutputFiles } from "../output/output-files.js";
 import { seededRandom } from "../seeded-random.js";
+import { splitMemberName } from "../sinks/webdataset-names.js";
+import { OUTPUT_EXTENSIONS } from "../transforms/encode.js";
 
 /** A shard to pick from: where it is in the output and how many samples it holds. */
 export interface PreviewShard {
@@ -120,10 +122,7 @@ async function readPicked(
   try {
     for await (const entry of reader) {
       const name = entry.header.name;
-      const slash = name.lastIndexOf("/");
-      const dot = name.indexOf(".", slash + 1);
-      const key = dot < 0 ? name : name.slice(0, dot);
-      const extension = dot < 0 ? "" : name.slice(dot + 1);
+      const { key, extension } = splitMemberName(name);
       if (current?.key !== key) {
         close();
         if (index >= last) {
@@ -143,7 +142,7 @@ async function readPicked(
           identity?: string | null;
         };
         current.identity = json.identity ?? null;
-      } else if (["jpg", "png", "webp"].includes(extension)) {
+      } else if (OUTPUT_EXTENSIONS.includes(extension)) {
         current.image = data;
       }
     }

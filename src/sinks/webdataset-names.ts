@@ -66,6 +66,17 @@ function percentEncode(char: string): string {
   return out;
 }
 
+/**
+ * How every WebDataset reader splits a member name: the key is the name up to the first dot
+ * of its file name, the extension the rest (`0000045/001.jpg` -> `0000045/001`, `jpg`).
+ */
+export function splitMemberName(name: string): { key: string; extension: string } {
+  const dot = name.indexOf(".", name.lastIndexOf("/") + 1);
+  return dot < 0
+    ? { key: name, extension: "" }
+    : { key: name.slice(0, dot), extension: name.slice(dot + 1) };
+}
+
 export function shardFileName(prefix: string, index: number): string {
   return `${prefix}-${String(index).padStart(6, "0")}.tar`;
 }

@@ -18,6 +18,9 @@ export const FILE_EXTENSION: Record<OutputFormat, string> = {
   webp: "webp",
 };
 
+/** Every image extension a run may write (`jpg`, `png`, `webp`): what readers back look for. */
+export const OUTPUT_EXTENSIONS: readonly string[] = Object.values(FILE_EXTENSION);
+
 /**
  * The JFIF APP0 segment libjpeg writes for cv2.imwrite (version 1.1, no density units, 1:1,
  * no thumbnail). libvips leaves it out; with it, our JPEGs equal the reference's byte for byte.

@@ -6,7 +6,8 @@ import { extract } from "tar-stream";
 import { type OpenOutputOptions, type OutputFiles, openOutput } from "../output/output-files.js";
 import { RUN_FILES } from "../output/run-files.js";
 import type { RunReport } from "../report.js";
-import { FILE_EXTENSION, type OutputFormat } from "../transforms/encode.js";
+import { splitMemberName } from "../sinks/webdataset-names.js";
+import { FILE_EXTENSION, OUTPUT_EXTENSIONS, type OutputFormat } from "../transforms/encode.js";
 import { type ListedShard, listOutputShards } from "./output-shards.js";
 
 export interface VerifyOptions extends OpenOutputOptions {
@@ -155,7 +156,7 @@ async function verifyShard(
     if (lacking.length > 0) problem(`sample ${key} has no ${lacking.join(", ")}`, key);
     if (keys.has(key)) problem(`key ${key} is in the output twice`, key);
     keys.add(key);
-    const imageExtension = needed.find((extension) => IMAGE_EXTENSIONS.includes(extension));
+    const imageExtension = needed.find((extension) => OUTPUT_EXTENSIONS.includes(extension));
     const image = imageExtension === undefined ? undefined : members.get(imageExtension);
     if (decode && image !== undefined) {
       try {
@@ -173,10 +174,7 @@ async function verifyShard(
   try {
     for await (const entry of tarEntries(input)) {
       const { name, data } = entry;
-      const slash = name.lastIndexOf("/");
-      const dot = name.indexOf(".", slash + 1);
-      const key = dot < 0 ? name : name.slice(0, dot);
-      const extension = dot < 0 ? "" : name.slice(dot + 1);
+      const { key, extension } = splitMemberName(name);
       if (current !== undefined && current.key !== key) await close();
       if (current === undefined) {
         current = { key, members: new Map() };
@@ -227,8 +225,7 @@ function emptyReport(where: string): VerifyReport {
   };
 }
 
-const IMAGE_EXTENSIONS = ["jpg", "png", "webp"];
-const imageFirst = (extension: string) => (IMAGE_EXTENSIONS.includes(extension) ? 0 : 1);
+const imageFirst = (extension: string) => (OUTPUT_EXTENSIONS.includes(extension) ? 0 : 1);
 
 /** The members of a tar, each read whole (shard members are small). */
 async function* tarEntries(input: Readable): AsyncGenerator<{ name: string; data: Buffer }> {
