@@ -3,6 +3,7 @@ import { open, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { MaskpipeError } from "../errors.js";
+import { hubSplitFolder } from "../sinks/hub/hub-defaults.js";
 import { hubEndpoint, isHfUrl, parseHfRepoUrl } from "../sources/http/hf-url.js";
 
 /**
@@ -90,7 +91,7 @@ async function openHubOutput(spec: string, options: OpenOutputOptions): Promise<
   const stream = (path: string) => client.stream(url(path)).catch(absent);
   return {
     where: spec,
-    shardFolder: (split) => `data/${split ?? "train"}/`,
+    shardFolder: (split) => `${hubSplitFolder(split)}/`,
     text: async (path) => {
       const body = await stream(path);
       if (body === undefined) return undefined;

@@ -11,11 +11,16 @@ import { hubEndpoint, parseHfRepoUrl } from "../sources/http/hf-url.js";
 import { RETRY_DEFAULTS, type RetryPolicy } from "../sources/http/retry-policy.js";
 import { COMMIT_PACE, type CommitPace, CommitPacer } from "./hub/commit-pacer.js";
 import { datasetCard } from "./hub/dataset-card.js";
-import { checkHubBuffer, HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
+import {
+  checkHubBuffer,
+  HUB_DATA_ROOT,
+  HUB_SHARD_DEFAULTS,
+  hubSplitFolder,
+} from "./hub/hub-defaults.js";
 import { type HubFetchStats, hubFetch } from "./hub/hub-fetch.js";
 import { HubRepo, type HubUpload } from "./hub/hub-repo.js";
 import { findHubResumePoint } from "./hub/hub-resume.js";
-import { HUB_DATA_ROOT, HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
+import { HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
 import { ShardSpool } from "./hub/shard-spool.js";
 import type { ResumePoint } from "./resume.js";
 import { widsIndex } from "./shard-index.js";
@@ -157,7 +162,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     kept.set(
       split,
       mode === "resume"
-        ? await findHubResumePoint(hub, options.name, remote, splitFolder(split))
+        ? await findHubResumePoint(hub, options.name, remote, hubSplitFolder(split))
         : { shards: [], keys: new Set() },
     );
   }
@@ -176,7 +181,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   const spool = new ShardSpool(options.spool);
   const stores = new Map<string, HubShardStore>();
   const sink = new SplitSink((split) => {
-    const store = new HubShardStore(hub, remote, buffer, pacer, splitFolder(split), spool);
+    const store = new HubShardStore(hub, remote, buffer, pacer, hubSplitFolder(split), spool);
     stores.set(split, store);
     const resumeFrom = kept.get(split)?.shards ?? [];
     return new ShardSink(store, { ...options, resumeFrom }, HUB_SHARD_DEFAULTS);
@@ -208,15 +213,15 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     const single = !hasSplits;
     for (const split of splits) {
       const shards = [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)];
-      for (const shard of shards) made.add(`${splitFolder(split)}/${shard.name}`);
+      for (const shard of shards) made.add(`${hubSplitFolder(split)}/${shard.name}`);
       if (single) {
-        const index = widsIndex(options.name, shards, `${splitFolder(split)}/`);
+        const index = widsIndex(options.name, shards, `${hubSplitFolder(split)}/`);
         files.push(textFile(RUN_FILES.index, `${JSON.stringify(index, null, 2)}\n`));
       } else if (shards.length > 0) {
         const index = widsIndex(options.name, shards);
         files.push(
           textFile(
-            `${splitFolder(split)}/${RUN_FILES.index}`,
+            `${hubSplitFolder(split)}/${RUN_FILES.index}`,
             `${JSON.stringify(index, null, 2)}\n`,
           ),
         );
@@ -228,7 +233,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     // The card shows a contact sheet, read back from the shards just committed.
     const previewShards = splits.flatMap((split) =>
       [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)].map((shard) => ({
-        path: `${splitFolder(split)}/${shard.name}`,
+        path: `${hubSplitFolder(split)}/${shard.name}`,
         nsamples: shard.samples,
       })),
     );
@@ -249,7 +254,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
         RUN_FILES.card,
         datasetCard(report, {
           repo: hub.name,
-          dataFolder: (split) => `${splitFolder(split)}/`,
+          dataFolder: (split) => `${hubSplitFolder(split)}/`,
           ...(preview !== undefined && { preview: RUN_FILES.preview }),
           command: details.command,
           version: details.version,
@@ -277,11 +282,6 @@ async function hubPreview(options: HubSinkOptions, shards: PreviewShard[]): Prom
   } finally {
     await files.close();
   }
-}
-
-/** A split's shards in the repo: `data/train/`, `data/validation/`, ... */
-function splitFolder(split: string): string {
-  return `${HUB_DATA_ROOT}/${split}`;
 }
 
 /** `data/{split}/{name}-000000.tar`. */

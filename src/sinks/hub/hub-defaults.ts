@@ -11,3 +11,11 @@ export const HUB_SHARD_DEFAULTS = { maxCount: 100_000, maxBytes: 500e6, buffer: 
 export function checkHubBuffer(name: string, value: unknown): number {
   return integerBetween(name, value, 1, 50);
 }
+
+/** Where shards go in a Hub repo, a folder per split: the card's `data_files` point there. */
+export const HUB_DATA_ROOT = "data";
+
+/** A split's shard folder in a Hub repo: `data/train` (a run without splits has `train` only). */
+export function hubSplitFolder(split = "train"): string {
+  return `${HUB_DATA_ROOT}/${split}`;
+}

@@ -5,9 +5,6 @@ import type { CommitPacer } from "./commit-pacer.js";
 import type { HubRepo, RemoteFile } from "./hub-repo.js";
 import type { ShardSpool } from "./shard-spool.js";
 
-/** Where shards go in the repo, a folder per split (`data/train/`): the card's `data_files`. */
-export const HUB_DATA_ROOT = "data";
-
 interface HeldShard {
   shard: ShardInfo;
   blob: Blob;
