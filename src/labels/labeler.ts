@@ -126,28 +126,34 @@ export class Labeler {
     } else if (tables.holdoutPercent !== undefined) {
       label.split = "unassigned";
     }
-    if (tables.attributes !== undefined) {
-      const row = rowOf(tables.attributes, image);
-      if (row === undefined) missing.push("attributes");
-      label.attributes =
-        row === undefined
-          ? null
-          : Object.fromEntries(tables.attributes.columns.map((name, i) => [name, row[i]! > 0]));
-    }
-    if (tables.bboxes !== undefined) {
-      const row = rowOf(tables.bboxes, image);
-      if (row === undefined) missing.push("bbox");
-      label.bbox =
-        row === undefined ? null : { x: row[0]!, y: row[1]!, width: row[2]!, height: row[3]! };
-    }
-    if (tables.landmarks !== undefined) {
-      const row = rowOf(tables.landmarks, image);
-      if (row === undefined) missing.push("landmarks");
-      label.landmarks =
-        row === undefined
-          ? null
-          : Object.fromEntries(tables.landmarks.columns.map((name, i) => [name, row[i]!]));
-    }
+    // A table's row as a label field: absent without the table, null for a photo it lacks.
+    const fromRow = <T>(
+      table: NamedTable | undefined,
+      reason: MissingLabel,
+      make: (row: Int32Array, columns: readonly string[]) => T,
+    ): T | null | undefined => {
+      if (table === undefined) return undefined;
+      const row = rowOf(table, image);
+      if (row === undefined) missing.push(reason);
+      return row === undefined ? null : make(row, table.columns);
+    };
+    const byName = <V>(row: Int32Array, columns: readonly string[], value: (n: number) => V) =>
+      Object.fromEntries(columns.map((name, i) => [name, value(row[i]!)]));
+    const attributes = fromRow(tables.attributes, "attributes", (row, columns) =>
+      byName(row, columns, (n) => n > 0),
+    );
+    const bbox = fromRow(tables.bboxes, "bbox", (row) => ({
+      x: row[0]!,
+      y: row[1]!,
+      width: row[2]!,
+      height: row[3]!,
+    }));
+    const landmarks = fromRow(tables.landmarks, "landmarks", (row, columns) =>
+      byName(row, columns, (n) => n),
+    );
+    if (attributes !== undefined) label.attributes = attributes;
+    if (bbox !== undefined) label.bbox = bbox;
+    if (landmarks !== undefined) label.landmarks = landmarks;
     return { label, missing };
   }
 
