@@ -556,9 +556,10 @@ async function expectedPairs(
   streamed: Source,
   limit: number | undefined,
 ): Promise<number | undefined> {
-  if (!streamed.randomAccess) return limit;
+  const listing = await listedUpFront(streamed);
+  if (listing === undefined) return limit;
   let count = 0;
-  for (const member of await streamed.list()) {
+  for (const member of listing) {
     if (skipReason(member.path, member.kind) === undefined) count++;
   }
   return limit === undefined ? count : Math.min(count, limit);

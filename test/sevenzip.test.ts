@@ -108,6 +108,21 @@ describe("7z photos, as CelebA ships them", () => {
       });
     }
     expect(first).toContain(".7z.001");
+
+    // The 7z's end header gives the count up front: progress has a total (a percentage, an ETA).
+    let expected: number | undefined;
+    await runPipeline({
+      name: "casia",
+      originals: folder,
+      masks: maskZip,
+      out: join(work, "library"),
+      photoKeys: casia,
+      maskKeys: casia,
+      onProgress: (progress) => {
+        expected = progress.expected;
+      },
+    });
+    expect(expected).toBe(40);
   });
 
   it("read non-solid, LZMA, BCJ, BCJ2 and Delta archives with empty files, folders and Unicode names", async () => {
