@@ -1,3 +1,4 @@
+import type { Partition } from "./partition.js";
 import type { RunStats } from "./run-stats.js";
 import type { KeyRule } from "./sources/keys.js";
 import type { MemberList, Source, SourceMember } from "./sources/source.js";
@@ -23,6 +24,8 @@ export interface PairCountOptions {
   photoKeys: KeyRule;
   maskKeys: KeyRule;
   stats: RunStats;
+  /** Count only this partition's pairs, as its run would make them. */
+  partition?: Partition;
   signal?: AbortSignal;
 }
 
@@ -33,8 +36,9 @@ export interface PairCountOptions {
  */
 export async function countPairs(options: PairCountOptions): Promise<void> {
   const { stats, signal } = options;
-  const photos = new KeyedSide("photos", options.photos, options.photoKeys, stats);
-  const masks = new KeyedSide("masks", options.masks, options.maskKeys, stats);
+  const { partition } = options;
+  const photos = new KeyedSide("photos", options.photos, options.photoKeys, stats, partition);
+  const masks = new KeyedSide("masks", options.masks, options.maskKeys, stats, partition);
   const photoList = await listing(options.photos, signal);
   photos.keyListing(photoList);
   const maskList = await listing(options.masks, signal);

@@ -31,7 +31,8 @@ export type ErrorCode =
   | "ERR_7Z_CORRUPT"
   | "ERR_7Z_UNSUPPORTED"
   | "ERR_7Z_BINARY"
-  | "ERR_ANNOTATION";
+  | "ERR_ANNOTATION"
+  | "ERR_PARTITIONS";
 
 export interface ErrorContext {
   /** The archive, folder or URL the problem is in. */

@@ -4,6 +4,7 @@ import type { RunStats } from "./run-stats.js";
 import type { RunProblem } from "./run-verdict.js";
 import type { HubStats } from "./sinks/hub-sink.js";
 import type { ShardInfo } from "./sinks/sink.js";
+import { SPLIT_ORDER } from "./sinks/split-sink.js";
 import type { HttpStats } from "./sources/http/http-client.js";
 
 /** What a run did, written as report.json and printed as the summary. */
@@ -55,7 +56,8 @@ export interface RunReport {
   /** The node that ran it and its flags (the command's worker runs with HEAP_FLAGS). */
   node: { version: string; flags: string[] };
   interrupted: boolean;
-  shards: { name: string; samples: number; bytes: number; sha256: string }[];
+  /** Complete shards, named as the index names them (`train/...` with splits); MD5 for the index. */
+  shards: ShardInfo[];
   /** Requests, retries and bytes read over the network, per remote source. */
   network: { originals?: HttpStats; masks?: HttpStats };
   /**
@@ -76,6 +78,11 @@ export interface RunReport {
   sevenZip?: { path: string; version: string; origin: string };
   /** Publishing to a Hub repo: commits, shards uploaded and unchanged, requests, retries. */
   hub?: HubStats;
+  /**
+   * A partition's report: which one. A merged report: how many partitions it joins (their own
+   * reports stay in `partitions/`); its time is the slowest partition's, its CPU their sum.
+   */
+  partition?: { index: number; count: number } | { count: number; merged: true };
 }
 
 export interface ReportContext {
@@ -95,6 +102,21 @@ export interface ReportContext {
   interrupted: boolean;
   shards: readonly ShardInfo[];
   network: { originals?: HttpStats; masks?: HttpStats };
+}
+
+/** Samples and shards per split, from shard names `train/celeba-000000.tar`. */
+export function splitCounts(
+  shards: readonly { name: string; samples: number }[],
+): Record<string, { samples: number; shards: number }> {
+  const counts: Record<string, { samples: number; shards: number }> = {};
+  for (const split of SPLIT_ORDER) {
+    for (const shard of shards.filter((s) => s.name.startsWith(`${split}/`))) {
+      counts[split] ??= { samples: 0, shards: 0 };
+      counts[split].samples += shard.samples;
+      counts[split].shards++;
+    }
+  }
+  return counts;
 }
 
 export function buildReport(stats: RunStats, context: ReportContext): RunReport {
@@ -122,7 +144,13 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     cpuSeconds: Math.round(cpuSecondsUsed() * 1000) / 1000,
     node: { version: process.version, flags: [...process.execArgv] },
     interrupted: context.interrupted,
-    shards: shards.map(({ name, samples, bytes, sha256 }) => ({ name, samples, bytes, sha256 })),
+    shards: shards.map(({ name, samples, bytes, sha256, md5 }) => ({
+      name,
+      samples,
+      bytes,
+      sha256,
+      md5,
+    })),
     network: {
       ...(context.network.originals && { originals: { ...context.network.originals } }),
       ...(context.network.masks && { masks: { ...context.network.masks } }),

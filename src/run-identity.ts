@@ -1,6 +1,7 @@
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { LabelIdentity } from "./labels/label-plan.js";
+import type { Partition } from "./partition.js";
 import type { KeyRule } from "./sources/keys.js";
 import type { OpenedSource } from "./sources/open-source.js";
 
@@ -40,6 +41,8 @@ export interface RunIdentity {
   masks: InputVersion;
   /** Labels: their source, the hashes of the files they came from, a holdout. */
   labels?: LabelIdentity;
+  /** A partition of the run (`--partition`): every partition's identity is the same but this. */
+  partition?: Partition;
 }
 
 /** How each field is named to a user: the flag that sets it. */
@@ -58,6 +61,7 @@ const FIELD_NAMES: Record<keyof RunIdentity, string> = {
   originals: "--originals",
   masks: "--masks",
   labels: "labels (--annotations, --classes, --holdout and the files)",
+  partition: "--partition",
 };
 
 /** The version of the file or folder `spec` that `source` reads. */

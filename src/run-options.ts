@@ -1,6 +1,7 @@
 import { MaskpipeError } from "./errors.js";
 import type { AnnotationSpecs } from "./labels/annotation-files.js";
 import type { LabelMode } from "./labels/labeler.js";
+import { checkPartition, type Partition, partitionFolder } from "./partition.js";
 import { checkFailureAllowance, type FailureAllowance, MAX_FAILED_DEFAULT } from "./run-verdict.js";
 import { checkHubBuffer, HUB_SHARD_DEFAULTS } from "./sinks/hub/hub-defaults.js";
 import { checkShardCount, SHARD_DEFAULTS } from "./sinks/webdataset-sink.js";
@@ -29,7 +30,8 @@ type OptionalRunOptions =
   | "annotations"
   | "annotationFiles"
   | "classes"
-  | "holdout";
+  | "holdout"
+  | "partition";
 
 /** Everything one run needs. Defaults are the `*_DEFAULTS` of the stages they belong to. */
 export interface RunOptions {
@@ -81,7 +83,18 @@ export interface RunOptions {
    * real CelebA or CASIA-WebFace run has none.
    */
   maxFailed?: number | string;
-  /** Where the report goes. Default `{out}/report.json`; for a Hub repo, the repo only. */
+  /**
+   * One of several workers sharing this run (`{ index: 3, count: 16 }`): it makes only the
+   * pairs whose key falls in its slice (the same slice on every machine and rerun), writes shards
+   * named `{name}-03of16-000000.tar` into the shared `out` beside the other partitions', and keeps
+   * its run.json, report.json and errors.jsonl in `{out}/partitions/03of16/`. `mergePartitions`
+   * (`maskpipe merge`) then writes the one index, report, class list and card. Default: one run.
+   */
+  partition?: Partition;
+  /**
+   * Where the report goes. Default `{out}/report.json` (a partition's:
+   * `{out}/partitions/{I}of{N}/report.json`); for a Hub repo, the repo only.
+   */
   report?: string;
   /**
    * Where failures are listed, one JSON object a line. Default `{out}/errors.jsonl`; for a Hub
@@ -184,6 +197,12 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
   if (toHub && options.layout === "folder") {
     throw invalid("webdataset (a Hub repo gets shards)", "layout", options.layout);
   }
+  const partition =
+    options.partition === undefined ? undefined : checkPartition("partition", options.partition);
+  if (partition !== undefined && options.layout === "folder") {
+    throw invalid("webdataset (partitions write shards that merge joins)", "layout", "folder");
+  }
+  const records = runRecordsFolder(out, partition);
   return {
     ...options,
     name: nonEmptyString("name", options.name),
@@ -211,15 +230,24 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
         ? MAX_FAILED_DEFAULT
         : checkFailureAllowance("maxFailed", options.maxFailed),
     ...(!toHub && {
-      report: options.report ?? `${out}/report.json`,
-      errors: options.errors ?? `${out}/errors.jsonl`,
+      report: options.report ?? `${records}/report.json`,
+      errors: options.errors ?? `${records}/errors.jsonl`,
     }),
     private: options.private ?? false,
     xet: options.xet ?? false,
     hubBuffer: checkHubBuffer("hubBuffer", options.hubBuffer ?? HUB_SHARD_DEFAULTS.buffer),
     command: options.command ?? "",
     http: checkHttpOptions(options.http),
+    ...(partition !== undefined && { partition }),
   };
+}
+
+/**
+ * Where a run keeps its run.json, report.json and errors.jsonl: the output folder, or a
+ * partition's own folder in it (the output's are the merge's).
+ */
+export function runRecordsFolder(out: string, partition: Partition | undefined): string {
+  return partition === undefined ? out : `${out.replace(/\/+$/, "")}/${partitionFolder(partition)}`;
 }
 
 function checkHttpOptions(http: HttpOptions | undefined): HttpOptions | undefined {

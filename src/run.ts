@@ -8,14 +8,20 @@ import { countPairs } from "./dry-run.js";
 import { type ErrorCode, MaskpipeError } from "./errors.js";
 import { type LabelIdentity, planLabels } from "./labels/label-plan.js";
 import { Labeler } from "./labels/labeler.js";
-import { removeMadeDirectories } from "./output/make-directory.js";
+import { makeDirectory, removeMadeDirectories } from "./output/make-directory.js";
 import { checkOutputPath, type OutputPath, prepareOutputPaths } from "./output/output-paths.js";
 import { claimOutput, type OutputMode } from "./output/output-policy.js";
 import { RUN_FILES } from "./output/run-files.js";
 import { checkResumable, readIdentityFile } from "./output/run-record.js";
-import { buildReport, type RunReport } from "./report.js";
+import { partitionShardSet } from "./partition.js";
+import { buildReport, type RunReport, splitCounts } from "./report.js";
 import { identityDifferences, inputVersion, type RunIdentity } from "./run-identity.js";
-import { type CheckedRunOptions, checkRunOptions, type RunOptions } from "./run-options.js";
+import {
+  type CheckedRunOptions,
+  checkRunOptions,
+  type RunOptions,
+  runRecordsFolder,
+} from "./run-options.js";
 import { RunStats, type Side } from "./run-stats.js";
 import { runProblems } from "./run-verdict.js";
 import { folderOutputPath, folderSink } from "./sinks/folder-sink.js";
@@ -68,6 +74,10 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   const toHub = isHfUrl(options.out);
   const signal = options.signal;
   const mode: OutputMode = options.overwrite ? "overwrite" : options.resume ? "resume" : "new";
+  const { partition } = options;
+  // A partition's shards are named for it; its run.json is in its own folder, not the output's.
+  const shardSet = partitionShardSet(options.name, partition);
+  const records = runRecordsFolder(options.out, partition);
   const outputs = outputPaths(options, toHub);
   if (!options.dryRun) for (const output of outputs) await checkOutputPath(output);
 
@@ -154,9 +164,10 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
         ...(options.layout === "folder" && { imageExtension: FILE_EXTENSION[options.format] }),
         files: [options.report, options.errors].filter((file) => file !== undefined),
         mode,
+        ...(partition !== undefined && { partition }),
       });
       if (mode === "resume") {
-        const record = joinPath(options.out, RUN_FILES.identity);
+        const record = joinPath(records, RUN_FILES.identity);
         const recorded = await readIdentityFile(record);
         const others = found.filter((file) => resolve(file) !== resolve(record));
         checkResumable(options.out, recorded, identity, others.length > 0);
@@ -166,8 +177,9 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     // A report left by an earlier run must not describe the shards this run is about to replace.
     if (options.report !== undefined) await rm(options.report, { force: true });
     if (!toHub) {
-      const record = joinPath(options.out, RUN_FILES.identity);
+      const record = joinPath(records, RUN_FILES.identity);
       if (mode !== "resume" || !existsSync(record)) madeRecord = record;
+      if (partition !== undefined) madeFolders.push(...(await makeDirectory(records)));
       await writeFileAtomic(record, `${JSON.stringify(identity, null, 2)}\n`);
     }
     const hub = toHub
@@ -176,6 +188,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
             hubSink({
               repo: options.out,
               name: options.name,
+              ...(partition !== undefined && { partition }),
               maxCount: options.shardMaxCount,
               maxBytes: options.shardMaxBytes,
               stats,
@@ -194,11 +207,12 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
         )
       : undefined;
     const splits = labeler?.splits ?? [];
-    const { kept, isDone } = await resumePlan(options, splits, hub?.kept);
+    const { kept, isDone } = await resumePlan(options, shardSet, splits, hub?.kept);
     const shardsInto = (dir: string, resumeFrom: readonly ShardInfo[]) =>
       webDatasetSink({
         dir,
-        name: options.name,
+        name: shardSet,
+        index: partition === undefined,
         maxCount: options.shardMaxCount,
         maxBytes: options.shardMaxBytes,
         resumeFrom,
@@ -234,6 +248,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       maskKeys: options.maskKeys,
       memoryBudget: options.joinMemory,
       stats,
+      ...(partition !== undefined && { partition }),
       signal,
     });
     let interrupted = false;
@@ -282,10 +297,12 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       });
       report.hub = hub.hub;
     }
+    // A partition's list goes in its folder: the merge checks they agree and writes the one.
     if (!toHub && classes !== undefined) {
-      await writeFileAtomic(joinPath(options.out, RUN_FILES.classes), classes);
+      await writeFileAtomic(joinPath(records, RUN_FILES.classes), classes);
     }
-    if (!toHub && options.layout === "webdataset" && !interrupted) {
+    // A partition's index and card are the merge's to write, once for all of them.
+    if (!toHub && options.layout === "webdataset" && !interrupted && partition === undefined) {
       const card = datasetCard(report, {
         repo: options.out,
         dataFolder: (split) => (splits.length === 0 ? "" : `${split}/`),
@@ -372,11 +389,12 @@ function finalReport(
       classes: labeler.tables.classes.length,
       annotations: annotationKinds(labeler),
       missing: { ...context.stats.labelsMissing },
-      annotationsWithoutPhoto: labeler.annotationsWithoutPhoto(),
+      annotationsWithoutPhoto: labeler.annotationsWithoutPhoto(options.partition),
     };
     if (labeler.splits.length > 0 && outcome.dryRun !== true)
       report.splits = splitCounts(report.shards);
   }
+  if (options.partition !== undefined) report.partition = { ...options.partition };
   const sevenZip = sevenZipOf(context.photos, context.masks);
   if (sevenZip !== undefined) report.sevenZip = { ...sevenZip.binary };
   if (!interrupted) {
@@ -434,6 +452,7 @@ async function runIdentity(
     originals: await inputVersion(options.originals, photos),
     masks: await inputVersion(options.masks, masks),
     ...(labels !== undefined && { labels }),
+    ...(options.partition !== undefined && { partition: options.partition }),
   };
 }
 
@@ -445,21 +464,6 @@ function annotationKinds(labeler: Labeler): string[] {
   );
 }
 
-/** Samples and shards per split, from shard names `train/celeba-000000.tar`. */
-function splitCounts(
-  shards: readonly { name: string; samples: number }[],
-): Record<string, { samples: number; shards: number }> {
-  const counts: Record<string, { samples: number; shards: number }> = {};
-  for (const split of SPLIT_ORDER) {
-    for (const shard of shards.filter((s) => s.name.startsWith(`${split}/`))) {
-      counts[split] ??= { samples: 0, shards: 0 };
-      counts[split].samples += shard.samples;
-      counts[split].shards++;
-    }
-  }
-  return counts;
-}
-
 /**
  * What --resume keeps: complete shards and their keys (WebDataset: found in `out`, or by the
  * Hub sink in its repo and passed as `fromHub`), or the files already in place (folder layout).
@@ -467,6 +471,7 @@ function splitCounts(
  */
 async function resumePlan(
   options: CheckedRunOptions,
+  shardSet: string,
   splits: readonly string[],
   fromHub?: ResumePoint,
 ) {
@@ -487,14 +492,14 @@ async function resumePlan(
     return { kept: { ...fromHub, bySplit }, isDone: (key: string) => fromHub.keys.has(key) };
   }
   if (splits.length === 0) {
-    const kept = await findResumePoint(options.out, options.name);
+    const kept = await findResumePoint(options.out, shardSet);
     return { kept: { ...kept, bySplit }, isDone: (key: string) => kept.keys.has(key) };
   }
   // Each split is a shard set of its own, resumed on its own; a key is done in any of them.
   const keys = new Set<string>();
   const shards: ShardInfo[] = [];
   for (const split of SPLIT_ORDER) {
-    const point = await findResumePoint(joinPath(options.out, split), options.name);
+    const point = await findResumePoint(joinPath(options.out, split), shardSet);
     bySplit.set(split, point);
     for (const key of point.keys) keys.add(key);
     shards.push(...point.shards.map((shard) => ({ ...shard, name: `${split}/${shard.name}` })));

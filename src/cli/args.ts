@@ -1,5 +1,6 @@
 import { parseArgs } from "node:util";
 import { MaskpipeError } from "../errors.js";
+import { parsePartition } from "../partition.js";
 import type { RunOptions } from "../run-options.js";
 
 /** Flags of `maskpipe run`, each the kebab-case of a RunOptions field. */
@@ -44,6 +45,7 @@ const RUN_FLAGS = {
   classes: { type: "string" },
   holdout: { type: "string" },
   "strict-labels": { type: "boolean" },
+  partition: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -70,6 +72,7 @@ const ANNOTATION_FLAGS = Object.keys(ANNOTATION_FILE_FLAGS);
 /** Flags that are not a RunOptions field of their own name. */
 const NOT_RUN_OPTIONS = new Set([
   "7z",
+  "partition",
   ...ANNOTATION_FLAGS,
   "quiet",
   "help",
@@ -117,6 +120,13 @@ export function parseRunArgs(argv: string[]): RunCommand {
   const http = httpOverrides(values.header, values["http-retries"], values["http-timeout"]);
   if (http !== undefined) overrides.http = http;
   if (values["7z"] !== undefined) overrides.sevenZip = values["7z"];
+  if (values.partition !== undefined) overrides.partition = parsePartition(values.partition);
+  if (values.partitions !== undefined && /^\d+(\/\d+)?$/.test(values.partitions)) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      `--partitions names CelebA's split file (list_eval_partition.txt); for this worker's share of the run say --partition ${values.partitions}`,
+    );
+  }
   const files: Record<string, string> = {};
   for (const [flag, kind] of Object.entries(ANNOTATION_FILE_FLAGS)) {
     const value = values[flag as keyof typeof ANNOTATION_FILE_FLAGS];

@@ -5,6 +5,7 @@ Usage:
   maskpipe run <pipeline> [options]   run a pipeline (see maskpipe run --help)
   maskpipe verify <output> [--decode] check an output against its index and report
   maskpipe preview <output> [--out F] a contact sheet of an output's samples
+  maskpipe merge <output>             join the partitions of a run (--partition I/N) into one
   maskpipe --version                  print the version
   maskpipe --help                     this text
 
@@ -81,6 +82,14 @@ Labels and splits ({key}.cls, classes.txt, identity in the json; see docs/cli.md
   --holdout P%           hold out that share of identities as a test split (CASIA has none)
   --strict-labels        a photo missing from an annotation file fails instead of going on
                          with cls -1
+
+Many workers (a Kubernetes Indexed Job, a Slurm array, or processes on one machine):
+  --partition I/N        this worker's share of the pairs: partition I (from 0) of N, by a hash
+                         of each key, so the same on every rerun and machine. Workers write into
+                         the same --out at once (shards {name}-{I}ofN-*.tar, their own report in
+                         partitions/{I}ofN/); then maskpipe merge <out> writes the one index,
+                         report and card. --overwrite and --resume act on this partition only
+  --partition N          the same, I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID
 
 Trial runs and checks:
   --dry-run              list and pair both inputs, print the counts; decode and write nothing

@@ -2,10 +2,12 @@
 import { MaskpipeError } from "../errors.js";
 import { loadPipelineFile } from "../pipeline-file.js";
 import { runPipeline } from "../run.js";
+import { runRecordsFolder } from "../run-options.js";
 import { VERSION } from "../version.js";
 import { inFlagTerms, parseRunArgs } from "./args.js";
 import { pipelinePath } from "./builtin-pipelines.js";
 import { MAIN_HELP, RUN_HELP } from "./help.js";
+import { mergeCommand } from "./merge-command.js";
 import { previewCommand } from "./preview-command.js";
 import { progressReporter } from "./progress.js";
 import { summaryText } from "./summary.js";
@@ -71,7 +73,8 @@ async function run(argv: string[]): Promise<number> {
     onProgress: command.quiet ? undefined : (state) => progress.update(state),
   });
   progress.done();
-  const reportPath = options.report ?? `${options.out}/report.json`;
+  const reportPath =
+    options.report ?? `${runRecordsFolder(options.out!, options.partition)}/report.json`;
   if (report.nothingToDo) {
     process.stderr.write(
       `maskpipe ${report.name}: nothing to do: the same run in ${options.out} finished before (${reportPath}); pass --overwrite instead of --resume to make it again\n`,
@@ -97,6 +100,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "run") return await run(rest);
     if (command === "verify") return await verifyCommand(rest);
     if (command === "preview") return await previewCommand(rest);
+    if (command === "merge") return await mergeCommand(rest);
     process.stderr.write(`maskpipe: unknown command "${command}"\n\n${MAIN_HELP}`);
     return EXIT.usage;
   } catch (error) {

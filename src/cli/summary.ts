@@ -95,6 +95,18 @@ export function summaryText(report: RunReport, reportPath: string, command?: str
     if (command !== undefined) rows.push(["continue with", resumeCommand(command)]);
   }
   for (const problem of report.problems) rows.push(["problem", problem.message]);
+  const partition = report.partition;
+  if (partition !== undefined && "index" in partition && report.dryRun !== true) {
+    rows.push([
+      "partition",
+      `${partition.index} of ${partition.count}; when all ${partition.count} are done: maskpipe merge ${report.out}`,
+    ]);
+  } else if (partition !== undefined && "merged" in partition) {
+    rows.push([
+      "partitions",
+      `${partition.count} merged (their own reports: ${report.out}/partitions/)`,
+    ]);
+  }
   if (report.dryRun !== true) rows.push(["report", reportPath]);
   return `maskpipe ${report.name}: ${outcome(report)}\n${table(rows)}\n`;
 }

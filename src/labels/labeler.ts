@@ -1,4 +1,5 @@
 import { createHash } from "node:crypto";
+import { inPartition, type Partition } from "../partition.js";
 import { pathComponents } from "../sources/keys.js";
 import type { AnnotationText } from "./annotation-files.js";
 import {
@@ -157,12 +158,18 @@ export class Labeler {
     return { label, missing };
   }
 
-  /** Images the identity or split file lists that no photo of the run matched. */
-  annotationsWithoutPhoto(): number {
+  /**
+   * Images the identity or split file lists that no photo of the run matched; a partition
+   * counts those whose name falls in its slice (exact where the key is the image's name, as
+   * CelebA's is), so the partitions' counts add up.
+   */
+  annotationsWithoutPhoto(partition?: Partition): number {
     const listed = this.tables.identities?.rows ?? this.tables.splits?.rows;
     if (listed === undefined) return 0;
     let count = 0;
-    for (const image of listed.keys()) if (!this.seen.has(image)) count++;
+    for (const image of listed.keys()) {
+      if (!this.seen.has(image) && inPartition(partition, image)) count++;
+    }
     return count;
   }
 }

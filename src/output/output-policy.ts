@@ -2,8 +2,15 @@ import { existsSync } from "node:fs";
 import { opendir, readdir, readFile, rm } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { MaskpipeError } from "../errors.js";
+import { type Partition, partitionFolder, partitionShardSet } from "../partition.js";
 import { SPLIT_ORDER } from "../sinks/split-sink.js";
-import { CARD_MARKER, isRunFile, RUN_FILES } from "./run-files.js";
+import {
+  CARD_MARKER,
+  isFixedRunFile,
+  isForeignShard,
+  isShardFile,
+  RUN_FILES,
+} from "./run-files.js";
 
 /** What a run may do with an output that already holds an earlier run's files. */
 export type OutputMode = "new" | "overwrite" | "resume";
@@ -21,6 +28,11 @@ export interface OutputClaim {
   /** Report or errors file given outside the folder. */
   files: readonly string[];
   mode: OutputMode;
+  /**
+   * A partition of the run owns only its shards (`{name}-03of16-*.tar`) and its folder
+   * `partitions/03of16/`; the other partitions' files, and the merged files, are not its own.
+   */
+  partition?: Partition;
 }
 
 /** How many file names an "already holds" message shows before "and N more". */
@@ -33,7 +45,17 @@ const NAMED = 4;
  * removed. Returns the files kept for `resume`.
  */
 export async function claimOutput(claim: OutputClaim): Promise<string[]> {
-  const found = await earlierRunFiles(claim);
+  const { found, foreign } = await earlierRunFiles(claim);
+  if (foreign.length > 0) {
+    const shown = foreign.slice(0, NAMED).map((file) => relative(claim.dir, file));
+    const more = foreign.length > NAMED ? ` and ${foreign.length - NAMED} more` : "";
+    const mine = claim.partition === undefined ? "one run" : `${claim.partition.count} partitions`;
+    throw new MaskpipeError(
+      "ERR_OUTPUT_EXISTS",
+      `${claim.dir}: holds shards of ${claim.name} made another way (${shown.join(", ")}${more}): one run, or partitions of another count, cannot share an output with ${mine}; choose another output folder or remove those shards`,
+      { archive: claim.dir },
+    );
+  }
   const card = join(claim.dir, RUN_FILES.card);
   if (found.includes(card) && !(await readFile(card, "utf8")).includes(CARD_MARKER)) {
     throw new MaskpipeError(
@@ -56,22 +78,36 @@ export async function claimOutput(claim: OutputClaim): Promise<string[]> {
   );
 }
 
-/** Paths of the files of this run's name already in place, folder files first. */
-async function earlierRunFiles(claim: OutputClaim): Promise<string[]> {
+/**
+ * Paths of the files of this run (or partition) already in place, folder files first; and the
+ * shards of this name that another kind of run made (`foreign`): one run where partitions go,
+ * or partitions of another count.
+ */
+async function earlierRunFiles(
+  claim: OutputClaim,
+): Promise<{ found: string[]; foreign: string[] }> {
   const found: string[] = [];
-  const top = await readdir(claim.dir).catch(() => [] as string[]);
-  const folderLayout = claim.imageExtension !== undefined;
-  for (const file of top.sort()) {
-    if (folderLayout && file === RUN_FILES.card) continue;
-    if (isRunFile(file, claim.name)) found.push(join(claim.dir, file));
-  }
-  // Split shard sets (`train/`, `validation/`, ...) are the run's too.
-  for (const split of SPLIT_ORDER) {
-    const folder = join(claim.dir, split);
+  const foreign: string[] = [];
+  const { partition } = claim;
+  const own = partitionShardSet(claim.name, partition);
+  // The run's fixed files: a run's beside its shards (a folder layout's README.md is the
+  // user's), a partition's in its own folder; a split folder's index is the run's, a partitioned
+  // run's the merge's.
+  const filesIn = async (folder: string, shards: boolean, fixed: boolean, card: boolean) => {
     for (const file of (await readdir(folder).catch(() => [] as string[])).sort()) {
-      if (isRunFile(file, claim.name) && file !== RUN_FILES.card) found.push(join(folder, file));
+      if (shards && isShardFile(file, own)) found.push(join(folder, file));
+      else if (shards && isForeignShard(file, claim.name, partition))
+        foreign.push(join(folder, file));
+      else if (fixed && isFixedRunFile(file) && (card || file !== RUN_FILES.card))
+        found.push(join(folder, file));
     }
-  }
+  };
+  const folderLayout = claim.imageExtension !== undefined;
+  await filesIn(claim.dir, true, partition === undefined, !folderLayout);
+  if (partition !== undefined)
+    await filesIn(join(claim.dir, partitionFolder(partition)), false, true, false);
+  for (const split of SPLIT_ORDER)
+    await filesIn(join(claim.dir, split), true, partition === undefined, false);
   if (claim.imageExtension !== undefined && existsSync(claim.dir)) {
     // Only a new run stops at the first image; overwrite removes every one.
     const all = claim.mode === "overwrite";
@@ -81,7 +117,7 @@ async function earlierRunFiles(claim: OutputClaim): Promise<string[]> {
     const path = resolve(file);
     if (existsSync(path) && !found.some((known) => resolve(known) === path)) found.push(file);
   }
-  return found;
+  return { found, foreign };
 }
 
 /** Adds the files ending in `extension` below `dir` (the folder layout's images) to `found`. */

@@ -1,4 +1,5 @@
-import { shardFilePattern } from "../sinks/webdataset-names.js";
+import type { Partition } from "../partition.js";
+import { escapeRegExp, shardFilePattern } from "../sinks/webdataset-names.js";
 
 /**
  * The files a run writes beside its shards. A run owns these names (and the shards of its own
@@ -24,12 +25,40 @@ export const CARD_MARKER = "<!-- written by maskpipe: remove this line to keep t
 
 const FIXED = new Set<string>(Object.values(RUN_FILES));
 
-/**
- * True for a top-level file name that run `name` writes: its shards (`{name}-000000.tar`), a
- * shard or file left half-written (`.partial`), and the fixed files above.
- */
-export function isRunFile(file: string, name: string): boolean {
-  if (shardFilePattern(name, "(\\.partial)?").test(file)) return true;
+/** True for one of the fixed files above, or one left half-written (`.partial`). */
+export function isFixedRunFile(file: string): boolean {
   const whole = file.endsWith(".partial") ? file.slice(0, -".partial".length) : file;
   return FIXED.has(whole);
+}
+
+/** True for a shard of the shard set `set` (`{set}-000000.tar`), or one half-written. */
+export function isShardFile(file: string, set: string): boolean {
+  return shardFilePattern(set, "(\\.partial)?").test(file);
+}
+
+/**
+ * The shard set a shard of run `name` belongs to, whether a single run's (`celeba`) or a
+ * partition's (`celeba-03of16`); `undefined` for any other file.
+ */
+export function shardSetOf(file: string, name: string): string | undefined {
+  const match = new RegExp(
+    `^(${escapeRegExp(name)}(?:-\\d+of\\d+)?)-\\d{6}\\.tar(?:\\.partial)?$`,
+  ).exec(file);
+  return match?.[1];
+}
+
+/**
+ * True for a shard of run `name` that a run (or partition) `partition` must not share an output
+ * with: a single run's shards where partitions go, partitions' where a single run goes, or
+ * partitions of another count.
+ */
+export function isForeignShard(
+  file: string,
+  name: string,
+  partition: Partition | undefined,
+): boolean {
+  const set = shardSetOf(file, name);
+  if (set === undefined) return false;
+  if (partition === undefined) return set !== name;
+  return set === name || !set.endsWith(`of${partition.count}`);
 }

@@ -1,8 +1,10 @@
 import { MaskpipeError } from "../errors.js";
+import { indexFiles } from "../output/index-files.js";
 import { openOutput } from "../output/output-files.js";
 import type { OutputMode } from "../output/output-policy.js";
-import { RUN_FILES } from "../output/run-files.js";
+import { isForeignShard, RUN_FILES } from "../output/run-files.js";
 import { checkResumable, parseIdentity } from "../output/run-record.js";
+import { type Partition, partitionFolder, partitionShardSet } from "../partition.js";
 import { contactSheet, type PreviewShard } from "../preview/contact-sheet.js";
 import { encodeSheet } from "../preview/preview-output.js";
 import type { RunReport } from "../report.js";
@@ -23,7 +25,6 @@ import { findHubResumePoint } from "./hub/hub-resume.js";
 import { HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
 import { ShardSpool } from "./hub/shard-spool.js";
 import type { ResumePoint } from "./resume.js";
-import { widsIndex } from "./shard-index.js";
 import { type ShardLimits, ShardSink } from "./shard-sink.js";
 import type { SampleSink } from "./sink.js";
 import { SplitSink } from "./split-sink.js";
@@ -65,6 +66,12 @@ export interface HubSinkOptions extends ShardLimits {
   splits?: readonly string[];
   /** Retries of 429, 5xx and dropped connections. Default `HUB_RETRY`. */
   retry?: Partial<RetryPolicy>;
+  /**
+   * One partition of a run: its shards are `{name}-03of16-*.tar`, its run.json, report.json and
+   * errors.jsonl go in `partitions/03of16/`, and `publish` leaves the index, card, class list
+   * and preview to the merge.
+   */
+  partition?: Partition;
 }
 
 export { HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
@@ -119,32 +126,30 @@ export interface PublishDetails {
  * await sink.publish(report, { command: "...", version: VERSION });
  */
 export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
-  const repo = parseHfRepoUrl(options.repo);
   const buffer = checkHubBuffer("buffer", options.buffer ?? HUB_SHARD_DEFAULTS.buffer);
-  const accessToken = options.token ?? process.env.HF_TOKEN ?? "";
-  if (!accessToken.startsWith("hf_")) {
+  const { hub, transport } = await connectHubRepo(options);
+  let remote = await hub.list(HUB_DATA_ROOT);
+  const mode = options.mode ?? "new";
+  const { partition } = options;
+  const shardSet = partitionShardSet(options.name, partition);
+  const pattern = shardFilePattern(shardSet);
+  const ours = [...remote.keys()].filter((path) => isShardPath(path, pattern));
+  const foreign = [...remote.keys()].filter(
+    (path) =>
+      isShardPath(path, /\.tar$/) && isForeignShard(baseName(path), options.name, partition),
+  );
+  if (foreign.length > 0) {
     throw new MaskpipeError(
-      "ERR_HUB_AUTH",
-      `${options.repo}: publishing needs a Hub write token starting with hf_; set HF_TOKEN or pass --hf-token`,
+      "ERR_OUTPUT_EXISTS",
+      `${options.repo}: holds shards of ${options.name} made another way (${foreign.slice(0, 4).join(", ")}${foreign.length > 4 ? ` and ${foreign.length - 4} more` : ""}): one run, or partitions of another count, cannot share a repo with ${partition === undefined ? "one run" : `${partition.count} partitions`}; choose another repo or delete those shards`,
       { archive: options.repo },
     );
   }
-  const transport = hubFetch({ ...HUB_RETRY, ...options.retry });
-  const hub = new HubRepo({
-    repo,
-    hubUrl: hubEndpoint(options.hubUrl),
-    accessToken,
-    fetch: transport.fetch,
-    useXet: options.xet ?? false,
-    spec: options.repo,
-  });
-  await hub.open({ private: options.private ?? false });
-  let remote = await hub.list(HUB_DATA_ROOT);
-  const mode = options.mode ?? "new";
-  const pattern = shardFilePattern(options.name);
-  const ours = [...remote.keys()].filter((path) => isShardPath(path, pattern));
-  const recorded = parseIdentity((await hub.readText(RUN_FILES.identity)) ?? "");
-  const held = [...(recorded?.name === options.name ? [RUN_FILES.identity] : []), ...ours];
+  // A partition's own files are in its folder; the repo's top-level ones are the merge's.
+  const records = partition === undefined ? "" : `${partitionFolder(partition)}/`;
+  const identityPath = `${records}${RUN_FILES.identity}`;
+  const recorded = parseIdentity((await hub.readText(identityPath)) ?? "");
+  const held = [...(recorded?.name === options.name ? [identityPath] : []), ...ours];
   if (mode === "new" && held.length > 0) {
     const more = held.length > 4 ? ` and ${held.length - 4} more` : "";
     throw new MaskpipeError(
@@ -162,17 +167,17 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     kept.set(
       split,
       mode === "resume"
-        ? await findHubResumePoint(hub, options.name, remote, hubSplitFolder(split))
+        ? await findHubResumePoint(hub, shardSet, remote, hubSplitFolder(split))
         : { shards: [], keys: new Set() },
     );
   }
   if (options.identity !== undefined && !(mode === "resume" && recorded !== undefined)) {
     // The run's identity goes in before any shard; overwrite removes the earlier run's files
     // in the same commit, so a shard in the repo always belongs to the run.json beside it.
-    const replaced = mode === "overwrite" ? [...ours, ...(await runFilesIn(hub))] : [];
+    const replaced = mode === "overwrite" ? [...ours, ...(await runFilesIn(hub, records))] : [];
     await hub.commit(
-      `Start ${options.name}`,
-      [textFile(RUN_FILES.identity, `${JSON.stringify(options.identity, null, 2)}\n`)],
+      `Start ${shardSet}`,
+      [textFile(identityPath, `${JSON.stringify(options.identity, null, 2)}\n`)],
       replaced,
     );
     if (replaced.length > 0) remote = await hub.list(HUB_DATA_ROOT);
@@ -184,7 +189,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     const store = new HubShardStore(hub, remote, buffer, pacer, hubSplitFolder(split), spool);
     stores.set(split, store);
     const resumeFrom = kept.get(split)?.shards ?? [];
-    return new ShardSink(store, { ...options, resumeFrom }, HUB_SHARD_DEFAULTS);
+    return new ShardSink(store, { ...options, name: shardSet, resumeFrom }, HUB_SHARD_DEFAULTS);
   }, hasSplits);
   // Finished, failed or interrupted, the sink's spooled files are no longer needed.
   sink.on("close", () => void spool.close());
@@ -208,25 +213,20 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     };
   };
   const publish = async (report: RunReport, details: PublishDetails): Promise<void> => {
-    const made = new Set<string>();
-    const files: HubUpload[] = [];
-    const single = !hasSplits;
-    for (const split of splits) {
-      const shards = [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)];
-      for (const shard of shards) made.add(`${hubSplitFolder(split)}/${shard.name}`);
-      if (single) {
-        const index = widsIndex(options.name, shards, `${hubSplitFolder(split)}/`);
-        files.push(textFile(RUN_FILES.index, `${JSON.stringify(index, null, 2)}\n`));
-      } else if (shards.length > 0) {
-        const index = widsIndex(options.name, shards);
-        files.push(
-          textFile(
-            `${hubSplitFolder(split)}/${RUN_FILES.index}`,
-            `${JSON.stringify(index, null, 2)}\n`,
-          ),
-        );
-      }
+    if (partition !== undefined) {
+      await publishPartition(report, details);
+      return;
     }
+    const made = new Set<string>();
+    const bySplit = new Map(
+      splits.map((split) => [split, [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)]]),
+    );
+    for (const [split, shards] of bySplit) {
+      for (const shard of shards) made.add(`${hubSplitFolder(split)}/${shard.name}`);
+    }
+    const files: HubUpload[] = indexFiles(options.name, bySplit, "hub", hasSplits).map((file) =>
+      textFile(file.path, file.text),
+    );
     const stale = [...remote.keys()].filter(
       (path) => isShardPath(path, pattern) && !made.has(path),
     );
@@ -263,6 +263,33 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     );
     await hub.commit(`Dataset card, index and report of ${report.name}`, files, stale);
   };
+  // A partition's shards are in; its report and errors go in its folder, for the merge to join.
+  const publishPartition = async (report: RunReport, details: PublishDetails): Promise<void> => {
+    const made = new Set(
+      splits.flatMap((split) =>
+        [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)].map(
+          (shard) => `${hubSplitFolder(split)}/${shard.name}`,
+        ),
+      ),
+    );
+    const stale = [...remote.keys()].filter(
+      (path) => isShardPath(path, pattern) && !made.has(path),
+    );
+    const published = { ...report, hub: { ...stats(), commits: hub.commits + 1 } };
+    await hub.commit(
+      `Report of ${shardSet}`,
+      [
+        textFile(`${records}${RUN_FILES.report}`, `${JSON.stringify(published, null, 2)}\n`),
+        ...(details.errors !== undefined && details.errors.length > 0
+          ? [textFile(`${records}${RUN_FILES.errors}`, details.errors)]
+          : []),
+        ...(details.classes !== undefined
+          ? [textFile(`${records}${RUN_FILES.classes}`, details.classes)]
+          : []),
+      ],
+      stale,
+    );
+  };
   // `hub` stays a getter (Object.assign would copy one value of it): the stats go on changing.
   Object.defineProperty(sink, "hub", { get: stats, enumerable: true });
   return Object.assign(sink as SplitSink & { readonly hub: HubStats }, {
@@ -271,8 +298,42 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   });
 }
 
+/** A repo to write to: the token checked, the repo created if missing, its head known. */
+export async function connectHubRepo(options: {
+  repo: string;
+  token?: string;
+  hubUrl?: string;
+  xet?: boolean;
+  private?: boolean;
+  retry?: Partial<RetryPolicy>;
+}): Promise<{ hub: HubRepo; transport: ReturnType<typeof hubFetch> }> {
+  const repo = parseHfRepoUrl(options.repo);
+  const accessToken = options.token ?? process.env.HF_TOKEN ?? "";
+  if (!accessToken.startsWith("hf_")) {
+    throw new MaskpipeError(
+      "ERR_HUB_AUTH",
+      `${options.repo}: publishing needs a Hub write token starting with hf_; set HF_TOKEN or pass --hf-token`,
+      { archive: options.repo },
+    );
+  }
+  const transport = hubFetch({ ...HUB_RETRY, ...options.retry });
+  const hub = new HubRepo({
+    repo,
+    hubUrl: hubEndpoint(options.hubUrl),
+    accessToken,
+    fetch: transport.fetch,
+    useXet: options.xet ?? false,
+    spec: options.repo,
+  });
+  await hub.open({ private: options.private ?? false });
+  return { hub, transport };
+}
+
 /** A contact sheet of the repo's shards as a JPEG, read back with Range requests. */
-async function hubPreview(options: HubSinkOptions, shards: PreviewShard[]): Promise<Buffer> {
+export async function hubPreview(
+  options: { repo: string; token?: string; hubUrl?: string },
+  shards: PreviewShard[],
+): Promise<Buffer> {
   const files = await openOutput(options.repo, {
     ...(options.token !== undefined && { token: options.token }),
     ...(options.hubUrl !== undefined && { hubUrl: options.hubUrl }),
@@ -284,14 +345,25 @@ async function hubPreview(options: HubSinkOptions, shards: PreviewShard[]): Prom
   }
 }
 
+function baseName(path: string): string {
+  return path.slice(path.lastIndexOf("/") + 1);
+}
+
 /** `data/{split}/{name}-000000.tar`. */
 function isShardPath(path: string, pattern: RegExp): boolean {
   const parts = path.split("/");
   return parts.length === 3 && parts[0] === HUB_DATA_ROOT && pattern.test(parts[2]!);
 }
 
-/** The run files other than shards and run.json that the repo holds (overwrite deletes them). */
-async function runFilesIn(hub: HubRepo): Promise<string[]> {
+/**
+ * The run files other than shards and run.json that the repo holds in `records` (the top, or a
+ * partition's folder): overwrite deletes them.
+ */
+async function runFilesIn(hub: HubRepo, records: string): Promise<string[]> {
+  if (records !== "") {
+    const own = await hub.list(records.replace(/\/$/, ""));
+    return [...own.keys()].filter((path) => path !== `${records}${RUN_FILES.identity}`);
+  }
   const top = await hub.list("");
   const named = [
     RUN_FILES.index,

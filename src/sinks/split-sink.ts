@@ -59,11 +59,12 @@ export class SplitSink extends Writable implements SampleSink {
   }
 
   override _final(callback: (error?: Error | null) => void): void {
+    // end's callback gets the sink's error (a last commit that failed): never take it as done.
     const ends = [...this.sinks.values()].map(
       (sink) =>
         new Promise<void>((resolve, reject) => {
           sink.once("error", reject);
-          sink.end(() => resolve());
+          sink.end((error?: Error | null) => (error ? reject(error) : resolve()));
         }),
     );
     Promise.all(ends).then(() => callback(), callback);

@@ -83,7 +83,12 @@ export function shardFileName(prefix: string, index: number): string {
 
 /** Matches the names `shardFileName(prefix, n)` makes, plus `suffix` (e.g. `(\\.partial)?`). */
 export function shardFilePattern(prefix: string, suffix = ""): RegExp {
-  return new RegExp(`^${prefix.replace(/[.*+?^${}()|[\]\\]/g, "\\$&")}-\\d{6}\\.tar${suffix}$`);
+  return new RegExp(`^${escapeRegExp(prefix)}-\\d{6}\\.tar${suffix}$`);
+}
+
+/** `text` matched literally inside a RegExp. */
+export function escapeRegExp(text: string): string {
+  return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
 /** Fixed header fields: the same samples give the same bytes, whenever and wherever written. */

@@ -14,6 +14,11 @@ export { checkShardCount } from "./shard-sink.js";
 export interface WebDatasetSinkOptions extends ShardLimits {
   /** Folder the shards, `index.json` and nothing else are written to; created if missing. */
   dir: string;
+  /**
+   * Write `index.json` when the shards are done. Default true; a partition leaves it to the
+   * merge, which indexes every partition's shards in one.
+   */
+  index?: boolean;
 }
 
 /** Samples per shard 10,000; bytes per shard 1 GB. */
@@ -30,7 +35,11 @@ export const SHARD_DEFAULTS = { maxCount: 10_000, maxBytes: 1e9 } as const;
  * console.log(sink.result.shards);
  */
 export function webDatasetSink(options: WebDatasetSinkOptions): SampleSink {
-  const store = new FolderShardStore(nonEmptyString("dir", options.dir), options.name);
+  const store = new FolderShardStore(
+    nonEmptyString("dir", options.dir),
+    options.name,
+    options.index ?? true,
+  );
   return new ShardSink(store, options, SHARD_DEFAULTS);
 }
 
@@ -44,6 +53,7 @@ class FolderShardStore implements ShardStore {
   constructor(
     private readonly dir: string,
     private readonly name: string,
+    private readonly index: boolean,
   ) {}
 
   async open(name: string): Promise<ShardOutput> {
@@ -70,6 +80,7 @@ class FolderShardStore implements ShardStore {
   }
 
   async finish(shards: Parameters<ShardStore["finish"]>[0]): Promise<void> {
+    if (!this.index) return;
     const index = widsIndex(this.name, shards);
     await writeFileAtomic(join(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
   }

@@ -1,4 +1,5 @@
 import { Readable } from "node:stream";
+import type { Partition } from "../partition.js";
 import { RunStats, type Side } from "../run-stats.js";
 import type { KeyRule } from "../sources/keys.js";
 import type { Source } from "../sources/source.js";
@@ -22,6 +23,8 @@ export interface JoinOptions {
   readAhead?: number;
   /** Counts of pairs, unmatched, skipped and failed members; one is made if not given. */
   stats?: RunStats;
+  /** Only the pairs of this partition's keys: the others are not read and not counted. */
+  partition?: Partition;
   signal?: AbortSignal;
 }
 
@@ -61,7 +64,7 @@ export function join(options: JoinOptions): Readable & { stats: RunStats } {
   const stats = options.stats ?? new RunStats();
   const { signal, photoKeys, maskKeys } = options;
   const side = <S extends Source>(name: Side, source: S, rule: KeyRule) =>
-    new KeyedSide(name, source, rule, stats);
+    new KeyedSide(name, source, rule, stats, options.partition);
 
   let pairs: AsyncGenerator<Pair>;
   if (options.masks.randomAccess) {

@@ -1,4 +1,5 @@
 import { MaskpipeError } from "../errors.js";
+import { inPartition, type Partition } from "../partition.js";
 import type { RunStats, Side } from "../run-stats.js";
 import { type KeyRule, memberKey } from "../sources/keys.js";
 import { skipReason } from "../sources/member-filter.js";
@@ -7,6 +8,8 @@ import type { MemberList, Source, SourceEntry, SourceMember } from "../sources/s
 /**
  * What both join strategies do with each member of one side: skip and count non-images, derive
  * the key, refuse a second member with the same key, and record members that could not be read.
+ * With a partition, members of other partitions' keys are neither read nor counted, and a
+ * skipped member is counted by the one partition its path falls in, so partitions' counts add up.
  */
 export class KeyedSide<S extends Source = Source> {
   /**
@@ -23,6 +26,7 @@ export class KeyedSide<S extends Source = Source> {
     readonly source: S,
     private readonly rule: KeyRule,
     private readonly stats: RunStats,
+    private readonly partition?: Partition,
   ) {}
 
   /** Keys a whole listing (the lookup side), each key at its member's index in `listing`. */
@@ -36,10 +40,11 @@ export class KeyedSide<S extends Source = Source> {
   keyOf(member: SourceMember, position = this.positions.size): string | undefined {
     const reason = skipReason(member.path, member.kind);
     if (reason !== undefined) {
-      this.stats.skip(reason);
+      if (inPartition(this.partition, member.path)) this.stats.skip(reason);
       return undefined;
     }
     const key = memberKey(member.path, this.rule);
+    if (!inPartition(this.partition, key)) return undefined;
     const earlier = this.positions.get(key);
     if (earlier !== undefined) {
       const earlierPath = this.listing?.at(earlier)?.path;
@@ -57,7 +62,9 @@ export class KeyedSide<S extends Source = Source> {
     return key;
   }
 
-  wanted = (member: SourceMember): boolean => skipReason(member.path, member.kind) === undefined;
+  wanted = (member: SourceMember): boolean =>
+    skipReason(member.path, member.kind) === undefined &&
+    inPartition(this.partition, memberKey(member.path, this.rule));
 
   /** Records an unreadable member as a failed sample; true when the entry was one. */
   failedRead(entry: SourceEntry, key: string): boolean {

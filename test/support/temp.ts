@@ -1,7 +1,7 @@
 import { mkdtemp, rm } from "node:fs/promises";
 import { tmpdir } from "node:os";
 import { join } from "node:path";
-import { afterEach } from "vitest";
+import { afterAll, afterEach } from "vitest";
 
 const made: string[] = [];
 const toClose: { close(): Promise<void> }[] = [];
@@ -18,6 +18,19 @@ export async function tempDir(): Promise<string> {
   made.push(dir);
   return dir;
 }
+
+const madeForFile: string[] = [];
+
+/** A fresh folder for tests that share what a `beforeAll` made, removed after the test file. */
+export async function tempDirForFile(): Promise<string> {
+  const dir = await mkdtemp(join(tmpdir(), "maskpipe-test-"));
+  madeForFile.push(dir);
+  return dir;
+}
+
+afterAll(async () => {
+  await Promise.all(madeForFile.splice(0).map((dir) => rm(dir, { recursive: true, force: true })));
+});
 
 afterEach(async () => {
   await Promise.allSettled(toClose.splice(0).map((resource) => resource.close()));

@@ -28,7 +28,13 @@ export interface HubUpload {
   sha256?: string;
 }
 
-const CONFLICT_RETRIES = 5;
+/**
+ * Commits redone after the branch moved. Partitions publishing to one repo at once move it under
+ * each other: with N writers a commit loses the race about N-1 times in N, so allow many tries,
+ * each after a random wait that grows, so the writers fall out of step.
+ */
+const CONFLICT_RETRIES = 30;
+const CONFLICT_WAIT_MS = { first: 50, most: 5000 } as const;
 
 /**
  * One dataset repo through @huggingface/hub: create it if missing, list files, commit. Commits
@@ -132,6 +138,8 @@ export class HubRepo {
         }
         // Someone (or a commit whose reply was lost) moved the branch: redo on the new head,
         // leaving out files that are already there with the same bytes.
+        const most = Math.min(CONFLICT_WAIT_MS.most, CONFLICT_WAIT_MS.first * 2 ** attempt);
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * most));
         this.head = await this.headCommit().catch((cause: unknown) => {
           throw this.failure("cannot read the repo's new head", cause);
         });

@@ -1,0 +1,64 @@
+import { MaskpipeError } from "../errors.js";
+import { mergePartitions } from "../merge/merge-partitions.js";
+import { RUN_FILES } from "../output/run-files.js";
+import { parseCommandArgs } from "./args.js";
+import { summaryText } from "./summary.js";
+
+export const MERGE_HELP = `Usage: maskpipe merge <output> [options]
+
+Joins the partitions of a run (maskpipe run ... --partition I/N, each into the same output: a
+folder on a shared volume, or hf://datasets/{owner}/{repo}) into one data set: the wids index
+(one per split), report.json with the counts summed, classes.txt, errors.jsonl and the dataset
+card. The shards stay where the partitions wrote them; each partition's own report stays in
+partitions/{I}ofN/. Refuses, naming the partition, when one is missing, has not finished, or
+ran with other inputs or options. Merging again rewrites the same files.
+
+  --max-failed N|P%      failed pairs the merged output may have and be complete (default 0)
+  --hf-token TOKEN       Hub write token (default: HF_TOKEN)
+  --hub-url URL          the Hub or a mirror (default HF_ENDPOINT or https://huggingface.co)
+  -q, --quiet            no summary
+  -h, --help             this text
+
+Exit codes: 0 merged and complete, 3 merged but the output is not complete (the summary says
+why), 1 not merged (a partition missing, unfinished or different), 2 bad options.
+`;
+
+const FLAGS = {
+  "max-failed": { type: "string" },
+  "hf-token": { type: "string" },
+  "hub-url": { type: "string" },
+  quiet: { type: "boolean", short: "q" },
+  help: { type: "boolean", short: "h" },
+} as const;
+
+/** `maskpipe merge`: returns the exit code. */
+export async function mergeCommand(argv: string[]): Promise<number> {
+  const { values, positionals } = parseCommandArgs(argv, FLAGS, "merge");
+  if (values.help === true) {
+    process.stdout.write(MERGE_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      "Expected one output to merge: maskpipe merge shards/celeba",
+    );
+  }
+  const out = positionals[0]!;
+  const maxFailed = values["max-failed"];
+  const report = await mergePartitions(out, {
+    ...(typeof maxFailed === "string" && {
+      maxFailed: /^\d+$/.test(maxFailed) ? Number(maxFailed) : maxFailed,
+    }),
+    ...(typeof values["hf-token"] === "string" && { token: values["hf-token"] }),
+    ...(typeof values["hub-url"] === "string" && { hubUrl: values["hub-url"] }),
+    command: [
+      "merge",
+      ...argv.map((arg, i) => (argv[i - 1] === "--hf-token" ? "hf_..." : arg)),
+    ].join(" "),
+  });
+  if (values.quiet !== true) {
+    process.stderr.write(summaryText(report, `${out.replace(/\/+$/, "")}/${RUN_FILES.report}`));
+  }
+  return report.problems.length > 0 ? 3 : 0;
+}
