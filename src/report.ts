@@ -53,8 +53,11 @@ export interface RunReport {
   peakRssBytes: number;
   /** CPU time of the whole process (user + system, all threads). */
   cpuSeconds: number;
-  /** The node that ran it and its flags (the command's worker runs with HEAP_FLAGS). */
-  node: { version: string; flags: string[] };
+  /**
+   * The node that ran it, its flags (the command's worker runs with HEAP_FLAGS), and libuv's
+   * thread pool size, which caps the cores sharp uses (the command sizes it: thread-pool.ts).
+   */
+  node: { version: string; flags: string[]; threadPool: number };
   interrupted: boolean;
   /** Complete shards, named as the index names them (`train/...` with splits); MD5 for the index. */
   shards: ShardInfo[];
@@ -119,6 +122,9 @@ export function splitCounts(
   return counts;
 }
 
+/** libuv's thread pool when UV_THREADPOOL_SIZE does not say. */
+const LIBUV_DEFAULT_POOL = 4;
+
 export function buildReport(stats: RunStats, context: ReportContext): RunReport {
   const { version, seconds, shards, written, ...rest } = context;
   return {
@@ -142,7 +148,11 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     imagesPerSecond: seconds > 0 ? Math.round((written / seconds) * 10) / 10 : 0,
     peakRssBytes: peakRssBytes(),
     cpuSeconds: Math.round(cpuSecondsUsed() * 1000) / 1000,
-    node: { version: process.version, flags: [...process.execArgv] },
+    node: {
+      version: process.version,
+      flags: [...process.execArgv],
+      threadPool: Number(process.env.UV_THREADPOOL_SIZE ?? LIBUV_DEFAULT_POOL),
+    },
     interrupted: context.interrupted,
     shards: shards.map(({ name, samples, bytes, sha256, md5 }) => ({
       name,

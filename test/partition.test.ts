@@ -15,22 +15,8 @@ import { runPipeline } from "../src/run.js";
 import { finished, ROOT, runCli, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { startFakeHub } from "./support/fake-hub.js";
-import { readShard } from "./support/read-shard.js";
+import { samplesIn } from "./support/read-shard.js";
 import { tempDir, tempDirForFile } from "./support/temp.js";
-
-/** Each sample's members (`{key}.jpg`, `.json`, `.cls`) by sample key, from every shard listed. */
-async function samplesIn(dir: string, shards: readonly string[]): Promise<Map<string, Buffer[]>> {
-  const samples = new Map<string, Buffer[]>();
-  for (const shard of shards) {
-    for (const member of await readShard(join(dir, shard))) {
-      const key = member.name.slice(0, member.name.indexOf("."));
-      const members = samples.get(key) ?? [];
-      members.push(Buffer.from(`${member.name}\n`), member.data);
-      samples.set(key, members);
-    }
-  }
-  return samples;
-}
 
 function indexShards(index: { shardlist: { url: string }[] }): string[] {
   return index.shardlist.map((shard) => shard.url);

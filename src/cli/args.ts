@@ -2,6 +2,7 @@ import { parseArgs } from "node:util";
 import { MaskpipeError } from "../errors.js";
 import { parsePartition } from "../partition.js";
 import type { RunOptions } from "../run-options.js";
+import { parseWorkers } from "./local-workers.js";
 
 /** Flags of `maskpipe run`, each the kebab-case of a RunOptions field. */
 const RUN_FLAGS = {
@@ -46,6 +47,7 @@ const RUN_FLAGS = {
   holdout: { type: "string" },
   "strict-labels": { type: "boolean" },
   partition: { type: "string" },
+  workers: { type: "string" },
   quiet: { type: "boolean", short: "q" },
   help: { type: "boolean", short: "h" },
 } as const;
@@ -73,6 +75,7 @@ const ANNOTATION_FLAGS = Object.keys(ANNOTATION_FILE_FLAGS);
 const NOT_RUN_OPTIONS = new Set([
   "7z",
   "partition",
+  "workers",
   ...ANNOTATION_FLAGS,
   "quiet",
   "help",
@@ -88,6 +91,10 @@ export interface RunCommand {
   overrides: Partial<RunOptions>;
   quiet: boolean;
   help: boolean;
+  /** `--workers K`: processes on this machine, each a partition of the run. */
+  workers: number | undefined;
+  /** The arguments without `--workers`, as each worker process is given them. */
+  argsForWorkers: string[];
 }
 
 export function camelCase(flag: string): string {
@@ -157,6 +164,11 @@ export function parseRunArgs(argv: string[]): RunCommand {
     overrides: overrides as Partial<RunOptions>,
     quiet: values.quiet === true,
     help: values.help === true,
+    workers: values.workers === undefined ? undefined : parseWorkers(values.workers),
+    argsForWorkers: argv.filter(
+      (arg, index) =>
+        arg !== "--workers" && argv[index - 1] !== "--workers" && !arg.startsWith("--workers="),
+    ),
   };
 }
 

@@ -6,6 +6,7 @@
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { HEAP_FLAGS } from "../heap-flags.js";
+import { concurrencyFlag, defaultConcurrency, threadPoolSize } from "../thread-pool.js";
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
@@ -23,6 +24,13 @@ const child = spawn(
     // Its own process group, so a terminal's Ctrl-C reaches it once, forwarded from here, not
     // twice (a second SIGINT ends a run at once). Windows would open a console window for it.
     detached: process.platform !== "win32",
+    // One pool thread per image in flight (thread-pool.ts); a size the user set is kept.
+    env: {
+      ...process.env,
+      UV_THREADPOOL_SIZE:
+        process.env.UV_THREADPOOL_SIZE ??
+        String(threadPoolSize(concurrencyFlag(process.argv) ?? defaultConcurrency())),
+    },
   },
 );
 const forward = (signal: NodeJS.Signals) => child.kill(signal);

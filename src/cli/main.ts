@@ -2,15 +2,16 @@
 import { MaskpipeError } from "../errors.js";
 import { loadPipelineFile } from "../pipeline-file.js";
 import { runPipeline } from "../run.js";
-import { runRecordsFolder } from "../run-options.js";
+import { type RunProgress, runRecordsFolder } from "../run-options.js";
 import { VERSION } from "../version.js";
 import { inFlagTerms, parseRunArgs } from "./args.js";
 import { pipelinePath } from "./builtin-pipelines.js";
 import { MAIN_HELP, RUN_HELP } from "./help.js";
+import { runLocalWorkers } from "./local-workers.js";
 import { mergeCommand } from "./merge-command.js";
 import { previewCommand } from "./preview-command.js";
 import { progressReporter } from "./progress.js";
-import { summaryText } from "./summary.js";
+import { resumeCommand, summaryText } from "./summary.js";
 import { verifyCommand } from "./verify-command.js";
 
 /** Exit codes, as `maskpipe --help` documents them. */
@@ -64,13 +65,56 @@ async function run(argv: string[]): Promise<number> {
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
   const progress = progressReporter(process.stderr);
+  if (command.workers !== undefined && command.workers > 1 && options.dryRun !== true) {
+    if (options.partition !== undefined || options.layout === "folder") {
+      throw new MaskpipeError(
+        "ERR_INVALID_OPTION",
+        options.layout === "folder"
+          ? "Expected --workers with shards: --layout folder writes one tree from one process"
+          : "Expected --workers or --partition, not both: --workers runs partitions of its own on this machine",
+      );
+    }
+    const result = await runLocalWorkers({
+      args: command.argsForWorkers,
+      workers: command.workers,
+      out: options.out!,
+      concurrency: options.concurrency,
+      maxFailed: options.maxFailed,
+      hub: options.hub,
+      signal: controller.signal,
+      onProgress: command.quiet ? undefined : (state) => progress.update(state),
+    });
+    progress.done();
+    if (result.failed !== undefined) {
+      const { partition, code, stderr } = result.failed;
+      const said = stderr.trim().split("\n").slice(-12).join("\n  ");
+      process.stderr.write(
+        `maskpipe: worker ${partition} of ${command.workers} (--partition ${partition}/${command.workers}) ${code === EXIT.interrupted ? "was interrupted" : `failed (exit ${code})`}:\n  ${said}\n` +
+          `complete shards are kept; continue with: ${resumeCommand(options.command ?? "")}\n`,
+      );
+      return code === EXIT.interrupted
+        ? EXIT.interrupted
+        : code === EXIT.usage
+          ? EXIT.usage
+          : EXIT.failed;
+    }
+    const merged = result.report!;
+    process.stderr.write(summaryText(merged, `${options.out}/report.json`));
+    return merged.problems.length > 0 ? EXIT.incomplete : EXIT.done;
+  }
+  const toParent = progressToParent();
   const report = await runPipeline({
     ...options,
     originals: options.originals!,
     masks: options.masks!,
     out: options.out!,
     signal: controller.signal,
-    onProgress: command.quiet ? undefined : (state) => progress.update(state),
+    onProgress: command.quiet
+      ? toParent
+      : (state) => {
+          progress.update(state);
+          toParent?.(state);
+        },
   });
   progress.done();
   const reportPath =
@@ -84,6 +128,21 @@ async function run(argv: string[]): Promise<number> {
   process.stderr.write(summaryText(report, reportPath, options.command));
   if (report.interrupted) return EXIT.interrupted;
   return report.problems.length > 0 ? EXIT.incomplete : EXIT.done;
+}
+
+/**
+ * A worker of `--workers` tells its parent how far it is, over the IPC channel, a few times a
+ * second; `undefined` for any other run.
+ */
+function progressToParent(): ((state: RunProgress) => void) | undefined {
+  if (process.env.MASKPIPE_PROGRESS !== "ipc" || process.send === undefined) return undefined;
+  let last = 0;
+  return (state) => {
+    const now = performance.now();
+    if (now - last < 250) return;
+    last = now;
+    process.send?.(state);
+  };
 }
 
 export async function main(argv: string[]): Promise<number> {

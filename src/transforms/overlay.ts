@@ -1,7 +1,7 @@
-import { availableParallelism } from "node:os";
 import { Duplex } from "node:stream";
 import { MaskpipeError, where } from "../errors.js";
 import { type FailureRecord, RunStats } from "../run-stats.js";
+import { defaultConcurrency } from "../thread-pool.js";
 import { boolean, integerBetween, oneOf } from "../validate.js";
 import { blendMaskInto } from "./blend.js";
 import { decodeMask, decodePhoto, ImageProblem } from "./decode.js";
@@ -21,8 +21,9 @@ export interface OverlayOptions {
   optimizeCoding?: boolean;
   /**
    * Images in flight at once. Default: twice the number of cores. sharp runs each image on one
-   * libvips thread here, so images in flight are what use the cores; measured on 2 cores,
-   * 250x250 photos went from 174-184 img/s at 2 in flight to 195-197 at 4, larger ones were flat.
+   * thread of libuv's pool, so images in flight are what use the cores, up to the pool's size:
+   * start the process with UV_THREADPOOL_SIZE at least this (`threadPoolSize`; the `maskpipe`
+   * command does it), or a big machine uses 4 cores.
    */
   concurrency?: number;
   /** Largest photo or mask, in pixels, that is decoded. Default 100 million. */
@@ -36,7 +37,7 @@ export const OVERLAY_DEFAULTS = {
   format: "jpeg",
   quality: 95,
   optimizeCoding: false,
-  concurrency: 2 * availableParallelism(),
+  concurrency: defaultConcurrency(),
   maxPixels: 100_000_000,
   onError: "skip",
 } as const;

@@ -4,13 +4,17 @@ import { join } from "node:path";
 export const ROOT = join(import.meta.dirname, "../..");
 
 /** Starts the CLI from source through its launcher, as `npx maskpipe` runs the built one. */
-export function startCli(args: string[], cwd = ROOT): ChildProcess {
+export function startCli(
+  args: string[],
+  cwd = ROOT,
+  env: Record<string, string> = {},
+): ChildProcess {
   // tsx by its full URL: `--import tsx` would be looked up from `cwd`, which may be any folder.
   const tsx = import.meta.resolve("tsx");
   return spawn(process.execPath, ["--import", tsx, join(ROOT, "src/cli/bin.ts"), ...args], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
-    env: { ...process.env, FORCE_COLOR: "0" },
+    env: { ...process.env, FORCE_COLOR: "0", ...env },
   });
 }
 
@@ -36,6 +40,10 @@ export function finished(child: ChildProcess): Promise<CliResult> {
   });
 }
 
-export function runCli(args: string[], cwd = ROOT): Promise<CliResult> {
-  return finished(startCli(args, cwd));
+export function runCli(
+  args: string[],
+  cwd = ROOT,
+  env: Record<string, string> = {},
+): Promise<CliResult> {
+  return finished(startCli(args, cwd, env));
 }

@@ -1,4 +1,5 @@
 import { createReadStream } from "node:fs";
+import { join } from "node:path";
 import { extract } from "tar-stream";
 
 export interface ShardMember {
@@ -25,4 +26,18 @@ export async function readShard(path: string): Promise<ShardMember[]> {
     members.push({ name: entry.header.name, data: Buffer.concat(chunks), header: entry.header });
   }
   return members;
+}
+
+/** Each sample's members (`{key}.jpg`, `.json`, `.cls`) by sample key, from every shard listed. */
+export async function samplesIn(dir: string, shards: readonly string[]): Promise<Map<string, Buffer[]>> {
+  const samples = new Map<string, Buffer[]>();
+  for (const shard of shards) {
+    for (const member of await readShard(join(dir, shard))) {
+      const key = member.name.slice(0, member.name.indexOf("."));
+      const members = samples.get(key) ?? [];
+      members.push(Buffer.from(`${member.name}\n`), member.data);
+      samples.set(key, members);
+    }
+  }
+  return samples;
 }

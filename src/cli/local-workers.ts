@@ -1,0 +1,147 @@
+import { type ChildProcess, spawn } from "node:child_process";
+import { availableParallelism } from "node:os";
+import { fileURLToPath } from "node:url";
+import { MaskpipeError } from "../errors.js";
+import { mergePartitions } from "../merge/merge-partitions.js";
+import { MAX_PARTITIONS } from "../partition.js";
+import type { RunReport } from "../report.js";
+import type { RunProgress } from "../run-options.js";
+import { defaultConcurrency, threadPoolSize } from "../thread-pool.js";
+
+/**
+ * Cores one worker process keeps busy. Its main thread (the join, sharp's per-call work, the
+ * blend, tar packing and hashing) costs 1.5-2 ms an image against 7-9 ms of codec work on the
+ * pool's threads, so one process feeds about 4 cores; on 2 cores, 2 processes of 2 images in
+ * flight beat 1 of 4 (docs/performance.md).
+ */
+const CORES_PER_WORKER = 2;
+
+/** `--workers auto`: a process for every two cores (at least one). */
+export function autoWorkers(cores = availableParallelism()): number {
+  return Math.max(1, Math.round(cores / CORES_PER_WORKER));
+}
+
+/** `--workers K|auto` as a count. */
+export function parseWorkers(text: string): number {
+  if (text === "auto") return autoWorkers();
+  if (/^\d+$/.test(text) && Number(text) >= 1 && Number(text) <= MAX_PARTITIONS)
+    return Number(text);
+  throw new MaskpipeError(
+    "ERR_INVALID_OPTION",
+    `Expected --workers to be a number of processes (1 or more) or auto, but received "${text}"`,
+  );
+}
+
+/** What one worker sends its parent as it goes (MASKPIPE_PROGRESS=ipc). */
+export type WorkerProgress = RunProgress;
+
+export interface LocalWorkersOptions {
+  /** The `maskpipe run` arguments, `--workers` taken out. */
+  args: readonly string[];
+  workers: number;
+  out: string;
+  /** `--concurrency` given by the user, for each worker; else the cores shared among them. */
+  concurrency: number | undefined;
+  maxFailed: number | string | undefined;
+  hub: { token?: string; endpoint?: string } | undefined;
+  signal: AbortSignal;
+  onProgress: ((progress: RunProgress) => void) | undefined;
+}
+
+export interface LocalWorkersResult {
+  /** The merged report, when every worker finished. */
+  report?: RunReport;
+  /** The first worker that did not finish: its exit code and what it printed. */
+  failed?: { partition: number; code: number; stderr: string };
+}
+
+/**
+ * One run as `workers` processes on this machine: each is `maskpipe run ... --partition I/K`
+ * into the same output, then their partitions are merged. Each process has its own main thread,
+ * so the cores are not capped by one (the samples' bytes are the same as one process makes; the
+ * shards are named by partition).
+ */
+export async function runLocalWorkers(options: LocalWorkersOptions): Promise<LocalWorkersResult> {
+  const { workers } = options;
+  const perWorker = options.concurrency ?? Math.max(1, Math.round(defaultConcurrency() / workers));
+  const started = performance.now();
+  const progress: (RunProgress | undefined)[] = new Array(workers).fill(undefined);
+  const children: ChildProcess[] = [];
+  const stop = () => {
+    for (const child of children) child.kill("SIGINT");
+  };
+  options.signal.addEventListener("abort", stop, { once: true });
+  const ends = Array.from({ length: workers }, (_, index) => {
+    const child = spawn(
+      process.execPath,
+      [
+        ...process.execArgv,
+        mainFile(),
+        "run",
+        ...options.args,
+        "--partition",
+        `${index}/${workers}`,
+        "--quiet",
+        ...(options.concurrency === undefined ? ["--concurrency", String(perWorker)] : []),
+      ],
+      {
+        stdio: ["ignore", "ignore", "pipe", "ipc"],
+        env: {
+          ...process.env,
+          UV_THREADPOOL_SIZE: String(threadPoolSize(perWorker)),
+          MASKPIPE_PROGRESS: "ipc",
+        },
+      },
+    );
+    children.push(child);
+    let stderr = "";
+    child.stderr?.on("data", (chunk: Buffer) => {
+      stderr += chunk.toString();
+    });
+    child.on("message", (message: WorkerProgress) => {
+      progress[index] = message;
+      options.onProgress?.(combined(progress, started));
+    });
+    return new Promise<{ partition: number; code: number; stderr: string }>((resolve) => {
+      child.on("close", (code, signal) =>
+        resolve({ partition: index, code: code ?? (signal === null ? 1 : 130), stderr }),
+      );
+    });
+  });
+  const results = await Promise.all(ends);
+  options.signal.removeEventListener("abort", stop);
+  // A worker that stopped on an error says more than one interrupted because of it.
+  const failed =
+    results.find((result) => result.code !== 0 && result.code !== 3 && result.code !== 130) ??
+    results.find((result) => result.code === 130);
+  if (failed !== undefined) return { failed };
+  const report = await mergePartitions(options.out, {
+    ...(options.maxFailed !== undefined && { maxFailed: options.maxFailed }),
+    ...(options.hub?.token !== undefined && { token: options.hub.token }),
+    ...(options.hub?.endpoint !== undefined && { hubUrl: options.hub.endpoint }),
+    command: `run ${options.args.join(" ")} --workers ${workers}`,
+  });
+  return { report };
+}
+
+/** The workers' progress as one run's. */
+function combined(progress: readonly (RunProgress | undefined)[], started: number): RunProgress {
+  const known = progress.filter((p) => p !== undefined);
+  const sum = (field: (p: RunProgress) => number) => known.reduce((t, p) => t + field(p), 0);
+  const allExpected =
+    known.length === progress.length && known.every((p) => p.expected !== undefined);
+  return {
+    written: sum((p) => p.written),
+    failed: sum((p) => p.failed),
+    expected: allExpected ? sum((p) => p.expected ?? 0) : undefined,
+    seconds: (performance.now() - started) / 1000,
+    networkBytes: sum((p) => p.networkBytes),
+  };
+}
+
+/** The command's worker script beside this file: main.js, or main.ts run from source. */
+function mainFile(): string {
+  return fileURLToPath(
+    new URL(import.meta.url.endsWith(".ts") ? "./main.ts" : "./main.js", import.meta.url),
+  );
+}
