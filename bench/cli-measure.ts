@@ -1,13 +1,24 @@
 import { spawn } from "node:child_process";
-import { readFile, rm } from "node:fs/promises";
+import { readdir, readFile, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { childrenCpuSecondsNow, type Measurement } from "./measure.js";
 
-/** Runs `node args...` from `cwd`; resolves with its stdout and wall time, rejects on failure. */
-export function child(args: string[], cwd: string): Promise<{ stdout: string; seconds: number }> {
+/**
+ * Runs `node args...` from `cwd` (on the CPUs `cpus` lists, through taskset, when given);
+ * resolves with its stdout and wall time, rejects on failure.
+ */
+export function child(
+  args: string[],
+  cwd: string,
+  cpus?: string,
+): Promise<{ stdout: string; seconds: number }> {
   const started = performance.now();
+  const [command, commandArgs] =
+    cpus === undefined
+      ? [process.execPath, args]
+      : ["taskset", ["-c", cpus, process.execPath, ...args]];
   return new Promise((resolve, reject) => {
-    const process_ = spawn(process.execPath, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const process_ = spawn(command, commandArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     process_.stdout.on("data", (chunk: Buffer) => {
@@ -34,12 +45,20 @@ export interface CliRun {
   masks: string;
   /** Output folder; removed first. */
   out: string;
-  concurrency: number;
+  /** `--concurrency`; default the command's own. */
+  concurrency?: number;
+  /** `--workers`. */
+  workers?: number;
+  /** CPUs to run on (`taskset -c`), e.g. "0". */
+  cpus?: string;
+  /** More flags, e.g. `--labels none`. */
+  flags?: readonly string[];
 }
 
 /**
  * The CLI as a user runs it: wall time with both node start-ups; CPU of the launcher, its worker
- * and their children (a 7-Zip), from /proc; peak RSS of the worker (the launcher adds ~43 MiB).
+ * and their children (a 7-Zip, --workers' processes), from /proc; peak RSS of the worker, or
+ * with --workers the sum of the workers' (the launcher adds ~43 MiB).
  */
 export async function measureCli(run: CliRun): Promise<Measurement> {
   await rm(run.out, { recursive: true, force: true });
@@ -55,13 +74,25 @@ export async function measureCli(run: CliRun): Promise<Measurement> {
       run.masks,
       "--out",
       run.out,
-      "--concurrency",
-      String(run.concurrency),
+      ...(run.concurrency === undefined ? [] : ["--concurrency", String(run.concurrency)]),
+      ...(run.workers === undefined ? [] : ["--workers", String(run.workers)]),
+      ...(run.flags ?? []),
       "--quiet",
     ],
     run.root,
+    run.cpus,
   );
   const report = JSON.parse(await readFile(join(run.out, "report.json"), "utf8"));
+  let peakRssBytes: number = report.peakRssBytes;
+  if (run.workers !== undefined && run.workers > 1) {
+    peakRssBytes = 0;
+    for (const label of await readdir(join(run.out, "partitions"))) {
+      const part = JSON.parse(
+        await readFile(join(run.out, "partitions", label, "report.json"), "utf8"),
+      );
+      peakRssBytes += part.peakRssBytes;
+    }
+  }
   const cpuAfter = childrenCpuSecondsNow();
   return {
     what: "cli",
@@ -69,6 +100,6 @@ export async function measureCli(run: CliRun): Promise<Measurement> {
     seconds,
     cpuSeconds:
       cpuBefore === undefined || cpuAfter === undefined ? report.cpuSeconds : cpuAfter - cpuBefore,
-    peakRssBytes: report.peakRssBytes,
+    peakRssBytes,
   };
 }

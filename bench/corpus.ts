@@ -35,7 +35,9 @@ export async function corpus(kind: CorpusKind, pairs: number, root: string): Pro
     masks: join(dir, "masks.zip"),
     pipeline: join(process.cwd(), `pipelines/${kind}.json`),
   };
-  if (existsSync(join(dir, "done"))) return result;
+  // A corpus made for another bench may lack this one's archives (bench:7z keeps photos.7z).
+  if ([join(dir, "done"), result.originals, result.masks].every((path) => existsSync(path)))
+    return result;
   await rm(dir, { recursive: true, force: true });
   await mkdir(dir, { recursive: true });
   const rand = random(kind === "celeba" ? 1 : 2);

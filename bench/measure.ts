@@ -12,6 +12,8 @@ export interface Measurement {
   shardBytes?: number[];
   /** What publishing to a Hub repo cost (bench/hub.ts). */
   hub?: HubStats;
+  /** Epoch ms the measured work began and ended (processes side by side are joined by it). */
+  window?: { start: number; end: number };
 }
 
 /**

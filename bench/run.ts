@@ -1,180 +1,250 @@
 /**
- * npm run bench [-- --pairs N --rounds N --scale-pairs A,B --corpus celeba,casia --concurrency N]
- * (builds dist/ and dist-bench/ first)
+ * npm run bench [-- --pairs N --rounds R --corpus celeba,casia]   (builds dist/ and dist-bench/)
  *
- * For each corpus: the ceiling (codec work alone), the full pipeline through the library, and
- * through the CLI, each in its own process on the same pairs with the same concurrency, in
- * `--rounds` interleaved rounds; the table shows each measure's median round (by images/s), as
- * this machine's speed drifts 10-20% within minutes. Then the library pipeline on CASIA-like
- * corpora of two sizes, to show memory does not grow with the data set. Prints a table and
- * writes every round to bench/results/<time>.json.
+ * Steady state: every measure runs on N and on 4N pairs, and the table shows the marginal cost
+ * between the two, (4N - N) images over the difference in time and in CPU, so start-up, JIT
+ * warm-up and the last shard drop out (real data sets are hundreds of times longer than a
+ * benchmark). Measures, each in processes of its own, in R interleaved rounds (this machine's
+ * speed drifts 10-50% within minutes; the table shows each measure's median round):
+ *
+ * - ceiling, 1 process: the codec work alone (decode photo and mask, encode the photo), pairs
+ *   already in memory, no blend, archive, join or sink; images in flight = 2 x cores;
+ * - ceiling, C processes: the same split over one process per core, side by side;
+ * - CLI: `maskpipe run` as a user runs it (launcher, worker; defaults);
+ * - CLI --workers 2: the same run as 2 partition processes, then the merge;
+ * - CLI, 1 core: the CLI under `taskset -c 0`, for how the run scales with cores;
+ * - OpenCV: the ceiling's work with OpenCV's C++ codecs in C processes, when a python3 with cv2
+ *   is found (skipped otherwise): the far anchor.
+ *
+ * Prints the table and the targets, and writes every run to bench/results/<time>.json.
  */
+import { spawn } from "node:child_process";
 import { mkdir, rm, writeFile } from "node:fs/promises";
+import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { HEAP_FLAGS } from "../src/heap-flags.js";
-import { OVERLAY_DEFAULTS } from "../src/transforms/overlay.js";
+import { defaultConcurrency } from "../src/thread-pool.js";
 import { child, measureCli } from "./cli-measure.js";
 import { type Corpus, type CorpusKind, corpus } from "./corpus.js";
 import type { Measurement } from "./measure.js";
 
-// Run from the package root (npm run bench): compiled to dist-bench/ so that every measurement
-// runs plain JavaScript, as users do (tsx source maps slow every sharp call by ~15%).
 const ROOT = process.cwd();
 const { values } = parseArgs({
   options: {
-    pairs: { type: "string", default: "2000" },
+    pairs: { type: "string", default: "1000" },
     rounds: { type: "string", default: "3" },
-    "scale-pairs": { type: "string", default: "2000,20000" },
     corpus: { type: "string", default: "celeba,casia" },
-    concurrency: { type: "string", default: String(OVERLAY_DEFAULTS.concurrency) },
   },
 });
 const pairs = Number(values.pairs);
 const rounds = Number(values.rounds);
-const concurrency = Number(values.concurrency);
+const cores = availableParallelism();
+const concurrency = defaultConcurrency();
 const corpusRoot = join(ROOT, "bench/.corpus");
 const scratch = join(ROOT, "bench/.out");
-
-const run = (args: string[]) => child(args, ROOT);
 const lastJson = (stdout: string): Measurement => JSON.parse(stdout.trim().split("\n").at(-1)!);
 
-// The ceiling and the library run under the node flags the CLI gives its worker (heap-flags.ts),
-// as the README advises library users; "library, default heap" shows what they are worth.
-async function ceiling(c: Corpus): Promise<Measurement> {
-  const { stdout } = await run([
-    ...HEAP_FLAGS,
-    "dist-bench/bench/ceiling.js",
-    c.originals,
-    c.masks,
-    c.pipeline,
-    String(concurrency),
-  ]);
-  return lastJson(stdout);
+/** K processes side by side, started together, joined into one measurement by their windows. */
+async function sideBySide(
+  what: string,
+  k: number,
+  start: (i: number, startAt: number) => Promise<{ stdout: string }>,
+): Promise<Measurement> {
+  // Each loads its pairs first; the work starts at the same moment in all of them.
+  const startAt = Date.now() + 4000 + 300 * k;
+  const parts = (await Promise.all(Array.from({ length: k }, (_, i) => start(i, startAt)))).map(
+    ({ stdout }) => lastJson(stdout),
+  );
+  const begin = Math.min(...parts.map((part) => part.window!.start));
+  const end = Math.max(...parts.map((part) => part.window!.end));
+  return {
+    what,
+    images: parts.reduce((sum, part) => sum + part.images, 0),
+    seconds: (end - begin) / 1000,
+    cpuSeconds: parts.reduce((sum, part) => sum + part.cpuSeconds, 0),
+    peakRssBytes: parts.reduce((sum, part) => sum + part.peakRssBytes, 0),
+  };
 }
 
-async function library(c: Corpus, nodeFlags: readonly string[] = HEAP_FLAGS): Promise<Measurement> {
-  const out = join(scratch, `library-${c.kind}-${c.pairs}`);
-  await rm(out, { recursive: true, force: true });
-  const { stdout } = await run([
-    ...nodeFlags,
-    "dist-bench/bench/library.js",
-    c.originals,
-    c.masks,
-    c.pipeline,
-    String(concurrency),
-    out,
-  ]);
-  return lastJson(stdout);
+function ceiling(processes: number) {
+  return (c: Corpus) =>
+    sideBySide(`ceiling, ${processes} process${processes === 1 ? "" : "es"}`, processes, (i, at) =>
+      child(
+        [
+          ...HEAP_FLAGS,
+          "dist-bench/bench/ceiling.js",
+          c.originals,
+          c.masks,
+          c.pipeline,
+          String(Math.max(1, Math.round(concurrency / processes))),
+          String(processes),
+          String(i),
+          String(at),
+        ],
+        ROOT,
+      ),
+    );
 }
 
-async function cli(c: Corpus): Promise<Measurement> {
-  const out = join(scratch, `cli-${c.kind}-${c.pairs}`);
-  return measureCli({
-    root: ROOT,
-    pipeline: c.pipeline,
-    originals: c.originals,
-    masks: c.masks,
-    out,
-    concurrency,
+function cli(what: string, options: { workers?: number; cpus?: string }) {
+  return async (c: Corpus): Promise<Measurement> => ({
+    ...(await measureCli({
+      root: ROOT,
+      pipeline: c.pipeline,
+      originals: c.originals,
+      masks: c.masks,
+      out: join(scratch, `cli-${c.kind}-${c.pairs}`),
+      // The bench measures the images; CelebA's labels need its annotation files.
+      flags: c.kind === "celeba" ? ["--labels", "none"] : [],
+      ...options,
+    })),
+    what,
   });
 }
 
-const rate = (m: Measurement) => m.images / m.seconds;
-const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
-const rows: string[][] = [
-  ["corpus", "measure", "images", "img/s", "vs ceiling", "CPU ms/img", "peak RSS"],
+/** A python3 that has OpenCV, if there is one. */
+async function pythonWithCv2(): Promise<string | undefined> {
+  for (const python of ["python3", "/usr/bin/python3"]) {
+    const ok = await new Promise<boolean>((resolve) => {
+      const check = spawn(python, ["-c", "import cv2"], { stdio: "ignore" });
+      check.on("error", () => resolve(false));
+      check.on("close", (code) => resolve(code === 0));
+    });
+    if (ok) return python;
+  }
+  return undefined;
+}
+
+function opencv(python: string) {
+  return (c: Corpus) =>
+    sideBySide(`OpenCV, ${cores} processes`, cores, (i, at) =>
+      run(python, [
+        "bench/opencv_anchor.py",
+        c.originals,
+        c.masks,
+        String(cores),
+        String(i),
+        String(at),
+      ]),
+    );
+}
+
+function run(command: string, args: string[]): Promise<{ stdout: string }> {
+  return new Promise((resolve, reject) => {
+    const process_ = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
+    let stdout = "";
+    process_.stdout.on("data", (chunk: Buffer) => {
+      stdout += chunk.toString();
+    });
+    process_.on("error", reject);
+    process_.on("close", (code) =>
+      code === 0 ? resolve({ stdout }) : reject(new Error(`${command} exited ${code}`)),
+    );
+  });
+}
+
+interface Steady {
+  rate: number;
+  cpuMsPerImage: number;
+  rss: [number, number];
+}
+
+/** The marginal cost between a run on N pairs and one on 4N. */
+function steady(small: Measurement, large: Measurement): Steady {
+  const images = large.images - small.images;
+  return {
+    rate: images / (large.seconds - small.seconds),
+    cpuMsPerImage: (1000 * (large.cpuSeconds - small.cpuSeconds)) / images,
+    rss: [small.peakRssBytes, large.peakRssBytes],
+  };
+}
+
+const python = await pythonWithCv2();
+const measures: { name: string; run: (c: Corpus) => Promise<Measurement>; ceiling?: true }[] = [
+  { name: "ceiling, 1 process", run: ceiling(1), ceiling: true },
+  { name: `ceiling, ${cores} processes`, run: ceiling(cores), ceiling: true },
+  { name: "CLI", run: cli("CLI", {}) },
+  { name: "CLI --workers 2", run: cli("CLI --workers 2", { workers: 2 }) },
+  { name: "CLI, 1 core", run: cli("CLI, 1 core", { cpus: "0" }) },
+  ...(python === undefined ? [] : [{ name: `OpenCV, ${cores} processes`, run: opencv(python) }]),
 ];
-const results: Record<string, unknown> = {
-  date: new Date().toISOString(),
-  concurrency,
-  rounds,
-  node: process.version,
-};
+if (python === undefined) console.error("OpenCV anchor skipped: no python3 with cv2");
 
 const kinds = values.corpus.split(",") as CorpusKind[];
-const corpora = new Map<CorpusKind, Corpus>();
-for (const kind of kinds) corpora.set(kind, await corpus(kind, pairs, corpusRoot));
-const measures: {
-  name: string;
-  run: (c: Corpus) => Promise<Measurement>;
-}[] = [
-  { name: "ceiling", run: ceiling },
-  { name: "library", run: (c) => library(c) },
-  { name: "cli", run: cli },
-  {
-    name: "library, default heap",
-    run: async (c) => ({ ...(await library(c, [])), what: "library, default heap" }),
-  },
-];
-const runsOf = new Map<string, Measurement[]>();
+const corpora = new Map<CorpusKind, [Corpus, Corpus]>();
+for (const kind of kinds) {
+  corpora.set(kind, [
+    await corpus(kind, pairs, corpusRoot),
+    await corpus(kind, 4 * pairs, corpusRoot),
+  ]);
+}
+const runs = new Map<string, { small: Measurement; large: Measurement; steady: Steady }[]>();
 for (let round = 1; round <= rounds; round++) {
   for (const kind of kinds) {
+    const [small, large] = corpora.get(kind)!;
     for (const measure of measures) {
+      const a = await measure.run(small);
+      const b = await measure.run(large);
+      const result = { small: a, large: b, steady: steady(a, b) };
       const key = `${kind}/${measure.name}`;
-      const m = await measure.run(corpora.get(kind)!);
-      const runs = runsOf.get(key) ?? [];
-      runs.push(m);
-      runsOf.set(key, runs);
-      console.error(`round ${round}/${rounds} ${key}: ${rate(m).toFixed(1)} img/s`);
+      runs.set(key, [...(runs.get(key) ?? []), result]);
+      console.error(
+        `round ${round}/${rounds} ${key}: ${result.steady.rate.toFixed(1)} img/s, ${result.steady.cpuMsPerImage.toFixed(2)} CPU ms/img`,
+      );
     }
   }
 }
-const median = (runs: Measurement[]): Measurement =>
-  [...runs].sort((a, b) => rate(a) - rate(b))[Math.floor((runs.length - 1) / 2)]!;
+await rm(scratch, { recursive: true, force: true });
+
+const median = (all: { steady: Steady }[]) =>
+  [...all].sort((a, b) => a.steady.rate - b.steady.rate)[Math.floor((all.length - 1) / 2)]!;
+const mib = (bytes: number) => Math.round(bytes / 2 ** 20);
+const rows: string[][] = [
+  ["corpus", "measure", "img/s", "vs best ceiling", "CPU ms/img", "vs its CPU", "peak RSS N / 4N"],
+];
+const summary: Record<string, Record<string, Steady>> = {};
+const verdicts: string[] = [];
 for (const kind of kinds) {
-  const top = median(runsOf.get(`${kind}/ceiling`)!);
-  const perMeasure = measures.map((measure) => {
-    const all = runsOf.get(`${kind}/${measure.name}`)!;
-    return { median: median(all), all };
-  });
-  results[`${kind}-${pairs}`] = perMeasure.map(({ median: m, all }) => ({
-    ...m,
-    imagesPerSecond: rate(m),
-    ratioToCeiling: rate(m) / rate(top),
-    cpuMsPerImage: (1000 * m.cpuSeconds) / m.images,
-    rounds: all,
-  }));
-  for (const { median: m } of perMeasure) {
+  const medians = new Map(measures.map((m) => [m.name, median(runs.get(`${kind}/${m.name}`)!)]));
+  const best = measures
+    .filter((m) => m.ceiling)
+    .map((m) => medians.get(m.name)!.steady)
+    .sort((a, b) => b.rate - a.rate)[0]!;
+  summary[kind] = Object.fromEntries([...medians].map(([name, m]) => [name, m.steady]));
+  for (const measure of measures) {
+    const s = medians.get(measure.name)!.steady;
     rows.push([
-      `${kind}-like ${pairs}`,
-      m.what,
-      String(m.images),
-      rate(m).toFixed(1),
-      (rate(m) / rate(top)).toFixed(3),
-      ((1000 * m.cpuSeconds) / m.images).toFixed(2),
-      mib(m.peakRssBytes),
+      `${kind}-like ${pairs} / ${4 * pairs}`,
+      measure.name,
+      s.rate.toFixed(1),
+      (s.rate / best.rate).toFixed(3),
+      s.cpuMsPerImage.toFixed(2),
+      (s.cpuMsPerImage / best.cpuMsPerImage).toFixed(3),
+      `${mib(s.rss[0])} / ${mib(s.rss[1])} MiB`,
     ]);
   }
-}
-
-const scale: Measurement[] = [];
-for (const size of values["scale-pairs"]
-  .split(",")
-  .map(Number)
-  .filter((n) => n > 0)) {
-  const m = await library(await corpus("casia", size, corpusRoot));
-  scale.push(m);
-  rows.push([
-    `casia-like ${size}`,
-    "library (memory)",
-    String(m.images),
-    rate(m).toFixed(1),
-    "",
-    ((1000 * m.cpuSeconds) / m.images).toFixed(2),
-    mib(m.peakRssBytes),
-  ]);
-}
-results.memoryScaling = scale;
-
-const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
-for (const row of rows) console.log(row.map((cell, col) => cell.padEnd(widths[col]!)).join("  "));
-if (scale.length === 2) {
-  console.log(
-    `peak RSS ${scale[1]!.images} vs ${scale[0]!.images} pairs: ${(scale[1]!.peakRssBytes / scale[0]!.peakRssBytes).toFixed(3)}x`,
+  const cliRuns = ["CLI", "CLI --workers 2"].map((name) => medians.get(name)!.steady);
+  const fastest = cliRuns.sort((a, b) => b.rate - a.rate)[0]!;
+  const oneCore = medians.get("CLI, 1 core")!.steady;
+  const anchor = medians.get(`OpenCV, ${cores} processes`)?.steady;
+  verdicts.push(
+    `${kind}-like: fastest CLI ${(fastest.rate / best.rate).toFixed(3)} of the best ceiling (target >= 0.95), ` +
+      `CPU ${(fastest.cpuMsPerImage / best.cpuMsPerImage).toFixed(3)}x its (target <= 1.05), ` +
+      `peak RSS ${mib(fastest.rss[0])} -> ${mib(fastest.rss[1])} MiB (target flat, < 300), ` +
+      `fastest CLI on ${cores} cores / CLI on 1 core ${(fastest.rate / oneCore.rate).toFixed(2)}x (target >= 1.8; one process: ${(medians.get("CLI")!.steady.rate / oneCore.rate).toFixed(2)}x)` +
+      (anchor === undefined
+        ? ""
+        : `, fastest CLI / OpenCV ${(fastest.rate / anchor.rate).toFixed(3)}`),
   );
 }
+const widths = rows[0]!.map((_, col) => Math.max(...rows.map((row) => row[col]!.length)));
+for (const row of rows) console.log(row.map((cell, col) => cell.padEnd(widths[col]!)).join("  "));
+for (const verdict of verdicts) console.log(verdict);
 await mkdir(join(ROOT, "bench/results"), { recursive: true });
 const file = join(ROOT, "bench/results", `${new Date().toISOString().replace(/[:.]/g, "-")}.json`);
-await writeFile(file, `${JSON.stringify(results, null, 2)}\n`);
+await writeFile(
+  file,
+  `${JSON.stringify({ date: new Date().toISOString(), cores, concurrency, rounds, pairs, node: process.version, summary, runs: Object.fromEntries(runs) }, null, 2)}\n`,
+);
 console.log(`results: ${file}`);

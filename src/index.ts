@@ -39,8 +39,18 @@ export {
   sortIdentities,
 } from "./labels/labeler.js";
 export { type MaskedSamplesOptions, maskedSamples } from "./masked-samples.js";
+export { type MergeOptions, mergePartitions } from "./merge/merge-partitions.js";
+export type { MergeStoreOptions } from "./merge/merge-store.js";
 export { type OpenOutputOptions, type OutputFiles, openOutput } from "./output/output-files.js";
 export type { OutputMode } from "./output/output-policy.js";
+export {
+  inPartition,
+  MAX_PARTITIONS,
+  type Partition,
+  parsePartition,
+  partitionOf,
+  partitionShardSet,
+} from "./partition.js";
 export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./pipeline-file.js";
 export {
   CONTACT_SHEET_DEFAULTS,
@@ -127,6 +137,7 @@ export type {
 export { type TarSourceOptions, tarSource } from "./sources/tar-source.js";
 export type { SpanLimits } from "./sources/zip/zip-source.js";
 export { type ZipSourceOptions, zipSource } from "./sources/zip/zip-source.js";
+export { defaultConcurrency, threadPoolSize } from "./thread-pool.js";
 export { type AttachLabelsOptions, attachLabels } from "./transforms/attach-labels.js";
 export { blendMaskInto, type RawPixels } from "./transforms/blend.js";
 export { type EncodeOptions, encodeRgb, type OutputFormat } from "./transforms/encode.js";

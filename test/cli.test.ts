@@ -136,6 +136,8 @@ describe("maskpipe options", () => {
       "--shard-max-bytes",
       "--report",
       "--join-memory",
+      "--partition",
+      "--workers",
     ]) {
       expect(result.stdout).toContain(flag);
     }

@@ -90,6 +90,9 @@ Many workers (a Kubernetes Indexed Job, a Slurm array, or processes on one machi
                          partitions/{I}ofN/); then maskpipe merge <out> writes the one index,
                          report and card. --overwrite and --resume act on this partition only
   --partition N          the same, I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID
+  --workers K|auto       run as K such partitions in K processes on this machine, then merge
+                         them (auto: a process per core; faster than one process, but the
+                         shards are named by partition, so their files depend on K)
 
 Trial runs and checks:
   --dry-run              list and pair both inputs, print the counts; decode and write nothing

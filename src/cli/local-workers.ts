@@ -9,16 +9,15 @@ import type { RunProgress } from "../run-options.js";
 import { defaultConcurrency, threadPoolSize } from "../thread-pool.js";
 
 /**
- * Cores one worker process keeps busy. Its main thread (the join, sharp's per-call work, the
- * blend, tar packing and hashing) costs 1.5-2 ms an image against 7-9 ms of codec work on the
- * pool's threads, so one process feeds about 4 cores; on 2 cores, 2 processes of 2 images in
- * flight beat 1 of 4 (docs/performance.md).
+ * `--workers auto`: a process per core. Measured on 2 cores at steady state (docs/scale.md):
+ * 2 processes of 2 images in flight made CelebA-like 211.6 img/s against 178.0 for 1 process
+ * of 4, CASIA-like 387.1 against 345.0: each process's JavaScript thread (the join, sharp's
+ * per-call work, the blend, tar packing and hashing) is its own, and one process's threads
+ * contend with each other (the codec work alone costs 3.35 CPU ms an image in 2 processes,
+ * 4.33 in one).
  */
-const CORES_PER_WORKER = 2;
-
-/** `--workers auto`: a process for every two cores (at least one). */
 export function autoWorkers(cores = availableParallelism()): number {
-  return Math.max(1, Math.round(cores / CORES_PER_WORKER));
+  return Math.max(1, cores);
 }
 
 /** `--workers K|auto` as a count. */

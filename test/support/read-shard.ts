@@ -29,7 +29,10 @@ export async function readShard(path: string): Promise<ShardMember[]> {
 }
 
 /** Each sample's members (`{key}.jpg`, `.json`, `.cls`) by sample key, from every shard listed. */
-export async function samplesIn(dir: string, shards: readonly string[]): Promise<Map<string, Buffer[]>> {
+export async function samplesIn(
+  dir: string,
+  shards: readonly string[],
+): Promise<Map<string, Buffer[]>> {
   const samples = new Map<string, Buffer[]>();
   for (const shard of shards) {
     for (const member of await readShard(join(dir, shard))) {
