@@ -173,6 +173,42 @@ describe("partitions as separate processes into one output, then merge", () => {
     expect(verify.code).toBe(0);
   });
 
+  it("merges splits into one index per split folder, as one run writes them", async () => {
+    const out = join(dir, "splits");
+    const holdout = join(dir, "splits-single");
+    const one = await runCli(run(holdout, "--holdout", "50%"));
+    expect(one.code, one.stderr).toBe(0);
+    const results = await Promise.all(
+      [0, 1].map((index) =>
+        finished(startCli(run(out, "--holdout", "50%", "--partition", `${index}/2`))),
+      ),
+    );
+    for (const result of results) expect(result.code, result.stderr).toBe(0);
+    expect((await runCli(["merge", out])).code).toBe(0);
+    const merged = await readJson<RunReport>(join(out, "report.json"));
+    const single = await readJson<RunReport>(join(holdout, "report.json"));
+    expect(merged.splits).toEqual({
+      train: { samples: single.splits!.train!.samples, shards: expect.any(Number) },
+      test: { samples: single.splits!.test!.samples, shards: expect.any(Number) },
+    });
+    for (const split of ["train", "test"]) {
+      const index = await readJson<{ shardlist: { url: string }[] }>(
+        join(out, split, "index.json"),
+      );
+      const singleIndex = await readJson<{ shardlist: { url: string }[] }>(
+        join(holdout, split, "index.json"),
+      );
+      const a = await samplesIn(join(holdout, split), indexShards(singleIndex));
+      const b = await samplesIn(join(out, split), indexShards(index));
+      expect([...b.keys()].sort()).toEqual([...a.keys()].sort());
+    }
+    const card = await readFile(join(out, "README.md"), "utf8");
+    expect(card).toContain("path: train/casia-*.tar");
+    expect(card).toContain("path: test/casia-*.tar");
+    const verify = await runCli(["verify", out]);
+    expect(verify.code, verify.stdout).toBe(0);
+  });
+
   it("takes the same slice from a zip and from a tar of the same photos", async () => {
     const slice = async (originals: string) => {
       const out = join(dir, `slice-${originals.endsWith(".zip") ? "zip" : "tar"}`);
@@ -204,6 +240,12 @@ describe("partitions as separate processes into one output, then merge", () => {
     beforeAll(async () => {
       out = join(dir, "refusals");
       for (const index of [0, 1]) expect((await part(index)).code).toBe(0);
+    });
+
+    it("one run's output, with nothing to merge", async () => {
+      const merge = await runCli(["merge", single]);
+      expect(merge.code).toBe(1);
+      expect(merge.stderr).toContain("holds the output of one run (run.json), not partitions");
     });
 
     it("a partition missing", async () => {

@@ -142,9 +142,12 @@ async function readPartitions(
       found.set(label, { partition, files });
   }
   if (found.size === 0) {
+    const single = (await store.text(RUN_FILES.identity)) !== undefined;
     throw new MaskpipeError(
       "ERR_PARTITIONS",
-      `${where}: holds no partitions (no ${PARTITIONS_FOLDER}/{I}of{N}/${RUN_FILES.identity}); run maskpipe run ... --out ${where} --partition I/N for each I first`,
+      single
+        ? `${where}: holds the output of one run (${RUN_FILES.identity}), not partitions: there is nothing to merge`
+        : `${where}: holds no partitions (no ${PARTITIONS_FOLDER}/{I}of{N}/${RUN_FILES.identity}); run maskpipe run ... --out ${where} --partition I/N for each I first`,
       { archive: where },
     );
   }
