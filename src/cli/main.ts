@@ -87,9 +87,13 @@ async function run(argv: string[]): Promise<number> {
     progress.done();
     if (result.failed !== undefined) {
       const { partition, code, stderr } = result.failed;
-      const said = stderr.trim().split("\n").slice(-12).join("\n  ");
+      // A worker's own summary names its own resume command: the one to give is the whole run's.
+      const said =
+        code === EXIT.interrupted
+          ? ""
+          : `:\n  ${stderr.trim().split("\n").slice(-12).join("\n  ")}`;
       process.stderr.write(
-        `maskpipe: worker ${partition} of ${command.workers} (--partition ${partition}/${command.workers}) ${code === EXIT.interrupted ? "was interrupted" : `failed (exit ${code})`}:\n  ${said}\n` +
+        `maskpipe: worker ${partition} of ${command.workers} (--partition ${partition}/${command.workers}) ${code === EXIT.interrupted ? "was interrupted" : `failed (exit ${code})`}${said}\n` +
           `complete shards are kept; continue with: ${resumeCommand(options.command ?? "")}\n`,
       );
       return code === EXIT.interrupted
