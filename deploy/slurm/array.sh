@@ -19,17 +19,24 @@ OUT=${OUT:-/shared/maskpipe/casia}
 PARTS=${PARTS:-16}
 # Cores a worker uses: maskpipe sizes its thread pool and images in flight from them.
 CPUS=${CPUS:-8}
-MASKPIPE=${MASKPIPE:-npx --yes maskpipe}
 EXTRA=${EXTRA:-}
 
 case "${1:-submit}" in
   submit)
+    # This checkout's command (npm ci builds dist/), on a path every node sees. Found here, at
+    # submit time: the jobs run a copy of this file that Slurm keeps in its spool folder.
+    checkout=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+    export MASKPIPE=${MASKPIPE:-node $checkout/dist/cli/bin.js}
+    export PIPELINE ORIGINALS MASKS OUT PARTS EXTRA
+    script=$checkout/deploy/slurm/array.sh
+
     array=$(sbatch --parsable --array="0-$((PARTS - 1))" --cpus-per-task="$CPUS" --mem=4G \
-      --requeue --job-name="maskpipe-$PIPELINE" --export=ALL "$0" worker)
+      --requeue --job-name="maskpipe-$PIPELINE" --export=ALL "$script" worker)
     sbatch --dependency="afterok:$array" --cpus-per-task=1 --mem=2G \
-      --job-name="maskpipe-$PIPELINE-merge" --export=ALL "$0" merge
+      --job-name="maskpipe-$PIPELINE-merge" --export=ALL "$script" merge
     ;;
   worker)
+    : "${MASKPIPE:?set by the submit step (or give MASKPIPE=\"node /path/to/dist/cli/bin.js\")}"
     # --partition N takes this task's index from SLURM_ARRAY_TASK_ID (counted from
     # SLURM_ARRAY_TASK_MIN). $EXTRA is word-split on purpose: more flags, e.g. "--holdout 5%".
     # shellcheck disable=SC2086
@@ -37,6 +44,7 @@ case "${1:-submit}" in
       --partition "$PARTS" --resume --quiet $EXTRA
     ;;
   merge)
+    : "${MASKPIPE:?set by the submit step}"
     # shellcheck disable=SC2086
     exec $MASKPIPE merge "$OUT"
     ;;
