@@ -3,8 +3,9 @@ import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunReport } from "../src/report.js";
-import { finished, ROOT, runCli, startCli } from "./support/cli.js";
+import { ROOT, runCli } from "./support/cli.js";
 import { samplesIn } from "./support/read-shard.js";
+import { interruptWhileOpening } from "./support/stalled-input.js";
 import { tempDir } from "./support/temp.js";
 
 const report = async (out: string) =>
@@ -73,32 +74,13 @@ describe("--workers K: one run as K processes on this machine", () => {
   });
 
   it("SIGINT stops every worker and says the one command that goes on", async () => {
-    const { startFileServer } = await import("./support/http-server.js");
-    const server = await startFileServer([join(ROOT, "sample/sample-photos.zip")], () => "stall");
-    try {
-      const out = join(await tempDir(), "out");
-      const child = startCli([
-        "run",
-        "sample",
-        "--originals",
-        server.url("sample-photos.zip"),
-        "--out",
-        out,
-        "--workers",
-        "2",
-      ]);
-      const result = finished(child);
-      // Both workers are waiting on the stalled input.
-      while (server.requests < 2) await new Promise((r) => setTimeout(r, 20));
-      child.kill("SIGINT");
-      const { code, stderr } = await result;
-      expect(code).toBe(130);
-      expect(stderr).toMatch(/worker \d of 2 \(--partition \d\/2\) was interrupted/);
-      expect(stderr).toContain("--workers 2 --resume");
-      expect(stderr).not.toContain("--partition 0/2 --quiet");
-    } finally {
-      await server.close();
-    }
+    const out = join(await tempDir(), "out");
+    // Both workers are waiting on the stalled input.
+    const { code, stderr } = await interruptWhileOpening(["--out", out, "--workers", "2"], 2);
+    expect(code).toBe(130);
+    expect(stderr).toMatch(/worker \d of 2 \(--partition \d\/2\) was interrupted/);
+    expect(stderr).toContain("--workers 2 --resume");
+    expect(stderr).not.toContain("--partition 0/2 --quiet");
   });
 
   it("refuses --workers with --partition, and with the folder layout", async () => {
