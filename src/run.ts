@@ -399,9 +399,12 @@ function finalReport(
   if (sevenZip !== undefined) report.sevenZip = { ...sevenZip.binary };
   if (!interrupted) {
     report.problems = runProblems(report, options.maxFailed).filter(
-      // A dry run writes nothing on purpose; it still says when nothing would pair.
       (problem) =>
-        outcome.dryRun !== true || problem.code !== "NOTHING_WRITTEN" || report.pairs === 0,
+        problem.code !== "NOTHING_WRITTEN" ||
+        // A dry run writes nothing on purpose; it still says when nothing would pair.
+        ((outcome.dryRun !== true || report.pairs === 0) &&
+          // A partition's slice may be empty: whether the run wrote anything is the merge's call.
+          options.partition === undefined),
     );
   }
   return report;

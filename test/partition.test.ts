@@ -41,6 +41,32 @@ describe("--partition I/N", () => {
     expect(() => parsePartition("a/b", {})).toThrow(/Expected --partition I\/N/);
   });
 
+  it("a partition whose slice is empty finishes (exit 0): the merge judges the whole", async () => {
+    const dir = await tempDir();
+    const keys = casiaKeys(2, 45);
+    const files = await corpusFiles({ keys, maskSuffix: "_mask", size: 40 });
+    const taken = new Set(keys.map((key) => partitionOf(key, 50)));
+    const empty = [...Array(50).keys()].find((index) => !taken.has(index))!;
+    const result = await runCli([
+      "run",
+      "casia",
+      "--originals",
+      await writeArchive(dir, "photos", "zip", files.photos),
+      "--masks",
+      await writeArchive(dir, "masks", "zip", files.masks),
+      "--out",
+      join(dir, "out"),
+      "--partition",
+      `${empty}/50`,
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const report = await readJson<RunReport>(
+      join(dir, "out", "partitions", `${String(empty).padStart(2, "0")}of50`, "report.json"),
+    );
+    expect(report.written).toBe(0);
+    expect(report.problems).toEqual([]);
+  });
+
   it("slices keys evenly and the same way everywhere", () => {
     const keys = casiaKeys(20_000, 1, 500);
     const counts = new Array<number>(16).fill(0);

@@ -64,7 +64,8 @@ export class KeyedSide<S extends Source = Source> {
 
   wanted = (member: SourceMember): boolean =>
     skipReason(member.path, member.kind) === undefined &&
-    inPartition(this.partition, memberKey(member.path, this.rule));
+    (this.partition === undefined ||
+      inPartition(this.partition, memberKey(member.path, this.rule)));
 
   /** Records an unreadable member as a failed sample; true when the entry was one. */
   failedRead(entry: SourceEntry, key: string): boolean {
