@@ -102,6 +102,9 @@ export async function runLocalWorkers(options: LocalWorkersOptions): Promise<Loc
       options.onProgress?.(combined(progress, started));
     });
     return new Promise<{ partition: number; code: number; stderr: string }>((resolve) => {
+      child.on("error", (error) =>
+        resolve({ partition: index, code: 1, stderr: `cannot start a worker: ${error.message}` }),
+      );
       child.on("close", (code, signal) =>
         resolve({ partition: index, code: code ?? (signal === null ? 1 : 130), stderr }),
       );
