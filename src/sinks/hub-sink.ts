@@ -26,7 +26,7 @@ import { HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
 import { ShardSpool } from "./hub/shard-spool.js";
 import type { ResumePoint } from "./resume.js";
 import { type ShardLimits, ShardSink } from "./shard-sink.js";
-import type { SampleSink } from "./sink.js";
+import type { SampleSink, ShardInfo } from "./sink.js";
 import { SplitSink } from "./split-sink.js";
 import { shardFilePattern } from "./webdataset-names.js";
 
@@ -212,31 +212,33 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
       ...transport.stats,
     };
   };
+  // Every shard of the run in the repo (kept and made), by split, and where each is.
+  const shardsBySplit = () =>
+    new Map(
+      splits.map((split) => [split, [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)]]),
+    );
+  const placed = (bySplit: ReadonlyMap<string, readonly ShardInfo[]>) =>
+    [...bySplit].flatMap(([split, shards]) =>
+      shards.map((shard) => ({ path: `${hubSplitFolder(split)}/${shard.name}`, shard })),
+    );
+  // Shards of this run's names in the repo that the run did not make (a longer earlier run's).
+  const staleShards = (made: readonly { path: string }[]) => {
+    const paths = new Set(made.map((shard) => shard.path));
+    return [...remote.keys()].filter((path) => isShardPath(path, pattern) && !paths.has(path));
+  };
   const publish = async (report: RunReport, details: PublishDetails): Promise<void> => {
     if (partition !== undefined) {
       await publishPartition(report, details);
       return;
     }
-    const made = new Set<string>();
-    const bySplit = new Map(
-      splits.map((split) => [split, [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)]]),
-    );
-    for (const [split, shards] of bySplit) {
-      for (const shard of shards) made.add(`${hubSplitFolder(split)}/${shard.name}`);
-    }
+    const bySplit = shardsBySplit();
+    const made = placed(bySplit);
     const files: HubUpload[] = indexFiles(options.name, bySplit, "hub", hasSplits).map((file) =>
       textFile(file.path, file.text),
     );
-    const stale = [...remote.keys()].filter(
-      (path) => isShardPath(path, pattern) && !made.has(path),
-    );
+    const stale = staleShards(made);
     // The card shows a contact sheet, read back from the shards just committed.
-    const previewShards = splits.flatMap((split) =>
-      [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)].map((shard) => ({
-        path: `${hubSplitFolder(split)}/${shard.name}`,
-        nsamples: shard.samples,
-      })),
-    );
+    const previewShards = made.map(({ path, shard }) => ({ path, nsamples: shard.samples }));
     const preview = previewShards.some((shard) => shard.nsamples > 0)
       ? await hubPreview(options, previewShards)
       : undefined;
@@ -265,16 +267,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   };
   // A partition's shards are in; its report and errors go in its folder, for the merge to join.
   const publishPartition = async (report: RunReport, details: PublishDetails): Promise<void> => {
-    const made = new Set(
-      splits.flatMap((split) =>
-        [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)].map(
-          (shard) => `${hubSplitFolder(split)}/${shard.name}`,
-        ),
-      ),
-    );
-    const stale = [...remote.keys()].filter(
-      (path) => isShardPath(path, pattern) && !made.has(path),
-    );
+    const stale = staleShards(placed(shardsBySplit()));
     const published = { ...report, hub: { ...stats(), commits: hub.commits + 1 } };
     await hub.commit(
       `Report of ${shardSet}`,
