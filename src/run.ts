@@ -13,7 +13,7 @@ import { checkOutputPath, type OutputPath, prepareOutputPaths } from "./output/o
 import { claimOutput, type OutputMode } from "./output/output-policy.js";
 import { RUN_FILES } from "./output/run-files.js";
 import { checkResumable, readIdentityFile } from "./output/run-record.js";
-import { partitionShardSet } from "./partition.js";
+import { inPartition, type Partition, partitionShardSet } from "./partition.js";
 import { buildReport, type RunReport, splitCounts } from "./report.js";
 import { identityDifferences, inputVersion, type RunIdentity } from "./run-identity.js";
 import {
@@ -32,6 +32,7 @@ import { SPLIT_ORDER, SplitSink } from "./sinks/split-sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
 import { writeFileAtomic } from "./sinks/write-file-atomic.js";
 import { isHfUrl } from "./sources/http/hf-url.js";
+import { type KeyRule, memberKey } from "./sources/keys.js";
 import { skipReason } from "./sources/member-filter.js";
 import { type OpenedSource, openSource } from "./sources/open-source.js";
 import type { SevenZipSource } from "./sources/sevenzip/seven-zip-source.js";
@@ -151,7 +152,11 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     };
     const streamed = strategy === "lookup-photos" ? masks : photos;
     const unpacked = sevenZipOf(photos, masks)?.unpacked;
-    const expected = await abortable(expectedPairs(streamed, options.limit), signal);
+    const streamedKeys = streamed === masks ? options.maskKeys : options.photoKeys;
+    const expected = await abortable(
+      expectedPairs(streamed, streamedKeys, options.limit, partition),
+      signal,
+    );
 
     if (!toHub) {
       if (mode === "resume") {
@@ -562,13 +567,17 @@ function sevenZipOf(...sources: Source[]): SevenZipSource | undefined {
 /** The number of pairs expected when the streamed side can be listed up front. */
 async function expectedPairs(
   streamed: Source,
+  keys: KeyRule,
   limit: number | undefined,
+  partition: Partition | undefined,
 ): Promise<number | undefined> {
   const listing = await listedUpFront(streamed);
   if (listing === undefined) return limit;
   let count = 0;
   for (const member of listing) {
-    if (skipReason(member.path, member.kind) === undefined) count++;
+    if (skipReason(member.path, member.kind) !== undefined) continue;
+    // A partition expects its own slice only.
+    if (partition === undefined || inPartition(partition, memberKey(member.path, keys))) count++;
   }
   return limit === undefined ? count : Math.min(count, limit);
 }

@@ -67,6 +67,32 @@ describe("--partition I/N", () => {
     expect(report.problems).toEqual([]);
   });
 
+  it("expects its own slice in its progress, so the percentage and ETA are its own", async () => {
+    const dir = await tempDir();
+    const keys = casiaKeys(30, 45, 3);
+    const files = await corpusFiles({
+      keys,
+      maskSuffix: "_mask",
+      size: 40,
+      withoutMask: [keys[0]!],
+    });
+    let expected: number | undefined;
+    const report = await runPipeline({
+      name: "casia",
+      originals: await writeArchive(dir, "photos", "zip", files.photos),
+      masks: await writeArchive(dir, "masks", "zip", files.masks),
+      out: join(dir, "out"),
+      photoKeys: { depth: 2, suffixes: [] },
+      maskKeys: { depth: 2, suffixes: ["_mask"] },
+      partition: { index: 2, count: 3 },
+      onProgress: (progress) => {
+        expected = progress.expected;
+      },
+    });
+    expect(report.pairs).toBeLessThan(25);
+    expect(expected).toBe(report.pairs + report.photosWithoutMask);
+  });
+
   it("slices keys evenly and the same way everywhere", () => {
     const keys = casiaKeys(20_000, 1, 500);
     const counts = new Array<number>(16).fill(0);
