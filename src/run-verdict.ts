@@ -44,13 +44,23 @@ export interface VerdictInput {
   failureExamples: Record<string, string>;
   masksWithoutPhoto: number;
   unmatchedExamples: { masks: string[] };
+  /** A dry run writes nothing on purpose: "nothing written" then only when nothing would pair. */
+  dryRun?: boolean;
+  /**
+   * One partition's own report (it has an `index`): its slice may be empty, so whether the run
+   * wrote anything is the merged report's verdict.
+   */
+  partition?: { index: number } | { merged: true };
 }
 
 /** The problems of a finished run's result; none means exit 0. */
 export function runProblems(report: VerdictInput, allowance: FailureAllowance): RunProblem[] {
   const problems: RunProblem[] = [];
   const n = (value: number) => value.toLocaleString("en-US");
-  if (report.written + report.resumed === 0) {
+  const judgesWriting =
+    (report.dryRun !== true || report.pairs === 0) &&
+    !(report.partition !== undefined && "index" in report.partition);
+  if (judgesWriting && report.written + report.resumed === 0) {
     problems.push({
       code: "NOTHING_WRITTEN",
       message:

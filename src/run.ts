@@ -403,14 +403,7 @@ function finalReport(
   const sevenZip = sevenZipOf(context.photos, context.masks);
   if (sevenZip !== undefined) report.sevenZip = { ...sevenZip.binary };
   if (!interrupted) {
-    report.problems = runProblems(report, options.maxFailed).filter(
-      (problem) =>
-        problem.code !== "NOTHING_WRITTEN" ||
-        // A dry run writes nothing on purpose; it still says when nothing would pair.
-        ((outcome.dryRun !== true || report.pairs === 0) &&
-          // A partition's slice may be empty: whether the run wrote anything is the merge's call.
-          options.partition === undefined),
-    );
+    report.problems = runProblems(report, options.maxFailed);
   }
   return report;
 }
