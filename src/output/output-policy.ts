@@ -6,9 +6,11 @@ import { type Partition, partitionFolder, partitionShardSet } from "../partition
 import { SPLIT_ORDER } from "../sinks/split-sink.js";
 import {
   CARD_MARKER,
+  foreignShardsError,
   isFixedRunFile,
   isForeignShard,
   isShardFile,
+  namedFiles,
   RUN_FILES,
 } from "./run-files.js";
 
@@ -35,9 +37,6 @@ export interface OutputClaim {
   partition?: Partition;
 }
 
-/** How many file names an "already holds" message shows before "and N more". */
-const NAMED = 4;
-
 /**
  * The output-folder policy: an output never mixes two runs. Files of this run's name already
  * there stop a new run before any work; `overwrite` removes exactly them (nothing else in the
@@ -47,14 +46,8 @@ const NAMED = 4;
 export async function claimOutput(claim: OutputClaim): Promise<string[]> {
   const { found, foreign } = await earlierRunFiles(claim);
   if (foreign.length > 0) {
-    const shown = foreign.slice(0, NAMED).map((file) => relative(claim.dir, file));
-    const more = foreign.length > NAMED ? ` and ${foreign.length - NAMED} more` : "";
-    const mine = claim.partition === undefined ? "one run" : `${claim.partition.count} partitions`;
-    throw new MaskpipeError(
-      "ERR_OUTPUT_EXISTS",
-      `${claim.dir}: holds shards of ${claim.name} made another way (${shown.join(", ")}${more}): one run, or partitions of another count, cannot share an output with ${mine}; choose another output folder or remove those shards`,
-      { archive: claim.dir },
-    );
+    const shown = foreign.map((file) => relative(claim.dir, file));
+    throw foreignShardsError(claim.dir, claim.name, claim.partition, shown);
   }
   const card = join(claim.dir, RUN_FILES.card);
   if (found.includes(card) && !(await readFile(card, "utf8")).includes(CARD_MARKER)) {
@@ -69,11 +62,10 @@ export async function claimOutput(claim: OutputClaim): Promise<string[]> {
     for (const file of found) await rm(file, { force: true });
     return [];
   }
-  const shown = found.slice(0, NAMED).map((file) => relative(claim.dir, file));
-  const more = found.length > NAMED ? ` and ${found.length - NAMED} more` : "";
+  const shown = namedFiles(found.map((file) => relative(claim.dir, file)));
   throw new MaskpipeError(
     "ERR_OUTPUT_EXISTS",
-    `${claim.dir}: already holds files of an earlier run of ${claim.name} (${shown.join(", ")}${more}); pass --resume to go on from them, or --overwrite to remove exactly those files and start again`,
+    `${claim.dir}: already holds files of an earlier run of ${claim.name} (${shown}); pass --resume to go on from them, or --overwrite to remove exactly those files and start again`,
     { archive: claim.dir },
   );
 }

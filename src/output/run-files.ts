@@ -1,3 +1,4 @@
+import { MaskpipeError } from "../errors.js";
 import type { Partition } from "../partition.js";
 import { escapeRegExp, shardFilePattern } from "../sinks/webdataset-names.js";
 
@@ -61,4 +62,31 @@ export function isForeignShard(
   if (set === undefined) return false;
   if (partition === undefined) return set !== name;
   return set === name || !set.endsWith(`of${partition.count}`);
+}
+
+/** How many names an error about files already there shows before "and N more". */
+const NAMED = 4;
+
+/** `a, b, c, d and 3 more`. */
+export function namedFiles(files: readonly string[]): string {
+  const more = files.length > NAMED ? ` and ${files.length - NAMED} more` : "";
+  return `${files.slice(0, NAMED).join(", ")}${more}`;
+}
+
+/**
+ * The refusal when `where` (an output folder or a Hub repo) holds shards of run `name` made
+ * another way (`isForeignShard`): one output holds one run.
+ */
+export function foreignShardsError(
+  where: string,
+  name: string,
+  partition: Partition | undefined,
+  shards: readonly string[],
+): MaskpipeError {
+  const mine = partition === undefined ? "one run" : `${partition.count} partitions`;
+  return new MaskpipeError(
+    "ERR_OUTPUT_EXISTS",
+    `${where}: holds shards of ${name} made another way (${namedFiles(shards)}): one run, or partitions of another count, cannot share an output with ${mine}; choose another output or remove those shards`,
+    { archive: where },
+  );
 }

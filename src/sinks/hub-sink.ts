@@ -2,7 +2,7 @@ import { MaskpipeError } from "../errors.js";
 import { indexFiles } from "../output/index-files.js";
 import { openOutput } from "../output/output-files.js";
 import type { OutputMode } from "../output/output-policy.js";
-import { isForeignShard, RUN_FILES } from "../output/run-files.js";
+import { foreignShardsError, isForeignShard, namedFiles, RUN_FILES } from "../output/run-files.js";
 import { checkResumable, parseIdentity } from "../output/run-record.js";
 import { type Partition, partitionFolder, partitionShardSet } from "../partition.js";
 import { contactSheet, type PreviewShard } from "../preview/contact-sheet.js";
@@ -138,23 +138,16 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     (path) =>
       isShardPath(path, /\.tar$/) && isForeignShard(baseName(path), options.name, partition),
   );
-  if (foreign.length > 0) {
-    throw new MaskpipeError(
-      "ERR_OUTPUT_EXISTS",
-      `${options.repo}: holds shards of ${options.name} made another way (${foreign.slice(0, 4).join(", ")}${foreign.length > 4 ? ` and ${foreign.length - 4} more` : ""}): one run, or partitions of another count, cannot share a repo with ${partition === undefined ? "one run" : `${partition.count} partitions`}; choose another repo or delete those shards`,
-      { archive: options.repo },
-    );
-  }
+  if (foreign.length > 0) throw foreignShardsError(options.repo, options.name, partition, foreign);
   // A partition's own files are in its folder; the repo's top-level ones are the merge's.
   const records = partition === undefined ? "" : `${partitionFolder(partition)}/`;
   const identityPath = `${records}${RUN_FILES.identity}`;
   const recorded = parseIdentity((await hub.readText(identityPath)) ?? "");
   const held = [...(recorded?.name === options.name ? [identityPath] : []), ...ours];
   if (mode === "new" && held.length > 0) {
-    const more = held.length > 4 ? ` and ${held.length - 4} more` : "";
     throw new MaskpipeError(
       "ERR_OUTPUT_EXISTS",
-      `${options.repo}: already holds files of an earlier run of ${options.name} (${held.slice(0, 4).join(", ")}${more}); pass --resume to go on from them, or --overwrite to replace them`,
+      `${options.repo}: already holds files of an earlier run of ${options.name} (${namedFiles(held)}); pass --resume to go on from them, or --overwrite to replace them`,
       { archive: options.repo },
     );
   }
