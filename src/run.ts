@@ -13,7 +13,7 @@ import { checkOutputPath, type OutputPath, prepareOutputPaths } from "./output/o
 import { claimOutput, type OutputMode } from "./output/output-policy.js";
 import { RUN_FILES } from "./output/run-files.js";
 import { checkResumable, readIdentityFile } from "./output/run-record.js";
-import { inPartition, type Partition, partitionShardSet } from "./partition.js";
+import { type Partition, partitionShardSet } from "./partition.js";
 import { buildReport, type RunReport, splitCounts } from "./report.js";
 import { identityDifferences, inputVersion, type RunIdentity } from "./run-identity.js";
 import {
@@ -32,7 +32,7 @@ import { SPLIT_ORDER, SplitSink } from "./sinks/split-sink.js";
 import { webDatasetSink } from "./sinks/webdataset-sink.js";
 import { writeFileAtomic } from "./sinks/write-file-atomic.js";
 import { isHfUrl } from "./sources/http/hf-url.js";
-import { type KeyRule, memberKey } from "./sources/keys.js";
+import type { KeyRule } from "./sources/keys.js";
 import { skipReason } from "./sources/member-filter.js";
 import { type OpenedSource, openSource } from "./sources/open-source.js";
 import type { SevenZipSource } from "./sources/sevenzip/seven-zip-source.js";
@@ -41,6 +41,7 @@ import { attachLabels } from "./transforms/attach-labels.js";
 import { FILE_EXTENSION } from "./transforms/encode.js";
 import { inputCheck, keysDoNotMeet } from "./transforms/input-check.js";
 import { join, joinStrategy } from "./transforms/join.js";
+import { isWanted } from "./transforms/keyed-side.js";
 import { overlay } from "./transforms/overlay.js";
 import { skipDone } from "./transforms/skip-done.js";
 import { takePairs } from "./transforms/take.js";
@@ -567,10 +568,7 @@ async function expectedPairs(
   const listing = await listedUpFront(streamed);
   if (listing === undefined) return limit;
   let count = 0;
-  for (const member of listing) {
-    if (skipReason(member.path, member.kind) !== undefined) continue;
-    // A partition expects its own slice only.
-    if (partition === undefined || inPartition(partition, memberKey(member.path, keys))) count++;
-  }
+  // A partition expects its own slice only.
+  for (const member of listing) if (isWanted(member, keys, partition)) count++;
   return limit === undefined ? count : Math.min(count, limit);
 }

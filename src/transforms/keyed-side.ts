@@ -62,10 +62,7 @@ export class KeyedSide<S extends Source = Source> {
     return key;
   }
 
-  wanted = (member: SourceMember): boolean =>
-    skipReason(member.path, member.kind) === undefined &&
-    (this.partition === undefined ||
-      inPartition(this.partition, memberKey(member.path, this.rule)));
+  wanted = (member: SourceMember): boolean => isWanted(member, this.rule, this.partition);
 
   /** Records an unreadable member as a failed sample; true when the entry was one. */
   failedRead(entry: SourceEntry, key: string): boolean {
@@ -80,4 +77,19 @@ export class KeyedSide<S extends Source = Source> {
     });
     return true;
   }
+}
+
+/**
+ * True for a member the join reads: an image (not a folder, a non-image or metadata) whose key
+ * falls in `partition`'s slice (any key without one).
+ */
+export function isWanted(
+  member: SourceMember,
+  rule: KeyRule,
+  partition: Partition | undefined,
+): boolean {
+  return (
+    skipReason(member.path, member.kind) === undefined &&
+    (partition === undefined || inPartition(partition, memberKey(member.path, rule)))
+  );
 }
