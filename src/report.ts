@@ -81,6 +81,8 @@ export interface RunReport {
   sevenZip?: { path: string; version: string; origin: string };
   /** Publishing to a Hub repo: commits, shards uploaded and unchanged, requests, retries. */
   hub?: HubStats;
+  /** The `maskpipe run` arguments that made it (a token left out), when the command ran it. */
+  command?: string;
   /**
    * A partition's report: which one. A merged report: how many partitions it joins (their own
    * reports stay in `partitions/`); its time is the slowest partition's, its CPU their sum.

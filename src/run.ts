@@ -401,6 +401,8 @@ function finalReport(
       report.splits = splitCounts(report.shards);
   }
   if (options.partition !== undefined) report.partition = { ...options.partition };
+  // A merge's card says how its partitions were made.
+  if (options.command !== "") report.command = options.command;
   const sevenZip = sevenZipOf(context.photos, context.masks);
   if (sevenZip !== undefined) report.sevenZip = { ...sevenZip.binary };
   if (!interrupted) {

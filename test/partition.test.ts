@@ -219,7 +219,12 @@ describe("partitions as separate processes into one output, then merge", () => {
     expect(await readFile(join(out, "classes.txt"), "utf8")).toBe(
       await readFile(join(single, "classes.txt"), "utf8"),
     );
-    expect(await readFile(join(out, "README.md"), "utf8")).toContain("path: casia-*.tar");
+    const card = await readFile(join(out, "README.md"), "utf8");
+    expect(card).toContain("path: casia-*.tar");
+    // How it was made: any partition's command, then the merge's.
+    expect(card).toMatch(
+      / {4}maskpipe run casia --originals .* -q --partition I\/3\n {4}maskpipe merge \S+\n/,
+    );
     const verify = await runCli(["verify", out]);
     expect(verify.stdout, verify.stdout).toContain("whole");
     expect(verify.code).toBe(0);

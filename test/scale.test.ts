@@ -36,6 +36,8 @@ describe("--workers K: one run as K processes on this machine", () => {
     const result = await runCli(["run", "sample", "--out", workers, "--workers", "2"]);
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("2 merged");
+    const card = await readFile(join(workers, "README.md"), "utf8");
+    expect(card).toContain(`    maskpipe run sample --out ${workers} --workers 2\n`);
     const merged = await report(workers);
     expect(merged.written).toBe((await report(single)).written);
     expect(merged.shards.every((shard) => /^sample-[01]of2-\d{6}\.tar$/.test(shard.name))).toBe(

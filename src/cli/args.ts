@@ -154,11 +154,7 @@ export function parseRunArgs(argv: string[]): RunCommand {
         ? Number(value)
         : value;
   }
-  // The card of a Hub repo says how it was made; a token given as a flag is not repeated there.
-  overrides.command = argv
-    .map((arg, index) => (argv[index - 1] === "--hf-token" ? "hf_..." : arg))
-    .map((arg) => (/^[\w./:@=-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`))
-    .join(" ");
+  overrides.command = commandText(argv);
   return {
     pipelineFile: positionals[0],
     overrides: overrides as Partial<RunOptions>,
@@ -170,6 +166,17 @@ export function parseRunArgs(argv: string[]): RunCommand {
         arg !== "--workers" && argv[index - 1] !== "--workers" && !arg.startsWith("--workers="),
     ),
   };
+}
+
+/**
+ * A command's arguments as the dataset card shows how the data was made: shell-quoted where
+ * needed, and a token given with --hf-token not repeated.
+ */
+export function commandText(argv: readonly string[]): string {
+  return argv
+    .map((arg, index) => (argv[index - 1] === "--hf-token" ? "hf_..." : arg))
+    .map((arg) => (/^[\w./:@=-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`))
+    .join(" ");
 }
 
 /**

@@ -37,6 +37,8 @@ export type WorkerProgress = RunProgress;
 export interface LocalWorkersOptions {
   /** The `maskpipe run` arguments, `--workers` taken out. */
   args: readonly string[];
+  /** The whole command as the card shows it (a token left out). */
+  command: string;
   workers: number;
   out: string;
   /** `--concurrency` given by the user, for each worker; else the cores shared among them. */
@@ -121,7 +123,7 @@ export async function runLocalWorkers(options: LocalWorkersOptions): Promise<Loc
     ...(options.maxFailed !== undefined && { maxFailed: options.maxFailed }),
     ...(options.hub?.token !== undefined && { token: options.hub.token }),
     ...(options.hub?.endpoint !== undefined && { hubUrl: options.hub.endpoint }),
-    command: `run ${options.args.join(" ")} --workers ${workers}`,
+    command: options.command,
   });
   return { report };
 }

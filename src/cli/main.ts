@@ -76,6 +76,7 @@ async function run(argv: string[]): Promise<number> {
     }
     const result = await runLocalWorkers({
       args: command.argsForWorkers,
+      command: options.command ?? "",
       workers: command.workers,
       out: options.out!,
       concurrency: options.concurrency,

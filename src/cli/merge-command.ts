@@ -1,7 +1,7 @@
 import { MaskpipeError } from "../errors.js";
 import { mergePartitions } from "../merge/merge-partitions.js";
 import { RUN_FILES } from "../output/run-files.js";
-import { parseCommandArgs } from "./args.js";
+import { commandText, parseCommandArgs } from "./args.js";
 import { summaryText } from "./summary.js";
 
 export const MERGE_HELP = `Usage: maskpipe merge <output> [options]
@@ -45,17 +45,12 @@ export async function mergeCommand(argv: string[]): Promise<number> {
     );
   }
   const out = positionals[0]!;
-  const maxFailed = values["max-failed"];
   const report = await mergePartitions(out, {
-    ...(typeof maxFailed === "string" && {
-      maxFailed: /^\d+$/.test(maxFailed) ? Number(maxFailed) : maxFailed,
-    }),
+    // "10" or "0.1%": the option's own check reads both.
+    ...(typeof values["max-failed"] === "string" && { maxFailed: values["max-failed"] }),
     ...(typeof values["hf-token"] === "string" && { token: values["hf-token"] }),
     ...(typeof values["hub-url"] === "string" && { hubUrl: values["hub-url"] }),
-    command: [
-      "merge",
-      ...argv.map((arg, i) => (argv[i - 1] === "--hf-token" ? "hf_..." : arg)),
-    ].join(" "),
+    mergeCommand: commandText(argv),
   });
   if (values.quiet !== true) {
     process.stderr.write(summaryText(report, `${out.replace(/\/+$/, "")}/${RUN_FILES.report}`));

@@ -26,8 +26,13 @@ export interface MergeOptions extends MergeStoreOptions {
    * (`"0.1%"`), as `maxFailed` of a run. Default 0.
    */
   maxFailed?: number | string;
-  /** How the merge was asked for, for the card. */
+  /**
+   * The `maskpipe run` arguments the card shows. Default the first partition's (as its report
+   * has them), its index written `I`.
+   */
   command?: string;
+  /** The `maskpipe merge` arguments, shown on the card after the run's. */
+  mergeCommand?: string;
 }
 
 /** How many problems of one kind a message names before "and N more". */
@@ -108,7 +113,8 @@ export async function mergePartitions(out: string, options: MergeOptions = {}): 
         repo: store.place === "hub" ? parseHfRepoUrl(out).name : out,
         dataFolder: (split) => shardFolder(store.place, split, hasSplits),
         ...(preview !== undefined && { preview: RUN_FILES.preview }),
-        command: options.command ?? `merge of ${partitions.length} partitions`,
+        command: options.command ?? anyPartitionCommand(partitions[0]!.report),
+        ...(options.mergeCommand !== undefined && { merge: options.mergeCommand }),
         version: VERSION,
       }),
     });
@@ -264,6 +270,12 @@ async function refuseForeignCard(store: {
       { archive: store.where },
     );
   }
+}
+
+/** The run command of a partition (`--partition 0/3`) as every partition's (`--partition I/3`). */
+function anyPartitionCommand(report: RunReport): string {
+  const command = report.command ?? `... --partition I/${report.partition?.count ?? "N"}`;
+  return command.replace(/--partition(=| )\d+\/(\d+)/, "--partition$1I/$2");
 }
 
 /** A report's shard name split into its split and its name in the split's folder. */

@@ -11,6 +11,8 @@ export interface CardContext {
   preview?: string;
   /** The options the run was made with, as `--flag value` text. */
   command: string;
+  /** The merge's options, when partitions were merged (`maskpipe merge ...`). */
+  merge?: string;
   /** maskpipe's version. */
   version: string;
 }
@@ -97,7 +99,7 @@ alpha-blended onto its photo at (0, 0) exactly as the data sets' reference scrip
 (\`out = A/255 * mask + (1 - A/255) * photo\`, per channel, truncated to 8 bits) and written
 as a JPEG. Photos without a mask and masks without a photo are left out.
 
-    maskpipe run ${context.command}
+    maskpipe run ${context.command}${context.merge === undefined ? "" : `\n    maskpipe merge ${context.merge}`}
 
 - Originals: \`${report.originals}\`
 - Masks: \`${report.masks}\`
