@@ -18,9 +18,6 @@ export const MAX_PARTITIONS = 100_000;
 /** Where each partition keeps its run.json, report.json and errors.jsonl in the output. */
 export const PARTITIONS_FOLDER = "partitions";
 
-/** The environment variables schedulers set for the worker's place in an array of workers. */
-export const PARTITION_INDEX_VARIABLES = ["JOB_COMPLETION_INDEX", "SLURM_ARRAY_TASK_ID"] as const;
-
 export function checkPartition(name: string, value: unknown): Partition {
   if (typeof value !== "object" || value === null) {
     throw new MaskpipeError(

@@ -31,9 +31,6 @@ export function parseWorkers(text: string): number {
   );
 }
 
-/** What one worker sends its parent as it goes (MASKPIPE_PROGRESS=ipc). */
-export type WorkerProgress = RunProgress;
-
 export interface LocalWorkersOptions {
   /** The `maskpipe run` arguments, `--workers` taken out. */
   args: readonly string[];
@@ -99,7 +96,8 @@ export async function runLocalWorkers(options: LocalWorkersOptions): Promise<Loc
     child.stderr?.on("data", (chunk: Buffer) => {
       stderr += chunk.toString();
     });
-    child.on("message", (message: WorkerProgress) => {
+    // Each worker sends its own progress as it goes (MASKPIPE_PROGRESS=ipc).
+    child.on("message", (message: RunProgress) => {
       progress[index] = message;
       options.onProgress?.(combined(progress, started));
     });

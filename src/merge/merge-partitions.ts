@@ -17,7 +17,12 @@ import type { ShardInfo } from "../sinks/sink.js";
 import { SPLIT_ORDER } from "../sinks/split-sink.js";
 import { parseHfRepoUrl } from "../sources/http/hf-url.js";
 import { VERSION } from "../version.js";
-import { type MergedFile, type MergeStoreOptions, openMergeStore } from "./merge-store.js";
+import {
+  type MergedFile,
+  type MergeStore,
+  type MergeStoreOptions,
+  openMergeStore,
+} from "./merge-store.js";
 import { mergeReports, sharedIdentity } from "./merged-report.js";
 
 export interface MergeOptions extends MergeStoreOptions {
@@ -57,7 +62,7 @@ export async function mergePartitions(out: string, options: MergeOptions = {}): 
       : checkFailureAllowance("maxFailed", options.maxFailed);
   const store = await openMergeStore(out, options);
   try {
-    const partitions = await readPartitions(store.where, await store.partitionFolders(), store);
+    const partitions = await readPartitions(store);
     const reports = partitions.map((partition) => partition.report);
     const hasSplits = reports.some((report) => report.splits !== undefined);
     const bySplit = new Map<string, ShardInfo[]>();
@@ -136,11 +141,9 @@ interface PartitionRecord {
 }
 
 /** Every partition's identity and report, checked to be one whole, finished run. */
-async function readPartitions(
-  where: string,
-  folders: Map<string, Set<string>>,
-  store: { text(path: string): Promise<string | undefined> },
-): Promise<PartitionRecord[]> {
+async function readPartitions(store: MergeStore): Promise<PartitionRecord[]> {
+  const { where } = store;
+  const folders = await store.partitionFolders();
   const found = new Map<string, { partition: Partition; files: Set<string> }>();
   for (const [label, files] of folders) {
     const partition = parsePartitionLabel(label);
@@ -231,7 +234,7 @@ async function readPartitions(
 
 /** The one class list of the partitions: each derived it from the whole photo listing. */
 async function agreedClasses(
-  store: { text(path: string): Promise<string | undefined>; where: string },
+  store: MergeStore,
   partitions: readonly PartitionRecord[],
 ): Promise<string | undefined> {
   if (partitions[0]!.report.labels === undefined) return undefined;
@@ -258,10 +261,7 @@ async function agreedClasses(
 }
 
 /** The card goes where a README.md is: never over one maskpipe did not write. */
-async function refuseForeignCard(store: {
-  text(path: string): Promise<string | undefined>;
-  where: string;
-}): Promise<void> {
+async function refuseForeignCard(store: MergeStore): Promise<void> {
   const card = await store.text(RUN_FILES.card);
   if (card !== undefined && !card.includes(CARD_MARKER)) {
     throw new MaskpipeError(

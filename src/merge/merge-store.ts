@@ -1,6 +1,7 @@
-import { readdir, readFile, stat } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { OutputPlace } from "../output/index-files.js";
+import { openOutput } from "../output/output-files.js";
 import { PARTITIONS_FOLDER } from "../partition.js";
 import type { PreviewShard } from "../preview/contact-sheet.js";
 import { HUB_DATA_ROOT } from "../sinks/hub/hub-defaults.js";
@@ -44,25 +45,29 @@ export async function openMergeStore(
   return isHfUrl(out) ? hubStore(out, options) : folderStore(out);
 }
 
-function folderStore(dir: string): MergeStore {
-  const missing = (error: NodeJS.ErrnoException) => {
-    if (error.code === "ENOENT" || error.code === "ENOTDIR") return undefined;
-    throw error;
-  };
+async function folderStore(dir: string): Promise<MergeStore> {
+  // Reading is what `verify` and `preview` do to a folder output.
+  const files = await openOutput(dir);
   return {
     where: dir,
     place: "folder",
     partitionFolders: async () => {
       const folders = new Map<string, Set<string>>();
       const root = join(dir, PARTITIONS_FOLDER);
-      for (const entry of (await readdir(root, { withFileTypes: true }).catch(missing)) ?? []) {
+      const entries = await readdir(root, { withFileTypes: true }).catch(
+        (error: NodeJS.ErrnoException) => {
+          if (error.code === "ENOENT" || error.code === "ENOTDIR") return [];
+          throw error;
+        },
+      );
+      for (const entry of entries) {
         if (!entry.isDirectory()) continue;
         folders.set(entry.name, new Set(await readdir(join(root, entry.name))));
       }
       return folders;
     },
-    text: (path) => readFile(join(dir, path), "utf8").catch(missing),
-    size: async (path) => (await stat(join(dir, path)).catch(missing))?.size,
+    text: files.text,
+    size: files.size,
     write: async (files) => {
       for (const file of files) await writeFileAtomic(join(dir, file.path), file.content);
     },
