@@ -2,9 +2,9 @@
 import { MaskpipeError } from "../errors.js";
 import { loadPipelineFile } from "../pipeline-file.js";
 import { runPipeline } from "../run.js";
-import { type RunProgress, runRecordsFolder } from "../run-options.js";
+import { type RunOptions, type RunProgress, runRecordsFolder } from "../run-options.js";
 import { VERSION } from "../version.js";
-import { inFlagTerms, parseRunArgs } from "./args.js";
+import { inFlagTerms, parseRunArgs, type RunCommand } from "./args.js";
 import { pipelinePath } from "./builtin-pipelines.js";
 import { MAIN_HELP, RUN_HELP } from "./help.js";
 import { runLocalWorkers } from "./local-workers.js";
@@ -66,46 +66,7 @@ async function run(argv: string[]): Promise<number> {
   process.once("SIGTERM", stop);
   const progress = progressReporter(process.stderr);
   if (command.workers !== undefined && command.workers > 1 && options.dryRun !== true) {
-    if (options.partition !== undefined || options.layout === "folder") {
-      throw new MaskpipeError(
-        "ERR_INVALID_OPTION",
-        options.layout === "folder"
-          ? "Expected --workers with shards: --layout folder writes one tree from one process"
-          : "Expected --workers or --partition, not both: --workers runs partitions of its own on this machine",
-      );
-    }
-    const result = await runLocalWorkers({
-      args: command.argsForWorkers,
-      command: options.command ?? "",
-      workers: command.workers,
-      out: options.out!,
-      concurrency: options.concurrency,
-      maxFailed: options.maxFailed,
-      hub: options.hub,
-      signal: controller.signal,
-      onProgress: command.quiet ? undefined : (state) => progress.update(state),
-    });
-    progress.done();
-    if (result.failed !== undefined) {
-      const { partition, code, stderr } = result.failed;
-      // A worker's own summary names its own resume command: the one to give is the whole run's.
-      const said =
-        code === EXIT.interrupted
-          ? ""
-          : `:\n  ${stderr.trim().split("\n").slice(-12).join("\n  ")}`;
-      process.stderr.write(
-        `maskpipe: worker ${partition} of ${command.workers} (--partition ${partition}/${command.workers}) ${code === EXIT.interrupted ? "was interrupted" : `failed (exit ${code})`}${said}\n` +
-          `complete shards are kept; continue with: ${resumeCommand(options.command ?? "")}\n`,
-      );
-      return code === EXIT.interrupted
-        ? EXIT.interrupted
-        : code === EXIT.usage
-          ? EXIT.usage
-          : EXIT.failed;
-    }
-    const merged = result.report!;
-    process.stderr.write(summaryText(merged, `${options.out}/report.json`));
-    return merged.problems.length > 0 ? EXIT.incomplete : EXIT.done;
+    return runAsWorkers(command, command.workers, options, controller.signal, progress);
   }
   const toParent = progressToParent();
   const report = await runPipeline({
@@ -133,6 +94,54 @@ async function run(argv: string[]): Promise<number> {
   process.stderr.write(summaryText(report, reportPath, options.command));
   if (report.interrupted) return EXIT.interrupted;
   return report.problems.length > 0 ? EXIT.incomplete : EXIT.done;
+}
+
+/** `--workers K`: the run as K partition processes on this machine, merged; the exit code. */
+async function runAsWorkers(
+  command: RunCommand,
+  workers: number,
+  options: Partial<RunOptions>,
+  signal: AbortSignal,
+  progress: ReturnType<typeof progressReporter>,
+): Promise<number> {
+  if (options.partition !== undefined || options.layout === "folder") {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      options.layout === "folder"
+        ? "Expected --workers with shards: --layout folder writes one tree from one process"
+        : "Expected --workers or --partition, not both: --workers runs partitions of its own on this machine",
+    );
+  }
+  const result = await runLocalWorkers({
+    args: command.argsForWorkers,
+    command: options.command ?? "",
+    workers,
+    out: options.out!,
+    concurrency: options.concurrency,
+    maxFailed: options.maxFailed,
+    hub: options.hub,
+    signal,
+    onProgress: command.quiet ? undefined : (state) => progress.update(state),
+  });
+  progress.done();
+  if (result.failed !== undefined) {
+    const { partition, code, stderr } = result.failed;
+    // A worker's own summary names its own resume command: the one to give is the whole run's.
+    const said =
+      code === EXIT.interrupted ? "" : `:\n  ${stderr.trim().split("\n").slice(-12).join("\n  ")}`;
+    process.stderr.write(
+      `maskpipe: worker ${partition} of ${workers} (--partition ${partition}/${workers}) ${code === EXIT.interrupted ? "was interrupted" : `failed (exit ${code})`}${said}\n` +
+        `complete shards are kept; continue with: ${resumeCommand(options.command ?? "")}\n`,
+    );
+    return code === EXIT.interrupted
+      ? EXIT.interrupted
+      : code === EXIT.usage
+        ? EXIT.usage
+        : EXIT.failed;
+  }
+  const merged = result.report!;
+  process.stderr.write(summaryText(merged, `${options.out}/report.json`));
+  return merged.problems.length > 0 ? EXIT.incomplete : EXIT.done;
 }
 
 /**
