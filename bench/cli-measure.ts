@@ -12,13 +12,20 @@ export function child(
   cwd: string,
   cpus?: string,
 ): Promise<{ stdout: string; seconds: number }> {
+  return cpus === undefined
+    ? command(process.execPath, args, cwd)
+    : command("taskset", ["-c", cpus, process.execPath, ...args], cwd);
+}
+
+/** Runs `program args...` from `cwd`; resolves with its stdout and wall time, rejects on failure. */
+export function command(
+  program: string,
+  args: string[],
+  cwd: string,
+): Promise<{ stdout: string; seconds: number }> {
   const started = performance.now();
-  const [command, commandArgs] =
-    cpus === undefined
-      ? [process.execPath, args]
-      : ["taskset", ["-c", cpus, process.execPath, ...args]];
   return new Promise((resolve, reject) => {
-    const process_ = spawn(command, commandArgs, { cwd, stdio: ["ignore", "pipe", "pipe"] });
+    const process_ = spawn(program, args, { cwd, stdio: ["ignore", "pipe", "pipe"] });
     let stdout = "";
     let stderr = "";
     process_.stdout.on("data", (chunk: Buffer) => {
@@ -32,7 +39,7 @@ export function child(
     process_.on("close", (code) =>
       code === 0
         ? resolve({ stdout, seconds: (performance.now() - started) / 1000 })
-        : reject(new Error(`${args.join(" ")} exited ${code}\n${stderr}`)),
+        : reject(new Error(`${program} ${args.join(" ")} exited ${code}\n${stderr}`)),
     );
   });
 }

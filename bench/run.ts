@@ -18,14 +18,13 @@
  *
  * Prints the table and the targets, and writes every run to bench/results/<time>.json.
  */
-import { spawn } from "node:child_process";
 import { mkdir, rm, writeFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { join } from "node:path";
 import { parseArgs } from "node:util";
 import { HEAP_FLAGS } from "../src/heap-flags.js";
 import { defaultConcurrency } from "../src/thread-pool.js";
-import { child, measureCli } from "./cli-measure.js";
+import { child, command, measureCli } from "./cli-measure.js";
 import { type Corpus, type CorpusKind, corpus } from "./corpus.js";
 import type { Measurement } from "./measure.js";
 
@@ -106,12 +105,11 @@ function cli(what: string, options: { workers?: number; cpus?: string }) {
 /** A python3 that has OpenCV, if there is one. */
 async function pythonWithCv2(): Promise<string | undefined> {
   for (const python of ["python3", "/usr/bin/python3"]) {
-    const ok = await new Promise<boolean>((resolve) => {
-      const check = spawn(python, ["-c", "import cv2"], { stdio: "ignore" });
-      check.on("error", () => resolve(false));
-      check.on("close", (code) => resolve(code === 0));
-    });
-    if (ok) return python;
+    const found = await command(python, ["-c", "import cv2"], ROOT).then(
+      () => true,
+      () => false,
+    );
+    if (found) return python;
   }
   return undefined;
 }
@@ -119,29 +117,12 @@ async function pythonWithCv2(): Promise<string | undefined> {
 function opencv(python: string) {
   return (c: Corpus) =>
     sideBySide(`OpenCV, ${cores} processes`, cores, (i, at) =>
-      run(python, [
-        "bench/opencv_anchor.py",
-        c.originals,
-        c.masks,
-        String(cores),
-        String(i),
-        String(at),
-      ]),
+      command(
+        python,
+        ["bench/opencv_anchor.py", c.originals, c.masks, String(cores), String(i), String(at)],
+        ROOT,
+      ),
     );
-}
-
-function run(command: string, args: string[]): Promise<{ stdout: string }> {
-  return new Promise((resolve, reject) => {
-    const process_ = spawn(command, args, { cwd: ROOT, stdio: ["ignore", "pipe", "inherit"] });
-    let stdout = "";
-    process_.stdout.on("data", (chunk: Buffer) => {
-      stdout += chunk.toString();
-    });
-    process_.on("error", reject);
-    process_.on("close", (code) =>
-      code === 0 ? resolve({ stdout }) : reject(new Error(`${command} exited ${code}`)),
-    );
-  });
 }
 
 interface Steady {
