@@ -6,6 +6,7 @@ import { pipeline } from "node:stream/promises";
 import { abortable } from "./abortable.js";
 import { countPairs } from "./dry-run.js";
 import { type ErrorCode, MaskpipeError } from "./errors.js";
+import { jsonText } from "./json-text.js";
 import { type LabelIdentity, planLabels } from "./labels/label-plan.js";
 import { Labeler } from "./labels/labeler.js";
 import { makeDirectory, removeMadeDirectories } from "./output/make-directory.js";
@@ -186,7 +187,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       const record = joinPath(records, RUN_FILES.identity);
       if (mode !== "resume" || !existsSync(record)) madeRecord = record;
       if (partition !== undefined) madeFolders.push(...(await makeDirectory(records)));
-      await writeFileAtomic(record, `${JSON.stringify(identity, null, 2)}\n`);
+      await writeFileAtomic(record, jsonText(identity));
     }
     const hub = toHub
       ? await abortable(
@@ -318,7 +319,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       await writeFileAtomic(joinPath(options.out, RUN_FILES.card), card);
     }
     if (options.report !== undefined) {
-      await writeFileAtomic(options.report, `${JSON.stringify(report, null, 2)}\n`);
+      await writeFileAtomic(options.report, jsonText(report));
     }
     return report;
   } catch (error) {

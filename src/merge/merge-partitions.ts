@@ -1,4 +1,5 @@
 import { MaskpipeError } from "../errors.js";
+import { jsonText } from "../json-text.js";
 import { indexFiles, shardFolder } from "../output/index-files.js";
 import { CARD_MARKER, RUN_FILES } from "../output/run-files.js";
 import { parseIdentity } from "../output/run-record.js";
@@ -124,7 +125,7 @@ export async function mergePartitions(out: string, options: MergeOptions = {}): 
       }),
     });
     await refuseForeignCard(store);
-    files.push({ path: RUN_FILES.report, content: `${JSON.stringify(report, null, 2)}\n` });
+    files.push({ path: RUN_FILES.report, content: jsonText(report) });
     await store.write(files, `Merge ${partitions.length} partitions of ${name}`);
     return report;
   } finally {

@@ -1,3 +1,4 @@
+import { jsonText } from "../json-text.js";
 import { hubSplitFolder } from "../sinks/hub/hub-defaults.js";
 import { widsIndex } from "../sinks/shard-index.js";
 import type { ShardInfo } from "../sinks/sink.js";
@@ -26,14 +27,10 @@ export function indexFiles(
   for (const [split, shards] of shardsBySplit) {
     const folder = shardFolder(place, split, hasSplits);
     if (!hasSplits) {
-      files.push({ path: RUN_FILES.index, text: indexText(widsIndex(name, shards, folder)) });
+      files.push({ path: RUN_FILES.index, text: jsonText(widsIndex(name, shards, folder)) });
     } else if (shards.length > 0) {
-      files.push({ path: `${folder}${RUN_FILES.index}`, text: indexText(widsIndex(name, shards)) });
+      files.push({ path: `${folder}${RUN_FILES.index}`, text: jsonText(widsIndex(name, shards)) });
     }
   }
   return files;
-}
-
-function indexText(index: unknown): string {
-  return `${JSON.stringify(index, null, 2)}\n`;
 }

@@ -1,4 +1,5 @@
 import { MaskpipeError } from "../errors.js";
+import { jsonText } from "../json-text.js";
 import { indexFiles } from "../output/index-files.js";
 import { openOutput } from "../output/output-files.js";
 import type { OutputMode } from "../output/output-policy.js";
@@ -170,7 +171,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     const replaced = mode === "overwrite" ? [...ours, ...(await runFilesIn(hub, records))] : [];
     await hub.commit(
       `Start ${shardSet}`,
-      [textFile(identityPath, `${JSON.stringify(options.identity, null, 2)}\n`)],
+      [textFile(identityPath, jsonText(options.identity))],
       replaced,
     );
     if (replaced.length > 0) remote = await hub.list(HUB_DATA_ROOT);
@@ -240,7 +241,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     // The report in the repo counts the commit that carries it.
     const published = { ...report, hub: { ...stats(), commits: hub.commits + 1 } };
     files.push(
-      textFile(RUN_FILES.report, `${JSON.stringify(published, null, 2)}\n`),
+      textFile(RUN_FILES.report, jsonText(published)),
       ...(details.errors !== undefined && details.errors.length > 0
         ? [textFile(RUN_FILES.errors, details.errors)]
         : []),
@@ -265,7 +266,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     await hub.commit(
       `Report of ${shardSet}`,
       [
-        textFile(`${records}${RUN_FILES.report}`, `${JSON.stringify(published, null, 2)}\n`),
+        textFile(`${records}${RUN_FILES.report}`, jsonText(published)),
         ...(details.errors !== undefined && details.errors.length > 0
           ? [textFile(`${records}${RUN_FILES.errors}`, details.errors)]
           : []),

@@ -1,5 +1,6 @@
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
+import { jsonText } from "../json-text.js";
 import { makeDirectory } from "../output/make-directory.js";
 import { nonEmptyString } from "../validate.js";
 import { widsIndex } from "./shard-index.js";
@@ -82,6 +83,6 @@ class FolderShardStore implements ShardStore {
   async finish(shards: Parameters<ShardStore["finish"]>[0]): Promise<void> {
     if (!this.index) return;
     const index = widsIndex(this.name, shards);
-    await writeFileAtomic(join(this.dir, "index.json"), `${JSON.stringify(index, null, 2)}\n`);
+    await writeFileAtomic(join(this.dir, "index.json"), jsonText(index));
   }
 }
