@@ -3,15 +3,16 @@ import { join } from "node:path";
 
 export const ROOT = join(import.meta.dirname, "../..");
 
-/** Starts the CLI from source through its launcher, as `npx maskpipe` runs the built one. */
+/** The CLI's launcher as built for this test run (build-for-tests.ts), as `npx maskpipe` runs dist/. */
+export const CLI = join(ROOT, "test-dist/cli/bin.js");
+
+/** Starts the CLI through its launcher, as `npx maskpipe` does. */
 export function startCli(
   args: string[],
   cwd = ROOT,
   env: Record<string, string> = {},
 ): ChildProcess {
-  // tsx by its full URL: `--import tsx` would be looked up from `cwd`, which may be any folder.
-  const tsx = import.meta.resolve("tsx");
-  return spawn(process.execPath, ["--import", tsx, join(ROOT, "src/cli/bin.ts"), ...args], {
+  return spawn(process.execPath, [CLI, ...args], {
     cwd,
     stdio: ["ignore", "pipe", "pipe"],
     env: { ...process.env, FORCE_COLOR: "0", ...env },
