@@ -1,5 +1,6 @@
 import { cpuSecondsUsed, peakRssBytes } from "./process-usage.js";
-import type { RunIdentity } from "./run-identity.js";
+import { publicName } from "./redact.js";
+import { publishedIdentity, type RunIdentity } from "./run-identity.js";
 import type { RunStats } from "./run-stats.js";
 import type { RunProblem } from "./run-verdict.js";
 import type { HubStats } from "./sinks/hub-sink.js";
@@ -167,5 +168,25 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
       ...(context.network.originals && { originals: { ...context.network.originals } }),
       ...(context.network.masks && { masks: { ...context.network.masks } }),
     },
+  };
+}
+
+/**
+ * The report as a published file (a Hub repo's report.json, a dataset card) holds it: local
+ * paths (inputs, output, label files, the 7-Zip binary) reduced to file names, URLs redacted.
+ */
+export function publishedReport(report: RunReport): RunReport {
+  return {
+    ...report,
+    originals: publicName(report.originals),
+    masks: publicName(report.masks),
+    out: publicName(report.out),
+    ...(report.identity !== undefined && { identity: publishedIdentity(report.identity) }),
+    ...(report.labels !== undefined && {
+      labels: { ...report.labels, source: publicName(report.labels.source) },
+    }),
+    ...(report.sevenZip !== undefined && {
+      sevenZip: { ...report.sevenZip, path: publicName(report.sevenZip.path) },
+    }),
   };
 }

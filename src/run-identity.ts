@@ -2,13 +2,21 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { LabelIdentity } from "./labels/label-plan.js";
 import type { Partition } from "./partition.js";
+import { publicName, queryDigest, redactUrl } from "./redact.js";
 import type { KeyRule } from "./sources/keys.js";
 import type { OpenedSource } from "./sources/open-source.js";
 
-/** Which file a run read: a local path with its size and time, or a URL with its validator. */
+/**
+ * Which file a run read: a local path with its size and time, or a URL with its validator. A
+ * URL is kept without its credentials and query (redact.ts); a digest of the query tells two
+ * queries apart, and a refreshed signature of the same object (same size and ETag) is the same
+ * input.
+ */
 export interface InputVersion {
-  /** An absolute path, a URL or an hf:// spec. */
+  /** An absolute path, a URL (redacted) or an hf:// spec. */
   source: string;
+  /** A digest of the URL's query, when it had one: never the query itself. */
+  query?: string;
   /** Bytes; absent for a folder. */
   size?: number;
   /** Last modification of a local file (ISO 8601). */
@@ -68,8 +76,10 @@ const FIELD_NAMES: Record<keyof RunIdentity, string> = {
 export async function inputVersion(spec: string, source: OpenedSource): Promise<InputVersion> {
   if (source.remote !== undefined) {
     const { size, etag, lastModified } = source.remote;
+    const query = queryDigest(spec);
     return {
-      source: spec,
+      source: redactUrl(spec),
+      ...(query !== undefined && { query }),
       ...(size >= 0 && { size }),
       ...(etag !== undefined && { etag }),
       ...(etag === undefined && lastModified !== undefined && { lastModified }),
@@ -88,8 +98,37 @@ export async function inputVersion(spec: string, source: OpenedSource): Promise<
 export function identityDifferences(was: RunIdentity, now: RunIdentity): string[] {
   const fields = Object.keys(FIELD_NAMES) as (keyof RunIdentity)[];
   return fields
-    .filter((field) => stableJson(was[field]) !== stableJson(now[field]))
+    .filter((field) => stableJson(comparable(was, field)) !== stableJson(comparable(now, field)))
     .map((field) => `${FIELD_NAMES[field]} was ${shown(was[field])}, now ${shown(now[field])}`);
+}
+
+/**
+ * A field as two identities compare it. A remote input with a validator (ETag or Last-Modified)
+ * is that object whatever its URL's query says: a presigned URL signed anew reads the same bytes.
+ */
+function comparable(identity: RunIdentity, field: keyof RunIdentity): unknown {
+  const value = identity[field];
+  if (field !== "originals" && field !== "masks") return value;
+  const input = value as InputVersion;
+  if (input.etag === undefined && input.lastModified === undefined) return input;
+  const { query: _query, ...withoutQuery } = input;
+  return withoutQuery;
+}
+
+/**
+ * The identity as a published file (a Hub repo's run.json and report.json) holds it: local
+ * inputs by file name only. A Hub run records and compares this form.
+ */
+export function publishedIdentity(identity: RunIdentity): RunIdentity {
+  const published = (input: InputVersion): InputVersion => ({
+    ...input,
+    source: publicName(input.source),
+  });
+  return {
+    ...identity,
+    originals: published(identity.originals),
+    masks: published(identity.masks),
+  };
 }
 
 function shown(value: unknown): string {

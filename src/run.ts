@@ -15,8 +15,14 @@ import { claimOutput, type OutputMode } from "./output/output-policy.js";
 import { RUN_FILES } from "./output/run-files.js";
 import { checkResumable, readIdentityFile } from "./output/run-record.js";
 import { type Partition, partitionShardSet } from "./partition.js";
-import { buildReport, type RunReport, splitCounts } from "./report.js";
-import { identityDifferences, inputVersion, type RunIdentity } from "./run-identity.js";
+import { publishedText, Redactor, redactUrl } from "./redact.js";
+import { buildReport, publishedReport, type RunReport, splitCounts } from "./report.js";
+import {
+  identityDifferences,
+  inputVersion,
+  publishedIdentity,
+  type RunIdentity,
+} from "./run-identity.js";
 import {
   type CheckedRunOptions,
   checkRunOptions,
@@ -87,9 +93,15 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   let errorsFile: WriteStream | undefined;
   // A Hub run keeps its failure lines for errors.jsonl in the repo (a line per failed pair).
   const errorLines: string[] = [];
+  // A failure's message may quote what a library said of a URL or a header: none of it is kept.
+  const redactor = new Redactor({
+    headers: options.http?.headers,
+    tokens: [options.hub?.token, process.env.HF_TOKEN],
+    specs: [options.originals, options.masks],
+  });
   stats.onFailure = (failure) => {
-    const line = `${JSON.stringify(failure)}\n`;
-    if (toHub) errorLines.push(line);
+    const line = `${redactor.text(JSON.stringify(failure))}\n`;
+    if (toHub) errorLines.push(publishedText(line, [options.originals, options.masks]));
     if (errorsFile === undefined && options.errors !== undefined) {
       errorsFile = createWriteStream(options.errors);
       errorsFile.on("error", () => {}); // an unwritable errors file must not mask the run's result
@@ -126,7 +138,8 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     sources.push(masks);
     const labelPlan = await abortable(planLabels({ ...options, signal }, photos), signal);
     const labeler = labelPlan === undefined ? undefined : new Labeler(labelPlan.tables);
-    identity = await runIdentity(options, photos, masks, labelPlan?.identity);
+    const made = await runIdentity(options, photos, masks, labelPlan?.identity);
+    identity = made;
     const strategy = joinStrategy(photos, masks);
     const context = { identity, strategy, started, stats, photos, masks, labeler };
     if (options.dryRun) {
@@ -204,7 +217,8 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
               buffer: options.hubBuffer,
               ...(options.hubSpool !== undefined && { spool: options.hubSpool }),
               mode,
-              identity,
+              // A Hub repo records and compares the identity as published: no local paths.
+              identity: publishedIdentity(made),
               ...(labeler !== undefined && labeler.splits.length > 0 && { splits: SPLIT_ORDER }),
               ...(options.hub?.token !== undefined && { token: options.hub.token }),
               ...(options.hub?.endpoint !== undefined && { hubUrl: options.hub.endpoint }),
@@ -296,7 +310,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     });
     const classes = labeler === undefined ? undefined : `${labeler.tables.classes.join("\n")}\n`;
     if (hub !== undefined && !interrupted) {
-      await hub.publish(report, {
+      await hub.publish(publishedReport(report), {
         command: options.command,
         version: VERSION,
         errors: Buffer.from(errorLines.join("")),
@@ -378,8 +392,8 @@ function finalReport(
     ...(options.limit !== undefined && { limit: options.limit }),
     written: outcome.written,
     name: options.name,
-    originals: options.originals,
-    masks: options.masks,
+    originals: redactUrl(options.originals),
+    masks: redactUrl(options.masks),
     out: options.out,
     layout: options.layout,
     join: context.strategy,
@@ -416,8 +430,8 @@ function sideNames(options: CheckedRunOptions) {
   return {
     photoKeys: options.photoKeys,
     maskKeys: options.maskKeys,
-    photosName: options.originals,
-    masksName: options.masks,
+    photosName: redactUrl(options.originals),
+    masksName: redactUrl(options.masks),
   };
 }
 

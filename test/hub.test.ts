@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MaskpipeError } from "../src/errors.js";
 import { runPipeline } from "../src/run.js";
+import { publishedIdentity } from "../src/run-identity.js";
 import type { RunOptions } from "../src/run-options.js";
 import { CommitPacer } from "../src/sinks/hub/commit-pacer.js";
 import { hubFetch } from "../src/sinks/hub/hub-fetch.js";
@@ -113,7 +114,10 @@ describe("publishing to a Hub dataset repo", () => {
       "Dataset card, index and report of casia",
     ]);
     expect(report.hub).toMatchObject({ commits: 5, shardsUploaded: 6, shardsUnchanged: 0 });
-    expect(JSON.parse(hub.read(REPO, "run.json").toString())).toEqual(report.identity);
+    // Published: the inputs by file name, not the local paths the report keeps.
+    expect(JSON.parse(hub.read(REPO, "run.json").toString())).toEqual(
+      publishedIdentity(report.identity),
+    );
     expect([...hub.uploads.values()]).toEqual([1, 1, 1, 1, 1, 1]);
 
     const card = hub.read(REPO, "README.md").toString();
@@ -290,7 +294,7 @@ describe("publishing to a Hub dataset repo", () => {
     expect(result.code).toBe(0);
     expect(hub.repos.get("me/from-cli")!.private).toBe(true);
     const card = hub.read("me/from-cli", "README.md").toString();
-    expect(card).toContain("--hf-token hf_... --private --shard-max-count 10");
+    expect(card).toContain("--hf-token … --private --shard-max-count 10");
     expect(card).not.toContain(hub.token);
   });
 });

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
-import { join } from "node:path";
+import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunReport } from "../src/report.js";
 import { ROOT, runCli } from "./support/cli.js";
@@ -37,7 +37,8 @@ describe("--workers K: one run as K processes on this machine", () => {
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toContain("2 merged");
     const card = await readFile(join(workers, "README.md"), "utf8");
-    expect(card).toContain(`    maskpipe run sample --out ${workers} --workers 2\n`);
+    // A card is published: the output folder by its name only.
+    expect(card).toContain(`    maskpipe run sample --out ${basename(workers)} --workers 2\n`);
     const merged = await report(workers);
     expect(merged.written).toBe((await report(single)).written);
     expect(merged.shards.every((shard) => /^sample-[01]of2-\d{6}\.tar$/.test(shard.name))).toBe(

@@ -1,6 +1,7 @@
 import { parseArgs } from "node:util";
 import { MaskpipeError } from "../errors.js";
 import { parsePartition } from "../partition.js";
+import { redactArgs } from "../redact.js";
 import type { RunOptions } from "../run-options.js";
 import { parseWorkers } from "./local-workers.js";
 
@@ -169,14 +170,11 @@ export function parseRunArgs(argv: string[]): RunCommand {
 }
 
 /**
- * A command's arguments as the dataset card shows how the data was made: shell-quoted where
- * needed, and a token given with --hf-token not repeated.
+ * A command's arguments as its report and dataset card show how the data was made: secrets left
+ * out and local paths reduced to file names (redact.ts), as anything published must be.
  */
 export function commandText(argv: readonly string[]): string {
-  return argv
-    .map((arg, index) => (argv[index - 1] === "--hf-token" ? "hf_..." : arg))
-    .map((arg) => (/^[\w./:@=-]+$/.test(arg) ? arg : `'${arg.replace(/'/g, "'\\''")}'`))
-    .join(" ");
+  return redactArgs(argv, true);
 }
 
 /**

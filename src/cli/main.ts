@@ -1,6 +1,7 @@
 #!/usr/bin/env node
 import { MaskpipeError } from "../errors.js";
 import { loadPipelineFile } from "../pipeline-file.js";
+import { commandSecrets, Redactor, redactArgs } from "../redact.js";
 import { runPipeline } from "../run.js";
 import { type RunOptions, type RunProgress, runRecordsFolder } from "../run-options.js";
 import { VERSION } from "../version.js";
@@ -28,8 +29,10 @@ const EXIT = {
   interrupted: 130,
 } as const;
 
-async function run(argv: string[]): Promise<number> {
+async function run(argv: string[], redactor: Redactor): Promise<number> {
   const command = parseRunArgs(argv);
+  // The command that goes on from here, as the console may show it: secrets left out.
+  const shownCommand = redactArgs(argv);
   if (command.help) {
     process.stdout.write(RUN_HELP);
     return 0;
@@ -66,7 +69,12 @@ async function run(argv: string[]): Promise<number> {
   process.once("SIGTERM", stop);
   const progress = progressReporter(process.stderr);
   if (command.workers !== undefined && command.workers > 1 && options.dryRun !== true) {
-    return runAsWorkers(command, command.workers, options, controller.signal, progress);
+    return runAsWorkers({ ...command, workers: command.workers }, options, {
+      signal: controller.signal,
+      progress,
+      redactor,
+      shownCommand,
+    });
   }
   const toParent = progressToParent();
   const report = await runPipeline({
@@ -87,23 +95,31 @@ async function run(argv: string[]): Promise<number> {
     options.report ?? `${runRecordsFolder(options.out!, options.partition)}/report.json`;
   if (report.nothingToDo) {
     process.stderr.write(
-      `maskpipe ${report.name}: nothing to do: the same run in ${options.out} finished before (${reportPath}); pass --overwrite instead of --resume to make it again\n`,
+      redactor.text(
+        `maskpipe ${report.name}: nothing to do: the same run in ${options.out} finished before (${reportPath}); pass --overwrite instead of --resume to make it again\n`,
+      ),
     );
     return report.problems.length > 0 ? EXIT.incomplete : EXIT.done;
   }
-  process.stderr.write(summaryText(report, reportPath, options.command));
+  process.stderr.write(redactor.text(summaryText(report, reportPath, shownCommand)));
   if (report.interrupted) return EXIT.interrupted;
   return report.problems.length > 0 ? EXIT.incomplete : EXIT.done;
 }
 
 /** `--workers K`: the run as K partition processes on this machine, merged; the exit code. */
 async function runAsWorkers(
-  command: RunCommand,
-  workers: number,
+  command: RunCommand & { workers: number },
   options: Partial<RunOptions>,
-  signal: AbortSignal,
-  progress: ReturnType<typeof progressReporter>,
+  context: {
+    signal: AbortSignal;
+    progress: ReturnType<typeof progressReporter>;
+    redactor: Redactor;
+    /** The run's command line as the console may show it. */
+    shownCommand: string;
+  },
 ): Promise<number> {
+  const { workers } = command;
+  const { signal, progress, redactor, shownCommand } = context;
   if (options.partition !== undefined || options.layout === "folder") {
     throw new MaskpipeError(
       "ERR_INVALID_OPTION",
@@ -130,8 +146,10 @@ async function runAsWorkers(
     const said =
       code === EXIT.interrupted ? "" : `:\n  ${stderr.trim().split("\n").slice(-12).join("\n  ")}`;
     process.stderr.write(
-      `maskpipe: worker ${partition} of ${workers} (--partition ${partition}/${workers}) ${code === EXIT.interrupted ? "was interrupted" : `failed (exit ${code})`}${said}\n` +
-        `complete shards are kept; continue with: ${resumeCommand(options.command ?? "")}\n`,
+      redactor.text(
+        `maskpipe: worker ${partition} of ${workers} (--partition ${partition}/${workers}) ${code === EXIT.interrupted ? "was interrupted" : `failed (exit ${code})`}${said}\n` +
+          `complete shards are kept; continue with: ${resumeCommand(shownCommand)}\n`,
+      ),
     );
     return code === EXIT.interrupted
       ? EXIT.interrupted
@@ -140,7 +158,7 @@ async function runAsWorkers(
         : EXIT.failed;
   }
   const merged = result.report!;
-  process.stderr.write(summaryText(merged, `${options.out}/report.json`));
+  process.stderr.write(redactor.text(summaryText(merged, `${options.out}/report.json`)));
   return merged.problems.length > 0 ? EXIT.incomplete : EXIT.done;
 }
 
@@ -161,6 +179,8 @@ function progressToParent(): ((state: RunProgress) => void) | undefined {
 
 export async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
+  // Whatever a step's message quotes, a secret the user typed is not printed back.
+  const redactor = new Redactor(commandSecrets(argv));
   try {
     if (command === "--version" || command === "-v") {
       process.stdout.write(`${VERSION}\n`);
@@ -170,7 +190,7 @@ export async function main(argv: string[]): Promise<number> {
       process.stdout.write(MAIN_HELP);
       return command === undefined ? EXIT.usage : EXIT.done;
     }
-    if (command === "run") return await run(rest);
+    if (command === "run") return await run(rest, redactor);
     if (command === "verify") return await verifyCommand(rest);
     if (command === "preview") return await previewCommand(rest);
     if (command === "merge") return await mergeCommand(rest);
@@ -180,13 +200,15 @@ export async function main(argv: string[]): Promise<number> {
     if (error instanceof MaskpipeError) {
       const usage = error.code === "ERR_INVALID_OPTION" || error.code === "ERR_PIPELINE_FILE";
       process.stderr.write(
-        `maskpipe: ${usage ? inFlagTerms(error.message) : error.message} [${error.code}]\n`,
+        redactor.text(
+          `maskpipe: ${usage ? inFlagTerms(error.message) : error.message} [${error.code}]\n`,
+        ),
       );
       if (error.code === "ERR_INTERRUPTED") return EXIT.interrupted;
       return usage ? EXIT.usage : EXIT.failed;
     }
     process.stderr.write(
-      `maskpipe: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`,
+      redactor.text(`maskpipe: unexpected error: ${(error as Error)?.stack ?? String(error)}\n`),
     );
     return EXIT.failed;
   }

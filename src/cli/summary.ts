@@ -1,3 +1,4 @@
+import { HIDDEN } from "../redact.js";
 import type { RunReport } from "../report.js";
 import { formatBytes, formatDuration } from "./progress.js";
 
@@ -13,11 +14,17 @@ function byReason(counts: Record<string, number>): string {
     : ` (${entries.map(([reason, count]) => `${reason}: ${count}`).join(", ")})`;
 }
 
-/** The `maskpipe run ...` that goes on from an interrupted run: the same, with --resume. */
+/**
+ * The `maskpipe run ...` that goes on from an interrupted run: the same, with --resume. Secrets
+ * are not shown (redact.ts), so it says where the user gives theirs again.
+ */
 export function resumeCommand(command: string): string {
   const words = command.split(" ").filter((word) => word !== "--overwrite" && word !== "");
   if (!words.includes("--resume")) words.push("--resume");
-  return `maskpipe run ${words.join(" ")}`;
+  const hidden = command.includes(HIDDEN)
+    ? ` (give your own ${HIDDEN}: header values, tokens and URL queries are not shown)`
+    : "";
+  return `maskpipe run ${words.join(" ")}${hidden}`;
 }
 
 /** How the run ended, as the summary's first line says it. */

@@ -10,7 +10,7 @@ import {
   partitionFolder,
   partitionLabel,
 } from "../partition.js";
-import type { RunReport } from "../report.js";
+import { publishedReport, type RunReport } from "../report.js";
 import { identityDifferences, type RunIdentity } from "../run-identity.js";
 import { checkFailureAllowance, MAX_FAILED_DEFAULT } from "../run-verdict.js";
 import { datasetCard } from "../sinks/hub/dataset-card.js";
@@ -125,7 +125,9 @@ export async function mergePartitions(out: string, options: MergeOptions = {}): 
       }),
     });
     await refuseForeignCard(store);
-    files.push({ path: RUN_FILES.report, content: jsonText(report) });
+    // A repo's report is published: no local paths in it.
+    const written = store.place === "hub" ? publishedReport(report) : report;
+    files.push({ path: RUN_FILES.report, content: jsonText(written) });
     await store.write(files, `Merge ${partitions.length} partitions of ${name}`);
     return report;
   } finally {

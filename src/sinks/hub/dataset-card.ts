@@ -1,4 +1,5 @@
 import { CARD_MARKER } from "../../output/run-files.js";
+import { publicName } from "../../redact.js";
 import type { RunReport } from "../../report.js";
 
 /** What the card says beyond the report's counts. */
@@ -101,8 +102,8 @@ as a JPEG. Photos without a mask and masks without a photo are left out.
 
     maskpipe run ${context.command}${context.merge === undefined ? "" : `\n    maskpipe merge ${context.merge}`}
 
-- Originals: \`${report.originals}\`
-- Masks: \`${report.masks}\`
+- Originals: \`${publicName(report.originals)}\`
+- Masks: \`${publicName(report.masks)}\`
 
 ## Contents
 
