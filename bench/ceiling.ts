@@ -7,12 +7,12 @@
  * the I-th, starting its work at START so the K work windows overlap (the multi-process ceiling).
  */
 import sharp from "sharp";
-import { loadPipelineFile } from "../src/pipeline-file.js";
-import { cpuSecondsUsed, peakRssBytes } from "../src/process-usage.js";
+import type { Pair } from "../src/core/pair.js";
+import { cpuSecondsUsed, peakRssBytes } from "../src/core/process-usage.js";
+import { loadPipelineFile } from "../src/run/pipeline-file.js";
 import { openLocalSource } from "../src/sources/open-source.js";
 import { join } from "../src/transforms/join.js";
 import { orderedMap } from "../src/transforms/ordered-map.js";
-import type { Pair } from "../src/transforms/pair.js";
 import type { Measurement } from "./measure.js";
 
 const [originals, masks, pipelineFile, concurrencyText, sliceCount, sliceIndex, startAt] =

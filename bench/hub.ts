@@ -7,7 +7,7 @@
 import { execFile } from "node:child_process";
 import { join } from "node:path";
 import { promisify } from "node:util";
-import { HEAP_FLAGS } from "../src/heap-flags.js";
+import { HEAP_FLAGS } from "../src/core/heap-flags.js";
 import { OVERLAY_DEFAULTS } from "../src/transforms/overlay.js";
 import { startFakeHub } from "../test/support/fake-hub.js";
 import { corpus } from "./corpus.js";

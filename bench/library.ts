@@ -4,9 +4,10 @@
  *   node dist-bench/bench/library.js <originals> <masks> <pipeline.json> <concurrency> <out> [shardMaxBytes]
  * `out` may be a Hub repo (bench/hub.ts): HF_ENDPOINT and HF_TOKEN say which Hub.
  */
-import { loadPipelineFile } from "../src/pipeline-file.js";
-import { cpuSecondsUsed, peakRssBytes } from "../src/process-usage.js";
-import { runPipeline } from "../src/run.js";
+
+import { cpuSecondsUsed, peakRssBytes } from "../src/core/process-usage.js";
+import { loadPipelineFile } from "../src/run/pipeline-file.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
 import type { Measurement } from "./measure.js";
 
 const [originals, masks, pipelineFile, concurrencyText, out, shardMaxBytes] = process.argv.slice(2);

@@ -1,5 +1,5 @@
 import { readFileSync } from "node:fs";
-import type { HubStats } from "../src/sinks/hub-sink.js";
+import type { HubStats } from "../src/sinks/hub/hub-stats.js";
 
 /** What each measurement prints as its last stdout line (JSON), read by bench/run.ts. */
 export interface Measurement {

@@ -5,8 +5,8 @@
  */
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { loadPipelineFile } from "../src/pipeline-file.js";
-import { cpuSecondsUsed } from "../src/process-usage.js";
+import { cpuSecondsUsed } from "../src/core/process-usage.js";
+import { loadPipelineFile } from "../src/run/pipeline-file.js";
 import { discardSink } from "../src/sinks/discard-sink.js";
 import { webDatasetSink } from "../src/sinks/webdataset-sink.js";
 import { openLocalSource } from "../src/sources/open-source.js";

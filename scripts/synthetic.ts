@@ -1,5 +1,5 @@
 import sharp from "sharp";
-import { seededRandom } from "../src/seeded-random.js";
+import { seededRandom } from "../src/core/seeded-random.js";
 
 /*
  * Deterministic synthetic faces and masks for the sample, the tests and the benchmarks. Photos

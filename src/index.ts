@@ -3,9 +3,56 @@
  * Node stream, so it fits `stream.pipeline(...)` and `for await`.
  */
 
-export type { ErrorContext } from "./errors.js";
-export { type ErrorCode, MaskpipeError } from "./errors.js";
-export { HEAP_FLAGS } from "./heap-flags.js";
+export { type MergeOptions, mergePartitions } from "./commands/merge/merge-partitions.js";
+export type { MergeStoreOptions } from "./commands/merge/merge-store.js";
+export {
+  CONTACT_SHEET_DEFAULTS,
+  type ContactSheet,
+  type ContactSheetOptions,
+  contactSheet,
+  type PreviewShard,
+  pickSamples,
+  type SheetTile,
+} from "./commands/preview/contact-sheet.js";
+export {
+  encodeSheet,
+  type PreviewOptions,
+  previewOutput,
+  writeSheet,
+} from "./commands/preview/preview-output.js";
+export {
+  type VerifyOptions,
+  type VerifyProblem,
+  type VerifyReport,
+  verifyOutput,
+} from "./commands/verify/verify-output.js";
+export type { ErrorContext } from "./core/errors.js";
+export { type ErrorCode, MaskpipeError } from "./core/errors.js";
+export { HEAP_FLAGS } from "./core/heap-flags.js";
+export { type KeyRule, memberKey } from "./core/keys.js";
+export { IMAGE_EXTENSIONS, type SkipReason, skipReason } from "./core/member-filter.js";
+export type { MemberData, Pair } from "./core/pair.js";
+export {
+  inPartition,
+  MAX_PARTITIONS,
+  type Partition,
+  parsePartition,
+  partitionOf,
+  partitionShardSet,
+} from "./core/partition.js";
+export type { SampleLabel } from "./core/sample.js";
+export {
+  type MemberRef,
+  type Sample,
+  type SampleMetadata,
+  sampleMetadata,
+} from "./core/sample.js";
+export type { FailureStage } from "./core/stats.js";
+export { type FailureRecord, RunStats, type Side } from "./core/stats.js";
+export { defaultConcurrency, threadPoolSize } from "./core/thread-pool.js";
+export { VERSION } from "./core/version.js";
+export { type OpenOutputOptions, type OutputFiles, openOutput } from "./dataset/output-files.js";
+export type { OutputMode } from "./dataset/output-policy.js";
 export type { AnnotationText } from "./labels/annotation-files.js";
 export {
   type AnnotationKind,
@@ -35,59 +82,29 @@ export {
   type LabelMode,
   type LabelTables,
   type MissingLabel,
-  type SampleLabel,
   sortIdentities,
 } from "./labels/labeler.js";
-export { type MaskedSamplesOptions, maskedSamples } from "./masked-samples.js";
-export { type MergeOptions, mergePartitions } from "./merge/merge-partitions.js";
-export type { MergeStoreOptions } from "./merge/merge-store.js";
-export { type OpenOutputOptions, type OutputFiles, openOutput } from "./output/output-files.js";
-export type { OutputMode } from "./output/output-policy.js";
-export {
-  inPartition,
-  MAX_PARTITIONS,
-  type Partition,
-  parsePartition,
-  partitionOf,
-  partitionShardSet,
-} from "./partition.js";
-export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./pipeline-file.js";
-export {
-  CONTACT_SHEET_DEFAULTS,
-  type ContactSheet,
-  type ContactSheetOptions,
-  contactSheet,
-  type PreviewShard,
-  pickSamples,
-  type SheetTile,
-} from "./preview/contact-sheet.js";
-export {
-  encodeSheet,
-  type PreviewOptions,
-  previewOutput,
-  writeSheet,
-} from "./preview/preview-output.js";
-export type { RunReport } from "./report.js";
-export { runPipeline } from "./run.js";
-export type { InputVersion, RunIdentity } from "./run-identity.js";
-export { type Layout, RUN_DEFAULTS, type RunOptions, type RunProgress } from "./run-options.js";
-export type { FailureStage } from "./run-stats.js";
-export { type FailureRecord, RunStats, type Side } from "./run-stats.js";
+export { type MaskedSamplesOptions, maskedSamples } from "./run/masked-samples.js";
+export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./run/pipeline-file.js";
+export type { RunReport } from "./run/report.js";
+export type { InputVersion, RunIdentity } from "./run/run-identity.js";
+export { type Layout, RUN_DEFAULTS, type RunOptions, type RunProgress } from "./run/run-options.js";
+export { runPipeline } from "./run/run-pipeline.js";
 export {
   type FailureAllowance,
   MAX_FAILED_DEFAULT,
   type RunProblem,
   type RunProblemCode,
-} from "./run-verdict.js";
+} from "./run/run-verdict.js";
 export { discardSink } from "./sinks/discard-sink.js";
 export { type FolderSinkOptions, folderSink } from "./sinks/folder-sink.js";
 export type { CommitPace } from "./sinks/hub/commit-pacer.js";
+export type { HubStats } from "./sinks/hub/hub-stats.js";
 export {
   HUB_RETRY,
   HUB_SHARD_DEFAULTS,
   type HubSink,
   type HubSinkOptions,
-  type HubStats,
   hubSink,
   type PublishDetails,
 } from "./sinks/hub-sink.js";
@@ -102,14 +119,17 @@ export {
   webDatasetSink,
 } from "./sinks/webdataset-sink.js";
 export { type ByteReader, openFileReader } from "./sources/byte-reader.js";
-export type { FolderSourceOptions } from "./sources/folder-source.js";
-export { folderSource } from "./sources/folder-source.js";
+export type { FolderSourceOptions } from "./sources/folder/folder-source.js";
+export { folderSource } from "./sources/folder/folder-source.js";
 export type { HttpOptions, HttpStats, Validator } from "./sources/http/http-client.js";
 export { RETRY_DEFAULTS, type RetryPolicy } from "./sources/http/retry-policy.js";
-export { type KeyRule, memberKey } from "./sources/keys.js";
-export { IMAGE_EXTENSIONS, type SkipReason, skipReason } from "./sources/member-filter.js";
-export type { HubOptions, OpenedSource, RemoteVersion } from "./sources/open-source.js";
-export { type OpenSourceOptions, openLocalSource } from "./sources/open-source.js";
+export { openLocalSource, openSource } from "./sources/open-source.js";
+export type {
+  HubOptions,
+  OpenedSource,
+  OpenSourceOptions,
+  RemoteVersion,
+} from "./sources/opened-source.js";
 export type { SevenZipMember } from "./sources/sevenzip/listing.js";
 export {
   findSevenZip,
@@ -134,10 +154,9 @@ export type {
   SourceKind,
   SourceMember,
 } from "./sources/source.js";
-export { type TarSourceOptions, tarSource } from "./sources/tar-source.js";
+export { type TarSourceOptions, tarSource } from "./sources/tar/tar-source.js";
 export type { SpanLimits } from "./sources/zip/zip-source.js";
 export { type ZipSourceOptions, zipSource } from "./sources/zip/zip-source.js";
-export { defaultConcurrency, threadPoolSize } from "./thread-pool.js";
 export { type AttachLabelsOptions, attachLabels } from "./transforms/attach-labels.js";
 export { blendMaskInto, type RawPixels } from "./transforms/blend.js";
 export { type EncodeOptions, encodeRgb, type OutputFormat } from "./transforms/encode.js";
@@ -157,18 +176,4 @@ export {
   overlayPair,
   overlaySamples,
 } from "./transforms/overlay.js";
-export type { MemberData, Pair } from "./transforms/pair.js";
-export {
-  type MemberRef,
-  type Sample,
-  type SampleMetadata,
-  sampleMetadata,
-} from "./transforms/sample.js";
 export { takePairs } from "./transforms/take.js";
-export {
-  type VerifyOptions,
-  type VerifyProblem,
-  type VerifyReport,
-  verifyOutput,
-} from "./verify/verify-output.js";
-export { VERSION } from "./version.js";

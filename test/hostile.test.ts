@@ -6,7 +6,7 @@ import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { describe, expect, it } from "vitest";
 import { writeZip } from "../scripts/archives.js";
-import { runPipeline } from "../src/run.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
 import { webDatasetSink } from "../src/sinks/webdataset-sink.js";
 import { openFileReader } from "../src/sources/byte-reader.js";
 import { zipSource } from "../src/sources/zip/zip-source.js";
@@ -208,7 +208,7 @@ describe("hostile tar and gzip", () => {
 
 describe("unusual images", () => {
   async function overlayOne(photo: Buffer, mask: Buffer, extra: Record<string, unknown> = {}) {
-    const { RunStats } = await import("../src/run-stats.js");
+    const { RunStats } = await import("../src/core/stats.js");
     const { overlay } = await import("../src/transforms/overlay.js");
     const { Readable } = await import("node:stream");
     const stats = new RunStats();
@@ -279,7 +279,7 @@ describe("unusual images", () => {
     p.finalize();
     await done;
     const { openLocalSource } = await import("../src/sources/open-source.js");
-    const { skipReason } = await import("../src/sources/member-filter.js");
+    const { skipReason } = await import("../src/core/member-filter.js");
     const source = closeAfterTest(await openLocalSource(join(dir, "links.tar")));
     const reasons: (string | undefined)[] = [];
     for await (const entry of source.entries())

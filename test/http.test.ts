@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { runPipeline } from "../src/run.js";
-import type { RunOptions } from "../src/run-options.js";
-import { parseHfUrl } from "../src/sources/http/hf-url.js";
+import type { RunOptions } from "../src/run/run-options.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
+import { parseHfUrl } from "../src/sources/hf/hf-url.js";
 import { RETRY_DEFAULTS, retryAfterMs, retryDelayMs } from "../src/sources/http/retry-policy.js";
 import { corpusFiles, writeArchive } from "./support/corpus.js";
 import { type Fault, startFileServer, type TestServer } from "./support/http-server.js";

@@ -10,7 +10,7 @@ import {
   rowOf,
 } from "../src/labels/celeba-annotations.js";
 import { heldOut } from "../src/labels/labeler.js";
-import { runPipeline } from "../src/run.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
 import { runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { startFakeHub } from "./support/fake-hub.js";

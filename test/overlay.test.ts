@@ -4,11 +4,11 @@ import { Readable } from "node:stream";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { maskPixels, maskPng, photoJpeg } from "../scripts/synthetic.js";
-import { RunStats } from "../src/run-stats.js";
+import type { Pair } from "../src/core/pair.js";
+import type { Sample } from "../src/core/sample.js";
+import { RunStats } from "../src/core/stats.js";
 import { blendMaskInto } from "../src/transforms/blend.js";
 import { overlay, overlayPair } from "../src/transforms/overlay.js";
-import type { Pair } from "../src/transforms/pair.js";
-import type { Sample } from "../src/transforms/sample.js";
 
 /** The reference scripts' formula, spelled out as numpy evaluates it. */
 function reference(alphaByte: number, mask: number, photo: number): number {

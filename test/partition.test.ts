@@ -3,15 +3,15 @@ import { createHash } from "node:crypto";
 import { chmod, mkdir, readdir, readFile, rm, stat, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
-import { mergePartitions } from "../src/merge/merge-partitions.js";
+import { mergePartitions } from "../src/commands/merge/merge-partitions.js";
 import {
   type Partition,
   parsePartition,
   partitionOf,
   partitionShardSet,
-} from "../src/partition.js";
-import type { RunReport } from "../src/report.js";
-import { runPipeline } from "../src/run.js";
+} from "../src/core/partition.js";
+import type { RunReport } from "../src/run/report.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
 import { finished, ROOT, runCli, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { startFakeHub } from "./support/fake-hub.js";

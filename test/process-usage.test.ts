@@ -13,7 +13,7 @@ describe("peak RSS", () => {
     "is the process's own, not that of the parent that started it",
     () => {
       const ballast = Buffer.alloc(600 * MIB, 1);
-      const module = pathToFileURL(join(ROOT, "src/process-usage.ts")).href;
+      const module = pathToFileURL(join(ROOT, "src/core/process-usage.ts")).href;
       const printed = execFileSync(
         process.execPath,
         [

@@ -3,10 +3,10 @@ import { join } from "node:path";
 import fc from "fast-check";
 import { describe, expect, it } from "vitest";
 import { writeZip } from "../scripts/archives.js";
-import { MaskpipeError } from "../src/errors.js";
+import { MaskpipeError } from "../src/core/errors.js";
+import { memberKey } from "../src/core/keys.js";
 import { webDatasetKey } from "../src/sinks/webdataset-names.js";
 import type { ByteReader } from "../src/sources/byte-reader.js";
-import { memberKey } from "../src/sources/keys.js";
 import { zipSource } from "../src/sources/zip/zip-source.js";
 import { tempDir } from "./support/temp.js";
 

@@ -1,4 +1,7 @@
 import { describe, expect, it } from "vitest";
+import { memberKey } from "../src/core/keys.js";
+import { skipReason } from "../src/core/member-filter.js";
+import { byteSize, integerBetween, oneOf } from "../src/core/validate.js";
 import { safeRelativePath } from "../src/sinks/folder-sink.js";
 import {
   sampleMembers,
@@ -6,10 +9,7 @@ import {
   tarMemberBytes,
   webDatasetKey,
 } from "../src/sinks/webdataset-names.js";
-import { memberKey } from "../src/sources/keys.js";
-import { skipReason } from "../src/sources/member-filter.js";
-import { kindFromBytes, kindFromName } from "../src/sources/open-source.js";
-import { byteSize, integerBetween, oneOf } from "../src/validate.js";
+import { kindFromBytes, kindFromName } from "../src/sources/archive-kind.js";
 import { sampleOf } from "./support/samples.js";
 
 const celebaPhoto = { depth: 1, suffixes: [] };

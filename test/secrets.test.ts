@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { copyFile, readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
-import { commandSecrets, Redactor, redactArgs, redactUrl } from "../src/redact.js";
+import { commandSecrets, Redactor, redactArgs, redactUrl } from "../src/core/redact.js";
 import { finished, ROOT, runCli, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { type FakeHub, startFakeHub } from "./support/fake-hub.js";

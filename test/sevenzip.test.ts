@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ArchiveFile } from "../scripts/archives.js";
-import { runPipeline } from "../src/run.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
 import { bundledSevenZip } from "../src/sources/sevenzip/seven-zip-binary.js";
 import { sevenZipSource } from "../src/sources/sevenzip/seven-zip-source.js";
 import { finished, runCli, startCli } from "./support/cli.js";

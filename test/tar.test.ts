@@ -7,7 +7,7 @@ import { describe, expect, it } from "vitest";
 import { type ArchiveFile, writeTar } from "../scripts/archives.js";
 import { openLocalSource } from "../src/sources/open-source.js";
 import type { SourceEntry } from "../src/sources/source.js";
-import { tarSource } from "../src/sources/tar-source.js";
+import { tarSource } from "../src/sources/tar/tar-source.js";
 import { oddChunks } from "./support/chunks.js";
 import { closeAfterTest, tempDir } from "./support/temp.js";
 

@@ -2,7 +2,7 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
-import { runPipeline } from "../src/run.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
 import { finished, ROOT, runCli, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { interruptWhileOpening } from "./support/stalled-input.js";

@@ -3,7 +3,7 @@ import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import yauzl from "yauzl";
 import { writeZip } from "../scripts/archives.js";
-import type { MaskpipeError } from "../src/errors.js";
+import type { MaskpipeError } from "../src/core/errors.js";
 import { openFileReader } from "../src/sources/byte-reader.js";
 import type { RandomAccessSource, SourceEntry } from "../src/sources/source.js";
 import { coalesce, zipSource } from "../src/sources/zip/zip-source.js";

@@ -1,8 +1,8 @@
 import { parseArgs } from "node:util";
-import { MaskpipeError } from "../errors.js";
-import { parsePartition } from "../partition.js";
-import { redactArgs } from "../redact.js";
-import type { RunOptions } from "../run-options.js";
+import { MaskpipeError } from "../core/errors.js";
+import { parsePartition } from "../core/partition.js";
+import { redactArgs } from "../core/redact.js";
+import type { RunOptions } from "../run/run-options.js";
 import { parseWorkers } from "./local-workers.js";
 
 /** Flags of `maskpipe run`, each the kebab-case of a RunOptions field. */

@@ -5,8 +5,8 @@
  */
 import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
-import { HEAP_FLAGS } from "../heap-flags.js";
-import { concurrencyFlag, defaultConcurrency, threadPoolSize } from "../thread-pool.js";
+import { HEAP_FLAGS } from "../core/heap-flags.js";
+import { concurrencyFlag, defaultConcurrency, threadPoolSize } from "../core/thread-pool.js";
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 

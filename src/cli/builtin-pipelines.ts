@@ -1,6 +1,6 @@
 import { existsSync, readdirSync } from "node:fs";
 import { fileURLToPath } from "node:url";
-import { MaskpipeError } from "../errors.js";
+import { MaskpipeError } from "../core/errors.js";
 
 /** The package's pipelines/ folder: two levels above this file in src/cli/ and dist/cli/. */
 const PIPELINES = fileURLToPath(new URL("../../pipelines/", import.meta.url));

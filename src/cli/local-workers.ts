@@ -1,12 +1,12 @@
 import { type ChildProcess, spawn } from "node:child_process";
 import { availableParallelism } from "node:os";
 import { fileURLToPath } from "node:url";
-import { MaskpipeError } from "../errors.js";
-import { mergePartitions } from "../merge/merge-partitions.js";
-import { MAX_PARTITIONS } from "../partition.js";
-import type { RunReport } from "../report.js";
-import type { RunProgress } from "../run-options.js";
-import { defaultConcurrency, threadPoolSize } from "../thread-pool.js";
+import { mergePartitions } from "../commands/merge/merge-partitions.js";
+import { MaskpipeError } from "../core/errors.js";
+import { MAX_PARTITIONS } from "../core/partition.js";
+import { defaultConcurrency, threadPoolSize } from "../core/thread-pool.js";
+import type { RunReport } from "../run/report.js";
+import type { RunProgress } from "../run/run-options.js";
 
 /**
  * `--workers auto`: a process per core. Measured on 2 cores at steady state (docs/scale.md):

@@ -1,10 +1,10 @@
 #!/usr/bin/env node
-import { MaskpipeError } from "../errors.js";
-import { loadPipelineFile } from "../pipeline-file.js";
-import { commandSecrets, Redactor, redactArgs } from "../redact.js";
-import { runPipeline } from "../run.js";
-import { type RunOptions, type RunProgress, runRecordsFolder } from "../run-options.js";
-import { VERSION } from "../version.js";
+import { MaskpipeError } from "../core/errors.js";
+import { commandSecrets, Redactor, redactArgs } from "../core/redact.js";
+import { VERSION } from "../core/version.js";
+import { loadPipelineFile } from "../run/pipeline-file.js";
+import { type RunOptions, type RunProgress, runRecordsFolder } from "../run/run-options.js";
+import { runPipeline } from "../run/run-pipeline.js";
 import { inFlagTerms, parseRunArgs, type RunCommand } from "./args.js";
 import { pipelinePath } from "./builtin-pipelines.js";
 import { MAIN_HELP, RUN_HELP } from "./help.js";

@@ -1,6 +1,6 @@
-import { MaskpipeError } from "../errors.js";
-import { mergePartitions } from "../merge/merge-partitions.js";
-import { RUN_FILES } from "../output/run-files.js";
+import { mergePartitions } from "../commands/merge/merge-partitions.js";
+import { MaskpipeError } from "../core/errors.js";
+import { RUN_FILES } from "../dataset/run-files.js";
 import { commandText, parseCommandArgs } from "./args.js";
 import { summaryText } from "./summary.js";
 

@@ -1,4 +1,4 @@
-import type { RunProgress } from "../run-options.js";
+import type { RunProgress } from "../run/run-options.js";
 
 export function formatDuration(seconds: number): string {
   // Short runs (a trial, the sample) get tenths: "0s" says nothing.

@@ -1,5 +1,5 @@
-import { HIDDEN } from "../redact.js";
-import type { RunReport } from "../report.js";
+import { HIDDEN } from "../core/redact.js";
+import type { RunReport } from "../run/report.js";
 import { formatBytes, formatDuration } from "./progress.js";
 
 function table(rows: [string, string][]): string {

@@ -1,5 +1,5 @@
-import { MaskpipeError } from "../errors.js";
-import { verifyOutput } from "../verify/verify-output.js";
+import { verifyOutput } from "../commands/verify/verify-output.js";
+import { MaskpipeError } from "../core/errors.js";
 import { parseCommandArgs } from "./args.js";
 
 export const VERIFY_HELP = `Usage: maskpipe verify <output> [options]

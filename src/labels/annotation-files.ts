@@ -1,10 +1,11 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { MaskpipeError } from "../errors.js";
-import { readTextFile } from "../read-text.js";
+import { MaskpipeError } from "../core/errors.js";
+import { readTextFile } from "../core/read-text.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
-import { isUrl, openSource } from "../sources/open-source.js";
+import { openSource } from "../sources/open-source.js";
+import { isUrl } from "../sources/opened-source.js";
 
 /** CelebA's annotation files by their release names, and where the release puts them. */
 export const CELEBA_FILES = {

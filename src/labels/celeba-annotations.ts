@@ -1,4 +1,4 @@
-import { MaskpipeError } from "../errors.js";
+import { MaskpipeError } from "../core/errors.js";
 
 /*
  * CelebA's annotation files as the release ships them, parsed as pure functions. Every file is

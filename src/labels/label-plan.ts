@@ -1,8 +1,8 @@
 import { createHash } from "node:crypto";
-import { MaskpipeError } from "../errors.js";
-import { readTextFile } from "../read-text.js";
+import { MaskpipeError } from "../core/errors.js";
+import { skipReason } from "../core/member-filter.js";
+import { readTextFile } from "../core/read-text.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
-import { skipReason } from "../sources/member-filter.js";
 import type { Source } from "../sources/source.js";
 import { type AnnotationSpecs, loadAnnotations } from "./annotation-files.js";
 import {

@@ -1,6 +1,7 @@
 import { createHash } from "node:crypto";
-import { inPartition, type Partition } from "../partition.js";
-import { pathComponents } from "../sources/keys.js";
+import { pathComponents } from "../core/keys.js";
+import { inPartition, type Partition } from "../core/partition.js";
+import type { SampleLabel } from "../core/sample.js";
 import type { AnnotationText } from "./annotation-files.js";
 import {
   type AnnotationTable,
@@ -16,20 +17,6 @@ import {
 
 /** Where identities come from: none, the photo's identity folder (CASIA), or CelebA's files. */
 export type LabelMode = "none" | "folder" | "annotations";
-
-/** What a sample knows of itself for training, beside its image. */
-export interface SampleLabel {
-  /** Class index: the identity's line in classes.txt, from 0; -1 when the identity is unknown. */
-  cls: number;
-  identity: string | null;
-  split?: Split;
-  /** CelebA's 40 attributes, by name. */
-  attributes?: Record<string, boolean> | null;
-  /** The face box in the photo's pixels. */
-  bbox?: { x: number; y: number; width: number; height: number } | null;
-  /** Five landmarks in the photo's pixels, by CelebA's names (`lefteye_x`, ...). */
-  landmarks?: Record<string, number> | null;
-}
 
 /** Why a photo has no label of a kind: it is missing from that file. */
 export type MissingLabel = "identity" | "split" | "attributes" | "bbox" | "landmarks";

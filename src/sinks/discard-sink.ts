@@ -1,6 +1,6 @@
 import { Writable } from "node:stream";
-import { RunStats } from "../run-stats.js";
-import type { Sample } from "../transforms/sample.js";
+import type { Sample } from "../core/sample.js";
+import { RunStats } from "../core/stats.js";
 import type { SampleSink, SinkResult } from "./sink.js";
 
 /** Counts samples and drops them: for benchmarks, and dry runs that only check the inputs. */

@@ -1,10 +1,10 @@
 import { isAbsolute, join, resolve, sep } from "node:path";
 import { Writable } from "node:stream";
-import { MaskpipeError } from "../errors.js";
-import { RunStats } from "../run-stats.js";
-import { pathComponents } from "../sources/keys.js";
-import type { Sample } from "../transforms/sample.js";
-import { nonEmptyString } from "../validate.js";
+import { MaskpipeError } from "../core/errors.js";
+import { pathComponents } from "../core/keys.js";
+import type { Sample } from "../core/sample.js";
+import { RunStats } from "../core/stats.js";
+import { nonEmptyString } from "../core/validate.js";
 import type { SampleSink, SinkResult } from "./sink.js";
 import { writeFileAtomic } from "./write-file-atomic.js";
 

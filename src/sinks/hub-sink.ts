@@ -1,29 +1,30 @@
-import { MaskpipeError } from "../errors.js";
-import { jsonText } from "../json-text.js";
-import { indexFiles } from "../output/index-files.js";
-import { openOutput } from "../output/output-files.js";
-import type { OutputMode } from "../output/output-policy.js";
-import { foreignShardsError, isForeignShard, namedFiles, RUN_FILES } from "../output/run-files.js";
-import { checkResumable, parseIdentity } from "../output/run-record.js";
-import { type Partition, partitionFolder, partitionShardSet } from "../partition.js";
-import { contactSheet, type PreviewShard } from "../preview/contact-sheet.js";
-import { encodeSheet } from "../preview/preview-output.js";
-import type { RunReport } from "../report.js";
-import type { RunIdentity } from "../run-identity.js";
-import { hubEndpoint, parseHfRepoUrl } from "../sources/http/hf-url.js";
+import { contactSheet, type PreviewShard } from "../commands/preview/contact-sheet.js";
+import { encodeSheet } from "../commands/preview/preview-output.js";
+import { MaskpipeError } from "../core/errors.js";
+import { jsonText } from "../core/json-text.js";
+import { type Partition, partitionFolder, partitionShardSet } from "../core/partition.js";
+import { datasetCard } from "../dataset/dataset-card.js";
+import { indexFiles } from "../dataset/index-files.js";
+import { openOutput } from "../dataset/output-files.js";
+import type { OutputMode } from "../dataset/output-policy.js";
+import { foreignShardsError, isForeignShard, namedFiles, RUN_FILES } from "../dataset/run-files.js";
+import { checkResumable, parseIdentity } from "../dataset/run-record.js";
+import type { RunReport } from "../run/report.js";
+import type { RunIdentity } from "../run/run-identity.js";
+import { hubEndpoint, parseHfRepoUrl } from "../sources/hf/hf-url.js";
 import { RETRY_DEFAULTS, type RetryPolicy } from "../sources/http/retry-policy.js";
 import { COMMIT_PACE, type CommitPace, CommitPacer } from "./hub/commit-pacer.js";
-import { datasetCard } from "./hub/dataset-card.js";
 import {
   checkHubBuffer,
   HUB_DATA_ROOT,
   HUB_SHARD_DEFAULTS,
   hubSplitFolder,
 } from "./hub/hub-defaults.js";
-import { type HubFetchStats, hubFetch } from "./hub/hub-fetch.js";
+import { hubFetch } from "./hub/hub-fetch.js";
 import { HubRepo, type HubUpload } from "./hub/hub-repo.js";
 import { findHubResumePoint } from "./hub/hub-resume.js";
-import { HubShardStore, type HubUploadStats } from "./hub/hub-shard-store.js";
+import { HubShardStore } from "./hub/hub-shard-store.js";
+import type { HubStats } from "./hub/hub-stats.js";
 import { ShardSpool } from "./hub/shard-spool.js";
 import type { ResumePoint } from "./resume.js";
 import { type ShardLimits, ShardSink } from "./shard-sink.js";
@@ -82,15 +83,6 @@ export { HUB_SHARD_DEFAULTS } from "./hub/hub-defaults.js";
  * honoured up to 15 minutes), and giving up loses the shards held in memory.
  */
 export const HUB_RETRY: RetryPolicy = { ...RETRY_DEFAULTS, retries: 8, maxDelayMs: 15 * 60_000 };
-
-/** What publishing cost: the `hub` part of the report. */
-export interface HubStats extends HubUploadStats, HubFetchStats {
-  repo: string;
-  /** Commits made, the final one (card, index, report) included. */
-  commits: number;
-  /** Shards read back from the repo by `resume`, whose samples were skipped. */
-  shardsKept: number;
-}
 
 /** A sink that commits shards to a Hub repo; `publish` then writes the card, index and report. */
 export interface HubSink extends SampleSink {

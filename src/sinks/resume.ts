@@ -4,7 +4,7 @@ import { readdir, rm } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
-import { MaskpipeError } from "../errors.js";
+import { MaskpipeError } from "../core/errors.js";
 import type { ShardInfo } from "./sink.js";
 import { shardFileName, shardFilePattern } from "./webdataset-names.js";
 

@@ -1,7 +1,7 @@
 import { Writable } from "node:stream";
-import { RunStats } from "../run-stats.js";
-import type { Sample } from "../transforms/sample.js";
-import { integerBetween, nonEmptyString } from "../validate.js";
+import type { Sample } from "../core/sample.js";
+import { RunStats } from "../core/stats.js";
+import { integerBetween, nonEmptyString } from "../core/validate.js";
 import { type ShardOutput, ShardWriter } from "./shard-writer.js";
 import type { SampleSink, ShardInfo, SinkResult } from "./sink.js";
 import {

@@ -2,7 +2,7 @@ import { createHash } from "node:crypto";
 import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack as tarPack } from "tar-stream";
-import { MaskpipeError } from "../errors.js";
+import { MaskpipeError } from "../core/errors.js";
 import type { ShardInfo } from "./sink.js";
 import { TAR_HEADER_FIELDS, type TarMember } from "./webdataset-names.js";
 

@@ -1,5 +1,5 @@
 import { Writable } from "node:stream";
-import type { Sample } from "../transforms/sample.js";
+import type { Sample } from "../core/sample.js";
 import type { SampleSink, ShardInfo, SinkResult } from "./sink.js";
 
 /** The splits a run may write, in the order cards and reports list them. */

@@ -1,6 +1,6 @@
 import { createHash } from "node:crypto";
-import type { Sample } from "../transforms/sample.js";
-import { sampleMetadata } from "../transforms/sample.js";
+import type { Sample } from "../core/sample.js";
+import { sampleMetadata } from "../core/sample.js";
 
 /*
  * WebDataset's naming rules as pure functions. A reader takes a member's key to be its path up

@@ -1,8 +1,8 @@
 import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
-import { jsonText } from "../json-text.js";
-import { makeDirectory } from "../output/make-directory.js";
-import { nonEmptyString } from "../validate.js";
+import { jsonText } from "../core/json-text.js";
+import { makeDirectory } from "../core/make-directory.js";
+import { nonEmptyString } from "../core/validate.js";
 import { widsIndex } from "./shard-index.js";
 import { type ShardLimits, ShardSink, type ShardStore } from "./shard-sink.js";
 import type { ShardOutput } from "./shard-writer.js";

@@ -1,52 +1,14 @@
 import { createReadStream } from "node:fs";
 import { open, readdir, stat } from "node:fs/promises";
-import { MaskpipeError } from "../errors.js";
+import { MaskpipeError } from "../core/errors.js";
+import { kindFromBytes, kindFromName } from "./archive-kind.js";
 import { openFileReader } from "./byte-reader.js";
-import { folderSource } from "./folder-source.js";
-import { isHfUrl } from "./http/hf-url.js";
-import type { HttpOptions, HttpStats } from "./http/http-client.js";
-import { isSevenZipName, SEVEN_ZIP_SIGNATURE } from "./sevenzip/volumes.js";
+import { folderSource } from "./folder/folder-source.js";
+import { isHfUrl } from "./hf/hf-url.js";
+import { isUrl, type OpenedSource, type OpenSourceOptions } from "./opened-source.js";
 import type { Source, SourceKind } from "./source.js";
-import { tarSource } from "./tar-source.js";
+import { tarSource } from "./tar/tar-source.js";
 import { zipSource } from "./zip/zip-source.js";
-
-export interface OpenSourceOptions {
-  /** Largest member read into memory, in bytes. Default 256 MiB. */
-  maxMemberBytes?: number;
-  /** Headers, retries and timeouts for http(s) sources. */
-  http?: HttpOptions;
-  /** Token and endpoint for hf:// sources. */
-  hub?: HubOptions;
-  /** Ends the opening of a remote source (its first request) when aborted. */
-  signal?: AbortSignal;
-  /** The 7-Zip that reads 7z archives (`--7z`); default MASKPIPE_7Z, else the bundled one. */
-  sevenZip?: string;
-}
-
-/** The version of a remote file a run read: what the run identity records of it. */
-export interface RemoteVersion {
-  /** Bytes, or -1 when the server does not say. */
-  size: number;
-  etag?: string;
-  lastModified?: string;
-}
-
-/**
- * A source opened by `openSource`: when remote, what it cost over the network and which
- * version of the file it reads.
- */
-export type OpenedSource = Source & { readonly http?: HttpStats; readonly remote?: RemoteVersion };
-
-export function isUrl(spec: string): boolean {
-  return /^https?:\/\//i.test(spec);
-}
-
-export interface HubOptions {
-  /** Access token (`hf_...`); default the HF_TOKEN environment variable. */
-  token?: string;
-  /** The Hub or a mirror, without a trailing slash; default HF_ENDPOINT or https://huggingface.co. */
-  endpoint?: string;
-}
 
 /** A local path or an http(s) URL: whatever the user passed as --originals or --masks. */
 export async function openSource(
@@ -55,37 +17,8 @@ export async function openSource(
 ): Promise<OpenedSource> {
   if (!isHfUrl(spec) && !isUrl(spec)) return openLocalSource(spec, options);
   // Loaded on first use: undici and the Hub client add ~0.2 s to every start otherwise.
-  const remote = await import("./open-remote-source.js");
+  const remote = await import("./http/open-remote-source.js");
   return isHfUrl(spec) ? remote.openHubSource(spec, options) : remote.openHttpSource(spec, options);
-}
-
-/** The kind a path's name promises; `undefined` when the name says nothing. */
-export function kindFromName(path: string): SourceKind | undefined {
-  const lower = path.toLowerCase();
-  if (isSevenZipName(lower)) return "7z";
-  if (lower.endsWith(".zip")) return "zip";
-  if (lower.endsWith(".tar.gz") || lower.endsWith(".tgz")) return "tar.gz";
-  if (lower.endsWith(".tar")) return "tar";
-  return undefined;
-}
-
-/** The kind the first bytes show. */
-export function kindFromBytes(head: Buffer): SourceKind | undefined {
-  if (head.subarray(0, SEVEN_ZIP_SIGNATURE.length).equals(SEVEN_ZIP_SIGNATURE)) return "7z";
-  if (head.length >= 2 && head[0] === 0x1f && head[1] === 0x8b) return "tar.gz";
-  if (head.length >= 4 && head.readUInt32LE(0) === 0x04034b50) return "zip";
-  if (head.length >= 4 && head.readUInt32LE(0) === 0x06054b50) return "zip"; // empty zip
-  if (head.length >= 262 && head.toString("latin1", 257, 262) === "ustar") return "tar";
-  if (head.length >= 512 && tarChecksumMatches(head)) return "tar"; // pre-POSIX tar
-  return undefined;
-}
-
-function tarChecksumMatches(block: Buffer): boolean {
-  const stored = Number.parseInt(block.toString("latin1", 148, 156).replace(/\0.*$/, ""), 8);
-  if (!Number.isFinite(stored)) return false;
-  let sum = 8 * 0x20;
-  for (let i = 0; i < 512; i++) if (i < 148 || i >= 156) sum += block[i] ?? 0;
-  return sum === stored;
 }
 
 const NAME_FOR: Record<SourceKind, string> = {

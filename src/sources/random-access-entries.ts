@@ -1,4 +1,4 @@
-import { MaskpipeError } from "../errors.js";
+import { MaskpipeError } from "../core/errors.js";
 import {
   type EntriesOptions,
   type MemberList,

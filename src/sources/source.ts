@@ -1,8 +1,10 @@
-import type { MaskpipeError } from "../errors.js";
+import type { MemberKind } from "../core/member-filter.js";
+
+export type { MemberKind };
+
+import type { MaskpipeError } from "../core/errors.js";
 
 export type SourceKind = "folder" | "zip" | "tar" | "tar.gz" | "7z";
-
-export type MemberKind = "file" | "directory" | "other";
 
 /** One member of an archive or folder, as listed; paths use `/` and are NFC-normalised. */
 export interface SourceMember {

@@ -1,7 +1,7 @@
 import { Transform } from "node:stream";
+import type { Pair } from "../core/pair.js";
+import { RunStats } from "../core/stats.js";
 import type { Labeler } from "../labels/labeler.js";
-import { RunStats } from "../run-stats.js";
-import type { Pair } from "./pair.js";
 
 export interface AttachLabelsOptions {
   labeler: Labeler;

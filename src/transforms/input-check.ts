@@ -1,9 +1,9 @@
 import { Duplex } from "node:stream";
 import sharp from "sharp";
-import { MaskpipeError, where } from "../errors.js";
-import { RunStats, type Side } from "../run-stats.js";
-import { type KeyRule, memberKey } from "../sources/keys.js";
-import type { MemberData, Pair } from "./pair.js";
+import { MaskpipeError, where } from "../core/errors.js";
+import { type KeyRule, memberKey } from "../core/keys.js";
+import type { MemberData, Pair } from "../core/pair.js";
+import { RunStats, type Side } from "../core/stats.js";
 
 export interface InputCheckOptions {
   /** Pairs looked at before the first one goes on. Default 8. */

@@ -1,12 +1,12 @@
 import { Readable } from "node:stream";
-import type { Partition } from "../partition.js";
-import { RunStats, type Side } from "../run-stats.js";
-import type { KeyRule } from "../sources/keys.js";
+import type { KeyRule } from "../core/keys.js";
+import type { Pair } from "../core/pair.js";
+import type { Partition } from "../core/partition.js";
+import { RunStats, type Side } from "../core/stats.js";
+import { integerBetween } from "../core/validate.js";
 import type { Source } from "../sources/source.js";
-import { integerBetween } from "../validate.js";
 import { KeyedSide } from "./keyed-side.js";
 import { lookupJoin } from "./lookup-join.js";
-import type { Pair } from "./pair.js";
 import { streamJoin } from "./stream-join.js";
 
 export interface JoinOptions {

@@ -1,8 +1,8 @@
-import { MaskpipeError } from "../errors.js";
-import { inPartition, type Partition } from "../partition.js";
-import type { RunStats, Side } from "../run-stats.js";
-import { type KeyRule, memberKey } from "../sources/keys.js";
-import { skipReason } from "../sources/member-filter.js";
+import { MaskpipeError } from "../core/errors.js";
+import { type KeyRule, memberKey } from "../core/keys.js";
+import { skipReason } from "../core/member-filter.js";
+import { inPartition, type Partition } from "../core/partition.js";
+import type { RunStats, Side } from "../core/stats.js";
 import type { MemberList, Source, SourceEntry, SourceMember } from "../sources/source.js";
 
 /**

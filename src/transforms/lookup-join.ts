@@ -1,7 +1,7 @@
-import type { RunStats } from "../run-stats.js";
+import type { MemberData, Pair } from "../core/pair.js";
+import type { RunStats } from "../core/stats.js";
 import type { RandomAccessSource, SourceMember } from "../sources/source.js";
 import type { KeyedSide } from "./keyed-side.js";
-import type { MemberData, Pair } from "./pair.js";
 
 interface Matched {
   key: string;

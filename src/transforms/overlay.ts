@@ -1,14 +1,14 @@
 import { Duplex } from "node:stream";
-import { MaskpipeError, where } from "../errors.js";
-import { type FailureRecord, RunStats } from "../run-stats.js";
-import { defaultConcurrency } from "../thread-pool.js";
-import { boolean, integerBetween, oneOf } from "../validate.js";
+import { MaskpipeError, where } from "../core/errors.js";
+import type { MemberData, Pair } from "../core/pair.js";
+import type { Sample } from "../core/sample.js";
+import { type FailureRecord, RunStats } from "../core/stats.js";
+import { defaultConcurrency } from "../core/thread-pool.js";
+import { boolean, integerBetween, oneOf } from "../core/validate.js";
 import { blendMaskInto } from "./blend.js";
 import { decodeMask, decodePhoto, ImageProblem } from "./decode.js";
 import { type EncodeOptions, encodeRgb, FILE_EXTENSION, type OutputFormat } from "./encode.js";
 import { orderedMap } from "./ordered-map.js";
-import type { MemberData, Pair } from "./pair.js";
-import type { Sample } from "./sample.js";
 
 export type OnError = "skip" | "fail";
 

@@ -1,6 +1,6 @@
 import { Transform } from "node:stream";
-import type { RunStats } from "../run-stats.js";
-import type { Pair } from "./pair.js";
+import type { Pair } from "../core/pair.js";
+import type { RunStats } from "../core/stats.js";
 
 /**
  * Drops the pairs an earlier run already wrote (--resume), before any decoding, and counts them.

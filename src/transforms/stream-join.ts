@@ -1,8 +1,8 @@
-import { MaskpipeError } from "../errors.js";
-import type { RunStats } from "../run-stats.js";
+import { MaskpipeError } from "../core/errors.js";
+import type { MemberData, Pair } from "../core/pair.js";
+import type { RunStats } from "../core/stats.js";
 import type { SourceEntry } from "../sources/source.js";
 import type { KeyedSide } from "./keyed-side.js";
-import type { MemberData, Pair } from "./pair.js";
 
 interface Held {
   readonly path: string;

@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import type { Pair } from "./pair.js";
+import type { Pair } from "../core/pair.js";
 
 /**
  * The first `limit` pairs of `pairs`, then the end: the join upstream is destroyed, so a trial

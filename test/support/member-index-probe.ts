@@ -5,7 +5,7 @@
  *   node --expose-gc --import tsx test/support/member-index-probe.ts <count> <dir>
  */
 import { join } from "node:path";
-import { RunStats } from "../../src/run-stats.js";
+import { RunStats } from "../../src/core/stats.js";
 import { openLocalSource } from "../../src/sources/open-source.js";
 import type { RandomAccessSource } from "../../src/sources/source.js";
 import { KeyedSide } from "../../src/transforms/keyed-side.js";

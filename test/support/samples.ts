@@ -1,4 +1,4 @@
-import type { Sample } from "../../src/transforms/sample.js";
+import type { Sample } from "../../src/core/sample.js";
 
 /** A ready-made sample for sink and naming tests: 1x1, member paths derived from the key. */
 export function sampleOf(key: string, image: Buffer, extra: Partial<Sample> = {}): Sample {

@@ -1,4 +1,4 @@
-import { integerBetween } from "../../validate.js";
+import { integerBetween } from "../../core/validate.js";
 
 /**
  * 500 MB shards (the usual size for WebDataset on the Hub; the count rarely decides) and two

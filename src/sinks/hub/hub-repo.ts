@@ -1,6 +1,6 @@
 import { type CommitOperation, commit, createRepo, datasetInfo, listFiles } from "@huggingface/hub";
-import { errorMessage, MaskpipeError } from "../../errors.js";
-import { type HfRepo, redactToken } from "../../sources/http/hf-url.js";
+import { errorMessage, MaskpipeError } from "../../core/errors.js";
+import { type HfRepo, redactToken } from "../../sources/hf/hf-url.js";
 
 /** Everything needed to talk to one dataset repo. */
 export interface HubConnection {

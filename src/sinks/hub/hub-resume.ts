@@ -1,4 +1,4 @@
-import { MaskpipeError } from "../../errors.js";
+import { MaskpipeError } from "../../core/errors.js";
 import { HttpClient } from "../../sources/http/http-client.js";
 import { type ResumePoint, readShardStream } from "../resume.js";
 import type { ShardInfo } from "../sink.js";

@@ -1,6 +1,6 @@
 import { type Readable, Transform } from "node:stream";
 import { Agent, type Dispatcher, interceptors, RetryAgent, request } from "undici";
-import { MaskpipeError } from "../../errors.js";
+import { MaskpipeError } from "../../core/errors.js";
 import {
   isRetryable,
   RETRY_DEFAULTS,

@@ -1,5 +1,5 @@
-import { MaskpipeError } from "../../errors.js";
-import { pathComponents } from "../keys.js";
+import { MaskpipeError } from "../../core/errors.js";
+import { pathComponents } from "../../core/keys.js";
 import type { MemberKind, SourceMember } from "../source.js";
 
 /** One item of a 7z archive, as `7z l -slt` lists it. */

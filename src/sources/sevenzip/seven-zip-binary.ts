@@ -3,7 +3,7 @@ import { constants } from "node:fs";
 import { access, chmod } from "node:fs/promises";
 import { createRequire } from "node:module";
 import { dirname, join } from "node:path";
-import { MaskpipeError } from "../../errors.js";
+import { MaskpipeError } from "../../core/errors.js";
 
 /** The 7-Zip that reads 7z archives, and where it came from. */
 export interface SevenZipBinary {

@@ -1,6 +1,6 @@
 import { type ChildProcessByStdio, spawn } from "node:child_process";
 import type { Readable } from "node:stream";
-import { MaskpipeError } from "../../errors.js";
+import { MaskpipeError } from "../../core/errors.js";
 import type { SevenZipBinary } from "./seven-zip-binary.js";
 
 /** Lines of 7-Zip's stderr kept for messages: the first say where it went wrong. */

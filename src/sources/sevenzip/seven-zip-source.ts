@@ -1,6 +1,6 @@
 import { createInterface } from "node:readline";
 import { crc32 } from "node:zlib";
-import { MaskpipeError, where } from "../../errors.js";
+import { MaskpipeError, where } from "../../core/errors.js";
 import { ByteCutter } from "../byte-cutter.js";
 import type { EntriesOptions, SequentialSource, SourceEntry } from "../source.js";
 import { wantFiles } from "../source.js";

@@ -1,6 +1,6 @@
 import { open, readdir, stat } from "node:fs/promises";
 import { basename, dirname, join } from "node:path";
-import { MaskpipeError } from "../../errors.js";
+import { MaskpipeError } from "../../core/errors.js";
 
 /** The first bytes of every 7z archive. */
 export const SEVEN_ZIP_SIGNATURE = Buffer.from([0x37, 0x7a, 0xbc, 0xaf, 0x27, 0x1c]);

@@ -1,6 +1,6 @@
 import { promisify } from "node:util";
 import { crc32, inflateRaw, inflateRawSync } from "node:zlib";
-import { MaskpipeError, where } from "../../errors.js";
+import { MaskpipeError, where } from "../../core/errors.js";
 import type { ZipMember } from "./central-directory.js";
 
 const inflateRawAsync = promisify(inflateRaw);

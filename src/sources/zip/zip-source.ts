@@ -1,4 +1,4 @@
-import { MaskpipeError, where } from "../../errors.js";
+import { MaskpipeError, where } from "../../core/errors.js";
 import type { ByteReader } from "../byte-reader.js";
 import { entriesFromListing, isMemberLevel, readResult } from "../random-access-entries.js";
 import type {

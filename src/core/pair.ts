@@ -1,0 +1,18 @@
+import type { SampleLabel } from "./sample.js";
+
+/** A member with its bytes and where it came from. */
+export interface MemberData {
+  /** The source's name (path or URL as the user gave it). */
+  readonly archive: string;
+  readonly path: string;
+  readonly data: Buffer;
+}
+
+/** A photo and the mask drawn for it, paired by key. */
+export interface Pair {
+  readonly key: string;
+  readonly photo: MemberData;
+  readonly mask: MemberData;
+  /** Class, identity, split and annotations, once a labels stage has attached them. */
+  readonly label?: SampleLabel;
+}

@@ -1,0 +1,194 @@
+import { publicName } from "../core/redact.js";
+import type { RunReport } from "../run/report.js";
+import { CARD_MARKER } from "./run-files.js";
+
+/** What the card says beyond the report's counts. */
+export interface CardContext {
+  /** What `load_dataset` is given: `owner/repo`, or the output folder. */
+  repo: string;
+  /** A split's shard folder relative to the card, with a trailing slash (`data/train/`), or "". */
+  dataFolder: (split: string) => string;
+  /** The contact sheet beside the card, when there is one. */
+  preview?: string;
+  /** The options the run was made with, as `--flag value` text. */
+  command: string;
+  /** The merge's options, when partitions were merged (`maskpipe merge ...`). */
+  merge?: string;
+  /** maskpipe's version. */
+  version: string;
+}
+
+const SIZE_CATEGORIES: [number, string][] = [
+  [1e3, "n<1K"],
+  [1e4, "1K<n<10K"],
+  [1e5, "10K<n<100K"],
+  [1e6, "100K<n<1M"],
+  [1e7, "1M<n<10M"],
+  [1e8, "10M<n<100M"],
+];
+
+/** The Hub's size bucket for `count` samples. */
+export function sizeCategory(count: number): string {
+  for (const [below, label] of SIZE_CATEGORIES) if (count < below) return label;
+  return "n>1T";
+}
+
+/**
+ * The dataset card (README.md): YAML the Hub and `datasets` read (licence, tags, size, and
+ * `configs` so the loader takes the shards as WebDataset and nothing else), then what the data
+ * is, how it was made, the counts, how to load it and the paper to cite.
+ */
+export function datasetCard(report: RunReport, context: CardContext): string {
+  const n = (value: number) => value.toLocaleString("en-US");
+  const bytes = report.shards.reduce((sum, shard) => sum + shard.bytes, 0);
+  // A resumed run writes only what the shards it kept do not hold.
+  const samples = report.written + report.resumed;
+  const source = /casia/i.test(report.name)
+    ? "CASIA-WebFace"
+    : /celeb/i.test(report.name)
+      ? "CelebA"
+      : undefined;
+  const title =
+    source === undefined ? `${report.name} with masks` : `${source}+masks (masks applied)`;
+  const failures = Object.entries(report.failedByReason)
+    .map(([reason, count]) => `${reason}: ${n(count)}`)
+    .join(", ");
+  const splits = Object.keys(report.splits ?? { train: null });
+  const dataFiles = splits
+    .map(
+      (split) => `  - split: ${split}\n    path: ${context.dataFolder(split)}${report.name}-*.tar`,
+    )
+    .join("\n");
+  const folders = [...new Set(splits.map((split) => context.dataFolder(split)))].filter(
+    (f) => f !== "",
+  );
+  const labels = report.labels;
+  const splitRows = Object.entries(report.splits ?? {})
+    .map(
+      ([split, counts]) =>
+        `| ${split} | ${n(counts.samples)} samples in ${n(counts.shards)} shards |`,
+    )
+    .join("\n");
+  return `---
+license: cc-by-nc-sa-4.0
+pretty_name: ${JSON.stringify(title)}
+tags:
+- masked-faces
+- face-recognition
+- webdataset
+task_categories:
+- image-classification
+size_categories:
+- ${sizeCategory(samples)}
+configs:
+- config_name: default
+  data_files:
+${dataFiles}
+---
+${CARD_MARKER}
+
+# ${title}
+
+Face photos with a synthetic surgical mask blended onto each one: the masks of the
+${source === undefined ? "CelebA+masks / CASIA-WebFace+masks data sets" : `${source}+masks data set`} (Mare et al., NeurIPS 2021) put on the original
+${source ?? "CelebA or CASIA-WebFace"} photos, one JPEG per photo, for training masked-face recognition models.
+${context.preview === undefined ? "" : `\n![Samples picked across the shards, each named with its key and identity](${context.preview})\n`}
+## How it was made
+
+With [maskpipe](https://www.npmjs.com/package/maskpipe) ${context.version}: each mask PNG is
+alpha-blended onto its photo at (0, 0) exactly as the data sets' reference scripts do
+(\`out = A/255 * mask + (1 - A/255) * photo\`, per channel, truncated to 8 bits) and written
+as a JPEG. Photos without a mask and masks without a photo are left out.
+
+    maskpipe run ${context.command}${context.merge === undefined ? "" : `\n    maskpipe merge ${context.merge}`}
+
+- Originals: \`${publicName(report.originals)}\`
+- Masks: \`${publicName(report.masks)}\`
+
+## Contents
+
+| | |
+|---|---|
+| samples | ${n(samples)} |
+| shards | ${n(report.shards.length)} WebDataset tar files${folders.length === 0 ? "" : ` in ${folders.map((f) => `\`${f}\``).join(", ")}`}, ${(bytes / 1e9).toFixed(2)} GB |
+${splitRows}${splitRows === "" ? "" : "\n"}${labels === undefined ? "" : `| classes | ${n(labels.classes)} identities (${labels.source}), listed in \`classes.txt\` |\n`}
+| photos without a mask (left out) | ${n(report.photosWithoutMask)} |
+| masks without a photo (left out) | ${n(report.masksWithoutPhoto)} |
+| mask size differs from photo (clipped, kept) | ${n(report.sizeMismatches)} |
+| unreadable pairs (left out) | ${n(report.failed)}${failures === "" ? "" : ` (${failures})`} |
+
+${columns(report)}
+
+\`index.json\` lists the shards in the wids format${splits.length > 1 ? " (one beside each split's shards)" : ""};
+\`report.json\` is the full run report${report.failed > 0 ? "; `errors.jsonl` names every pair left out and why" : ""}.
+
+## Loading
+
+\`\`\`python
+from datasets import load_dataset
+ds = load_dataset("${context.repo}", streaming=True)${splits.length > 1 ? `  # a DatasetDict: ${splits.join(", ")}` : ""}
+\`\`\`
+
+or any WebDataset reader over \`${context.dataFolder(splits[0]!)}${report.name}-*.tar\`.
+
+## Licence and citation
+
+The masks are licensed CC BY-NC-SA 4.0 (non-commercial, share-alike); the original photos keep
+their own terms. If you use this data, cite the masks paper${source === undefined ? "" : ` and ${source}`}:
+
+\`\`\`bibtex
+@inproceedings{mare2021realistic,
+  title     = {A realistic approach to generate masked faces applied on two novel masked face recognition data sets},
+  author    = {Mare, Tudor and Duta, Georgian and Georgescu, Mariana-Iuliana and Sandru, Adrian and Alexe, Bogdan and Popescu, Marius and Ionescu, Radu Tudor},
+  booktitle = {Proceedings of the Neural Information Processing Systems Track on Datasets and Benchmarks},
+  year      = {2021}
+}
+${source === undefined ? "" : SOURCE_CITATIONS[source]}\`\`\`
+`;
+}
+
+/** The columns of a sample, as the card documents them. */
+function columns(report: RunReport): string {
+  const labels = report.labels;
+  const rows = [
+    "| column | what |",
+    "|---|---|",
+    "| `jpg` | the masked photo (JPEG) |",
+    ...(labels === undefined
+      ? []
+      : [
+          `| \`cls\` | the class index: the identity's line in \`classes.txt\`, from 0 (-1: identity unknown) |`,
+        ]),
+    "| `json` | `key`; `photo`, `mask`: the members it came from; `width`, `height`" +
+      (labels === undefined ? "" : "; `identity`") +
+      (report.splits === undefined ? "" : "; `split`") +
+      (labels?.annotations.includes("attributes")
+        ? "; `attributes`: CelebA's 40, by name, true/false"
+        : "") +
+      (labels?.annotations.includes("bboxes")
+        ? "; `bbox`: `x`, `y`, `width`, `height` in the photo's pixels"
+        : "") +
+      (labels?.annotations.includes("landmarks")
+        ? "; `landmarks`: CelebA's five points in the photo's pixels"
+        : "") +
+      " |",
+  ];
+  return rows.join("\n");
+}
+
+const SOURCE_CITATIONS: Record<string, string> = {
+  CelebA: `@inproceedings{liu2015faceattributes,
+  title     = {Deep Learning Face Attributes in the Wild},
+  author    = {Liu, Ziwei and Luo, Ping and Wang, Xiaogang and Tang, Xiaoou},
+  booktitle = {Proceedings of International Conference on Computer Vision (ICCV)},
+  year      = {2015}
+}
+`,
+  "CASIA-WebFace": `@article{yi2014learning,
+  title   = {Learning Face Representation from Scratch},
+  author  = {Yi, Dong and Lei, Zhen and Liao, Shengcai and Li, Stan Z.},
+  journal = {arXiv preprint arXiv:1411.7923},
+  year    = {2014}
+}
+`,
+};

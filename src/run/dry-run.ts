@@ -1,0 +1,52 @@
+import type { KeyRule } from "../core/keys.js";
+import type { Partition } from "../core/partition.js";
+import type { RunStats } from "../core/stats.js";
+import type { MemberList, Source, SourceMember } from "../sources/source.js";
+import { KeyedSide } from "../transforms/keyed-side.js";
+
+/**
+ * A side's members without their bytes: a zip's or folder's listing, a 7z's end header, or one
+ * pass over a tar in which no member is read into memory.
+ */
+async function listing(source: Source, signal?: AbortSignal): Promise<MemberList> {
+  if (source.randomAccess) return source.list(signal);
+  if (source.catalog !== undefined) return [...(await source.catalog(signal))];
+  const members: SourceMember[] = [];
+  for await (const entry of source.entries({ want: () => false, signal })) {
+    members.push(entry.member);
+  }
+  return members;
+}
+
+export interface PairCountOptions {
+  photos: Source;
+  masks: Source;
+  photoKeys: KeyRule;
+  maskKeys: KeyRule;
+  stats: RunStats;
+  /** Count only this partition's pairs, as its run would make them. */
+  partition?: Partition;
+  signal?: AbortSignal;
+}
+
+/**
+ * What a run would pair, from the two listings alone (`--dry-run`): counts pairs, unmatched and
+ * skipped members in `stats` as the join would, and refuses duplicate keys as it would. Decodes
+ * nothing; memory is the two listings and their keys.
+ */
+export async function countPairs(options: PairCountOptions): Promise<void> {
+  const { stats, signal } = options;
+  const { partition } = options;
+  const photos = new KeyedSide("photos", options.photos, options.photoKeys, stats, partition);
+  const masks = new KeyedSide("masks", options.masks, options.maskKeys, stats, partition);
+  const photoList = await listing(options.photos, signal);
+  photos.keyListing(photoList);
+  const maskList = await listing(options.masks, signal);
+  masks.keyListing(maskList);
+  const maskIndex = masks.positions;
+  for (const [key, position] of photos.positions) {
+    if (maskIndex.delete(key)) stats.pairs++;
+    else stats.unmatched("photos", photoList.at(position)!.path);
+  }
+  for (const position of maskIndex.values()) stats.unmatched("masks", maskList.at(position)!.path);
+}

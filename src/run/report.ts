@@ -1,0 +1,192 @@
+import { cpuSecondsUsed, peakRssBytes } from "../core/process-usage.js";
+import { publicName } from "../core/redact.js";
+import type { RunStats } from "../core/stats.js";
+import type { HubStats } from "../sinks/hub/hub-stats.js";
+import type { ShardInfo } from "../sinks/sink.js";
+import { SPLIT_ORDER } from "../sinks/split-sink.js";
+import type { HttpStats } from "../sources/http/http-client.js";
+import { publishedIdentity, type RunIdentity } from "./run-identity.js";
+import type { RunProblem } from "./run-verdict.js";
+
+/** What a run did, written as report.json and printed as the summary. */
+export interface RunReport {
+  maskpipe: string;
+  name: string;
+  originals: string;
+  masks: string;
+  out: string;
+  layout: string;
+  /** How the two sides were paired: `lookup-masks`, `lookup-photos` or `merge`. */
+  join: string;
+  /** What made this output: compared by `--resume`. */
+  identity: RunIdentity;
+  /** A `--dry-run`: both inputs listed and paired, nothing decoded or written. */
+  dryRun?: boolean;
+  /** A trial run stopped after this many pairs (`--limit`). */
+  limit?: number;
+  pairs: number;
+  /** Samples in the output that this run wrote (shards: complete shards only). */
+  written: number;
+  /** Samples made but lost with the shard an interruption left unfinished; `--resume` redoes them. */
+  unfinished: number;
+  masksWithoutPhoto: number;
+  photosWithoutMask: number;
+  /** Pairs written whose mask and photo sizes differ (the mask was clipped or covers part). */
+  sizeMismatches: number;
+  /** Samples kept from an earlier, interrupted run (--resume). */
+  resumed: number;
+  /** True when --resume found the run already complete and did nothing. */
+  nothingToDo?: boolean;
+  skipped: number;
+  skippedByReason: Record<string, number>;
+  failed: number;
+  failedByReason: Record<string, number>;
+  /** One message of each failure reason. */
+  failureExamples: Record<string, string>;
+  /**
+   * Why the output is not complete and trustworthy (nothing written, too many failed pairs, masks
+   * that found no photo); empty when it is. The CLI exits 3 when there are any.
+   */
+  problems: RunProblem[];
+  unmatchedExamples: { photos: string[]; masks: string[] };
+  seconds: number;
+  imagesPerSecond: number;
+  peakRssBytes: number;
+  /** CPU time of the whole process (user + system, all threads). */
+  cpuSeconds: number;
+  /**
+   * The node that ran it, its flags (the command's worker runs with HEAP_FLAGS), and libuv's
+   * thread pool size, which caps the cores sharp uses (the command sizes it: thread-pool.ts).
+   */
+  node: { version: string; flags: string[]; threadPool: number };
+  interrupted: boolean;
+  /** Complete shards, named as the index names them (`train/...` with splits); MD5 for the index. */
+  shards: ShardInfo[];
+  /** Requests, retries and bytes read over the network, per remote source. */
+  network: { originals?: HttpStats; masks?: HttpStats };
+  /**
+   * Labels, when the run had them: where identities came from, the class count, the annotation
+   * files used, photos missing from them (by what they lack), annotations that found no photo.
+   */
+  labels?: {
+    mode: string;
+    source: string;
+    classes: number;
+    annotations: string[];
+    missing: Record<string, number>;
+    annotationsWithoutPhoto: number;
+  };
+  /** With splits: each split's samples (kept and written) and shards. */
+  splits?: Record<string, { samples: number; shards: number }>;
+  /** The 7-Zip that read a 7z input: its path, version and where it came from. */
+  sevenZip?: { path: string; version: string; origin: string };
+  /** Publishing to a Hub repo: commits, shards uploaded and unchanged, requests, retries. */
+  hub?: HubStats;
+  /** The `maskpipe run` arguments that made it (a token left out), when the command ran it. */
+  command?: string;
+  /**
+   * A partition's report: which one. A merged report: how many partitions it joins (their own
+   * reports stay in `partitions/`); its time is the slowest partition's, its CPU their sum.
+   */
+  partition?: { index: number; count: number } | { count: number; merged: true };
+}
+
+export interface ReportContext {
+  version: string;
+  identity: RunIdentity;
+  dryRun?: boolean;
+  limit?: number;
+  /** Samples in the output written by this run (shards: in complete shards). */
+  written: number;
+  name: string;
+  originals: string;
+  masks: string;
+  out: string;
+  layout: string;
+  join: string;
+  seconds: number;
+  interrupted: boolean;
+  shards: readonly ShardInfo[];
+  network: { originals?: HttpStats; masks?: HttpStats };
+}
+
+/** Samples and shards per split, from shard names `train/celeba-000000.tar`. */
+export function splitCounts(
+  shards: readonly { name: string; samples: number }[],
+): Record<string, { samples: number; shards: number }> {
+  const counts: Record<string, { samples: number; shards: number }> = {};
+  for (const split of SPLIT_ORDER) {
+    for (const shard of shards.filter((s) => s.name.startsWith(`${split}/`))) {
+      counts[split] ??= { samples: 0, shards: 0 };
+      counts[split].samples += shard.samples;
+      counts[split].shards++;
+    }
+  }
+  return counts;
+}
+
+/** libuv's thread pool when UV_THREADPOOL_SIZE does not say. */
+const LIBUV_DEFAULT_POOL = 4;
+
+export function buildReport(stats: RunStats, context: ReportContext): RunReport {
+  const { version, seconds, shards, written, ...rest } = context;
+  return {
+    maskpipe: version,
+    ...rest,
+    pairs: stats.pairs,
+    written,
+    unfinished: stats.written - written,
+    masksWithoutPhoto: stats.masksWithoutPhoto,
+    photosWithoutMask: stats.photosWithoutMask,
+    sizeMismatches: stats.sizeMismatches,
+    resumed: stats.resumed,
+    skipped: stats.skipped,
+    skippedByReason: { ...stats.skippedByReason },
+    failed: stats.failed,
+    failedByReason: { ...stats.failedByReason },
+    failureExamples: { ...stats.failureExamples },
+    problems: [],
+    unmatchedExamples: stats.unmatchedExamples,
+    seconds: Math.round(seconds * 1000) / 1000,
+    imagesPerSecond: seconds > 0 ? Math.round((written / seconds) * 10) / 10 : 0,
+    peakRssBytes: peakRssBytes(),
+    cpuSeconds: Math.round(cpuSecondsUsed() * 1000) / 1000,
+    node: {
+      version: process.version,
+      flags: [...process.execArgv],
+      threadPool: Number(process.env.UV_THREADPOOL_SIZE ?? LIBUV_DEFAULT_POOL),
+    },
+    interrupted: context.interrupted,
+    shards: shards.map(({ name, samples, bytes, sha256, md5 }) => ({
+      name,
+      samples,
+      bytes,
+      sha256,
+      md5,
+    })),
+    network: {
+      ...(context.network.originals && { originals: { ...context.network.originals } }),
+      ...(context.network.masks && { masks: { ...context.network.masks } }),
+    },
+  };
+}
+
+/**
+ * The report as a published file (a Hub repo's report.json, a dataset card) holds it: local
+ * paths (inputs, output, label files, the 7-Zip binary) reduced to file names, URLs redacted.
+ */
+export function publishedReport(report: RunReport): RunReport {
+  return {
+    ...report,
+    originals: publicName(report.originals),
+    masks: publicName(report.masks),
+    out: publicName(report.out),
+    ...(report.identity !== undefined && { identity: publishedIdentity(report.identity) }),
+    ...(report.labels !== undefined && {
+      labels: { ...report.labels, source: publicName(report.labels.source) },
+    }),
+    ...(report.sevenZip !== undefined && {
+      sevenZip: { ...report.sevenZip, path: publicName(report.sevenZip.path) },
+    }),
+  };
+}
