@@ -39,52 +39,11 @@ export function sizeCategory(count: number): string {
  * is, how it was made, the counts, how to load it and the paper to cite.
  */
 export function datasetCard(report: RunReport, context: CardContext): string {
-  const n = (value: number) => value.toLocaleString("en-US");
-  const bytes = report.shards.reduce((sum, shard) => sum + shard.bytes, 0);
-  // A resumed run writes only what the shards it kept do not hold.
-  const samples = report.written + report.resumed;
-  const source = /casia/i.test(report.name)
-    ? "CASIA-WebFace"
-    : /celeb/i.test(report.name)
-      ? "CelebA"
-      : undefined;
+  const source = sourceOf(report.name);
   const title =
     source === undefined ? `${report.name} with masks` : `${source}+masks (masks applied)`;
-  const failures = Object.entries(report.failedByReason)
-    .map(([reason, count]) => `${reason}: ${n(count)}`)
-    .join(", ");
   const splits = Object.keys(report.splits ?? { train: null });
-  const dataFiles = splits
-    .map(
-      (split) => `  - split: ${split}\n    path: ${context.dataFolder(split)}${report.name}-*.tar`,
-    )
-    .join("\n");
-  const folders = [...new Set(splits.map((split) => context.dataFolder(split)))].filter(
-    (f) => f !== "",
-  );
-  const labels = report.labels;
-  const splitRows = Object.entries(report.splits ?? {})
-    .map(
-      ([split, counts]) =>
-        `| ${split} | ${n(counts.samples)} samples in ${n(counts.shards)} shards |`,
-    )
-    .join("\n");
-  return `---
-license: cc-by-nc-sa-4.0
-pretty_name: ${JSON.stringify(title)}
-tags:
-- masked-faces
-- face-recognition
-- webdataset
-task_categories:
-- image-classification
-size_categories:
-- ${sizeCategory(samples)}
-configs:
-- config_name: default
-  data_files:
-${dataFiles}
----
+  return `${yamlHeader(report, context, title, splits)}
 ${CARD_MARKER}
 
 # ${title}
@@ -107,15 +66,7 @@ as a JPEG. Photos without a mask and masks without a photo are left out.
 
 ## Contents
 
-| | |
-|---|---|
-| samples | ${n(samples)} |
-| shards | ${n(report.shards.length)} WebDataset tar files${folders.length === 0 ? "" : ` in ${folders.map((f) => `\`${f}\``).join(", ")}`}, ${(bytes / 1e9).toFixed(2)} GB |
-${splitRows}${splitRows === "" ? "" : "\n"}${labels === undefined ? "" : `| classes | ${n(labels.classes)} identities (${labels.source}), listed in \`classes.txt\` |\n`}
-| photos without a mask (left out) | ${n(report.photosWithoutMask)} |
-| masks without a photo (left out) | ${n(report.masksWithoutPhoto)} |
-| mask size differs from photo (clipped, kept) | ${n(report.sizeMismatches)} |
-| unreadable pairs (left out) | ${n(report.failed)}${failures === "" ? "" : ` (${failures})`} |
+${contentsTable(report, context, splits)}
 
 ${columns(report)}
 
@@ -145,6 +96,74 @@ their own terms. If you use this data, cite the masks paper${source === undefine
 }
 ${source === undefined ? "" : SOURCE_CITATIONS[source]}\`\`\`
 `;
+}
+
+/** The photos' data set, as its name says: CelebA, CASIA-WebFace, or neither. */
+function sourceOf(name: string): "CASIA-WebFace" | "CelebA" | undefined {
+  if (/casia/i.test(name)) return "CASIA-WebFace";
+  return /celeb/i.test(name) ? "CelebA" : undefined;
+}
+
+const n = (value: number) => value.toLocaleString("en-US");
+
+/** The YAML the Hub and `datasets` read: licence, tags, size, and the shards of each split. */
+function yamlHeader(
+  report: RunReport,
+  context: CardContext,
+  title: string,
+  splits: readonly string[],
+): string {
+  // A resumed run writes only what the shards it kept do not hold.
+  const samples = report.written + report.resumed;
+  const dataFiles = splits
+    .map(
+      (split) => `  - split: ${split}\n    path: ${context.dataFolder(split)}${report.name}-*.tar`,
+    )
+    .join("\n");
+  return `---
+license: cc-by-nc-sa-4.0
+pretty_name: ${JSON.stringify(title)}
+tags:
+- masked-faces
+- face-recognition
+- webdataset
+task_categories:
+- image-classification
+size_categories:
+- ${sizeCategory(samples)}
+configs:
+- config_name: default
+  data_files:
+${dataFiles}
+---`;
+}
+
+/** The counts: samples, shards, splits, classes, and what was left out and why. */
+function contentsTable(report: RunReport, context: CardContext, splits: readonly string[]): string {
+  const bytes = report.shards.reduce((sum, shard) => sum + shard.bytes, 0);
+  const samples = report.written + report.resumed;
+  const failures = Object.entries(report.failedByReason)
+    .map(([reason, count]) => `${reason}: ${n(count)}`)
+    .join(", ");
+  const folders = [...new Set(splits.map((split) => context.dataFolder(split)))].filter(
+    (f) => f !== "",
+  );
+  const labels = report.labels;
+  const splitRows = Object.entries(report.splits ?? {})
+    .map(
+      ([split, counts]) =>
+        `| ${split} | ${n(counts.samples)} samples in ${n(counts.shards)} shards |`,
+    )
+    .join("\n");
+  return `| | |
+|---|---|
+| samples | ${n(samples)} |
+| shards | ${n(report.shards.length)} WebDataset tar files${folders.length === 0 ? "" : ` in ${folders.map((f) => `\`${f}\``).join(", ")}`}, ${(bytes / 1e9).toFixed(2)} GB |
+${splitRows}${splitRows === "" ? "" : "\n"}${labels === undefined ? "" : `| classes | ${n(labels.classes)} identities (${labels.source}), listed in \`classes.txt\` |\n`}
+| photos without a mask (left out) | ${n(report.photosWithoutMask)} |
+| masks without a photo (left out) | ${n(report.masksWithoutPhoto)} |
+| mask size differs from photo (clipped, kept) | ${n(report.sizeMismatches)} |
+| unreadable pairs (left out) | ${n(report.failed)}${failures === "" ? "" : ` (${failures})`} |`;
 }
 
 /** The columns of a sample, as the card documents them. */

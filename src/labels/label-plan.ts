@@ -3,6 +3,7 @@ import { MaskpipeError } from "../core/errors.js";
 import { skipReason } from "../core/member-filter.js";
 import { readTextFile } from "../core/read-text.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
+import { listedUpFront, listMembers } from "../sources/list-members.js";
 import type { Source } from "../sources/source.js";
 import { type AnnotationSpecs, loadAnnotations } from "./annotation-files.js";
 import {
@@ -102,21 +103,15 @@ async function photoIdentities(photos: Source, signal?: AbortSignal): Promise<st
     const identity = folderIdentity(path);
     if (identity !== undefined) identities.add(identity);
   };
-  if (photos.randomAccess) {
-    for (const member of await photos.list(signal)) add(member.path, member.kind);
-  } else if (photos.catalog !== undefined) {
-    for (const member of await photos.catalog(signal)) add(member.path, member.kind);
-  } else if (/^https?:|^hf:/.test(photos.name)) {
+  const listed = await listedUpFront(photos, signal);
+  if (listed === undefined && /^https?:|^hf:/.test(photos.name)) {
     throw new MaskpipeError(
       "ERR_INVALID_OPTION",
       `${photos.name}: the class list comes from the photos' listing, and a remote tar would have to be downloaded twice for it; pass --classes FILE (one identity a line), or the photos as a zip`,
     );
-  } else {
-    // A tar lists only by being read through: one pass that keeps no member's bytes.
-    for await (const entry of photos.entries({ want: () => false, signal })) {
-      add(entry.member.path, entry.member.kind);
-    }
   }
+  // A local tar lists only by being read through: one pass that keeps no member's bytes.
+  for (const member of listed ?? (await listMembers(photos, signal))) add(member.path, member.kind);
   return sortIdentities(identities);
 }
 

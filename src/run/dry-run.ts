@@ -1,22 +1,9 @@
 import type { KeyRule } from "../core/keys.js";
 import type { Partition } from "../core/partition.js";
 import type { RunStats } from "../core/stats.js";
-import type { MemberList, Source, SourceMember } from "../sources/source.js";
+import { listMembers } from "../sources/list-members.js";
+import type { Source } from "../sources/source.js";
 import { KeyedSide } from "../transforms/keyed-side.js";
-
-/**
- * A side's members without their bytes: a zip's or folder's listing, a 7z's end header, or one
- * pass over a tar in which no member is read into memory.
- */
-async function listing(source: Source, signal?: AbortSignal): Promise<MemberList> {
-  if (source.randomAccess) return source.list(signal);
-  if (source.catalog !== undefined) return [...(await source.catalog(signal))];
-  const members: SourceMember[] = [];
-  for await (const entry of source.entries({ want: () => false, signal })) {
-    members.push(entry.member);
-  }
-  return members;
-}
 
 export interface PairCountOptions {
   photos: Source;
@@ -39,9 +26,9 @@ export async function countPairs(options: PairCountOptions): Promise<void> {
   const { partition } = options;
   const photos = new KeyedSide("photos", options.photos, options.photoKeys, stats, partition);
   const masks = new KeyedSide("masks", options.masks, options.maskKeys, stats, partition);
-  const photoList = await listing(options.photos, signal);
+  const photoList = await listMembers(options.photos, signal);
   photos.keyListing(photoList);
-  const maskList = await listing(options.masks, signal);
+  const maskList = await listMembers(options.masks, signal);
   masks.keyListing(maskList);
   const maskIndex = masks.positions;
   for (const [key, position] of photos.positions) {

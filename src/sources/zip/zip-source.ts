@@ -48,47 +48,76 @@ export function zipSource(
   reader: ByteReader,
   options: ZipSourceOptions = {},
 ): RandomAccessSource {
-  const maxMemberBytes = options.maxMemberBytes ?? ZIP_DEFAULTS.maxMemberBytes;
-  const spans = options.spans ?? SPAN_DEFAULTS;
-  let listing: Promise<{ members: ZipIndex; directoryOffset: number }> | undefined;
+  const zip = new ZipArchive(
+    name,
+    reader,
+    options.maxMemberBytes ?? ZIP_DEFAULTS.maxMemberBytes,
+    options.spans ?? SPAN_DEFAULTS,
+  );
+  const list = (signal?: AbortSignal) => zip.list(signal);
+  const readMany = (members: readonly SourceMember[], signal?: AbortSignal) =>
+    zip.readMany(members, signal);
+  return {
+    name,
+    kind: "zip",
+    randomAccess: true,
+    list,
+    read: (member, signal) => zip.read(member, signal),
+    readMany,
+    entries: (entriesOptions?: EntriesOptions): AsyncIterable<SourceEntry> =>
+      entriesFromListing(list, readMany, entriesOptions),
+    close: () => reader.close(),
+  };
+}
+
+/** One zip's directory, read once, and its members read from it. */
+class ZipArchive {
+  private listing: Promise<{ members: ZipIndex; directoryOffset: number }> | undefined;
+
+  constructor(
+    private readonly name: string,
+    private readonly reader: ByteReader,
+    private readonly maxMemberBytes: number,
+    private readonly spans: SpanLimits,
+  ) {}
 
   /**
    * A damaged directory spoils the archive; a member whose own header or extent is wrong spoils
    * only that member (ERR_MEMBER_CORRUPT: recorded and skipped like a CRC mismatch).
    */
-  const corrupt = (message: string, member?: string, cause?: unknown) =>
-    new MaskpipeError(
+  private corrupt(message: string, member?: string, cause?: unknown): MaskpipeError {
+    return new MaskpipeError(
       member === undefined ? "ERR_ZIP_CORRUPT" : "ERR_MEMBER_CORRUPT",
-      `${where(name, member)}: ${message}`,
-      {
-        archive: name,
-        member,
-        cause,
-      },
+      `${where(this.name, member)}: ${message}`,
+      { archive: this.name, member, cause },
     );
+  }
 
-  async function readDirectory(signal?: AbortSignal) {
+  private async readDirectory(signal?: AbortSignal) {
     try {
-      return await readCentralDirectory(reader, signal);
+      return await readCentralDirectory(this.reader, signal);
     } catch (error) {
       if (!(error instanceof ZipFormatError)) throw error;
       if (error.unsupported) {
-        throw new MaskpipeError("ERR_ZIP_UNSUPPORTED", `${name}: ${error.message}`, {
-          archive: name,
+        throw new MaskpipeError("ERR_ZIP_UNSUPPORTED", `${this.name}: ${error.message}`, {
+          archive: this.name,
         });
       }
-      throw corrupt(`${error.message}; check the download or re-create the zip`);
+      throw this.corrupt(`${error.message}; check the download or re-create the zip`);
     }
   }
 
-  const directory = (signal?: AbortSignal) => {
-    listing ??= readDirectory(signal);
-    return listing;
-  };
-  const list = (signal?: AbortSignal) => directory(signal).then((result) => result.members);
+  private directory(signal?: AbortSignal) {
+    this.listing ??= this.readDirectory(signal);
+    return this.listing;
+  }
+
+  list(signal?: AbortSignal): Promise<ZipIndex> {
+    return this.directory(signal).then((result) => result.members);
+  }
 
   /** Where a member's local header starts and how far its data reaches at most. */
-  function extent(member: ZipMember): { start: number; end: number } {
+  private extent(member: ZipMember): { start: number; end: number } {
     const start = member.localHeaderOffset;
     const guess = LOCAL_HEADER_SIZE + Buffer.byteLength(member.path) + LOCAL_EXTRA_SLACK;
     return { start, end: start + guess + member.compressedSize };
@@ -98,7 +127,7 @@ export function zipSource(
    * Decodes a member from `window`, bytes of the file from `windowStart` on that hold its
    * guessed extent; reads again only when its local extra field is longer than guessed.
    */
-  async function decodeFrom(
+  private async decodeFrom(
     member: ZipMember,
     window: Buffer,
     windowStart: number,
@@ -111,77 +140,63 @@ export function zipSource(
     try {
       headerLength = localHeaderLength(bytes);
     } catch (error) {
-      throw corrupt(`${(error as Error).message} at offset ${start}`, member.path, error);
+      throw this.corrupt(`${(error as Error).message} at offset ${start}`, member.path, error);
     }
     const end = headerLength + member.compressedSize;
     if (start + end > directoryOffset) {
-      throw corrupt("member data runs past the central directory", member.path);
+      throw this.corrupt("member data runs past the central directory", member.path);
     }
-    if (bytes.length < end) bytes = await reader.read(start, end, signal);
-    if (bytes.length < end) throw corrupt("member data is cut short", member.path);
-    return decodeMemberData(name, member, bytes.subarray(headerLength, end));
+    if (bytes.length < end) bytes = await this.reader.read(start, end, signal);
+    if (bytes.length < end) throw this.corrupt("member data is cut short", member.path);
+    return decodeMemberData(this.name, member, bytes.subarray(headerLength, end));
   }
 
-  function checked(member: SourceMember, directoryOffset: number): ZipMember {
+  private checked(member: SourceMember, directoryOffset: number): ZipMember {
     const zipMember = member as ZipMember;
-    checkReadable(name, zipMember, maxMemberBytes);
+    checkReadable(this.name, zipMember, this.maxMemberBytes);
     if (
       zipMember.localHeaderOffset + LOCAL_HEADER_SIZE + zipMember.compressedSize >
       directoryOffset
     ) {
-      throw corrupt("member data runs past the central directory", member.path);
+      throw this.corrupt("member data runs past the central directory", member.path);
     }
     return zipMember;
   }
 
-  async function read(member: SourceMember, signal?: AbortSignal): Promise<Buffer> {
-    const { directoryOffset } = await directory(signal);
-    const zipMember = checked(member, directoryOffset);
-    const { start, end } = extent(zipMember);
-    const window = await reader.read(start, end - start, signal);
-    return decodeFrom(zipMember, window, start, directoryOffset, signal);
+  async read(member: SourceMember, signal?: AbortSignal): Promise<Buffer> {
+    const { directoryOffset } = await this.directory(signal);
+    const zipMember = this.checked(member, directoryOffset);
+    const { start, end } = this.extent(zipMember);
+    const window = await this.reader.read(start, end - start, signal);
+    return this.decodeFrom(zipMember, window, start, directoryOffset, signal);
   }
 
-  async function readMany(
-    members: readonly SourceMember[],
-    signal?: AbortSignal,
-  ): Promise<ReadResult[]> {
-    const { directoryOffset } = await directory(signal);
+  /** Members read in coalesced spans: neighbours in one request (SPAN_DEFAULTS). */
+  async readMany(members: readonly SourceMember[], signal?: AbortSignal): Promise<ReadResult[]> {
+    const { directoryOffset } = await this.directory(signal);
     const results: ReadResult[] = new Array(members.length);
     const planned: { index: number; member: ZipMember; start: number; end: number }[] = [];
     members.forEach((member, index) => {
       try {
-        const zipMember = checked(member, directoryOffset);
-        planned.push({ index, member: zipMember, ...extent(zipMember) });
+        const zipMember = this.checked(member, directoryOffset);
+        planned.push({ index, member: zipMember, ...this.extent(zipMember) });
       } catch (error) {
         if (!(error instanceof MaskpipeError) || !isMemberLevel(error)) throw error;
         results[index] = { error };
       }
     });
     await Promise.all(
-      coalesce(planned, spans).map(async (span) => {
-        const window = await reader.read(span.start, span.end - span.start, signal);
+      coalesce(planned, this.spans).map(async (span) => {
+        const window = await this.reader.read(span.start, span.end - span.start, signal);
         for (const item of span.items) {
           results[item.index] = await readResult(() =>
-            decodeFrom(item.member, window, span.start, directoryOffset, signal),
+            this.decodeFrom(item.member, window, span.start, directoryOffset, signal),
           );
         }
       }),
     );
     return results;
   }
-
-  return {
-    name,
-    kind: "zip",
-    randomAccess: true,
-    list,
-    read,
-    readMany,
-    entries: (entriesOptions?: EntriesOptions): AsyncIterable<SourceEntry> =>
-      entriesFromListing(list, readMany, entriesOptions),
-    close: () => reader.close(),
-  };
 }
 
 export interface SpanLimits {

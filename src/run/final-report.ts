@@ -1,0 +1,73 @@
+import { redactUrl } from "../core/redact.js";
+import { VERSION } from "../core/version.js";
+import type { Labeler } from "../labels/labeler.js";
+import type { ShardInfo } from "../sinks/sink.js";
+import type { SevenZipSource } from "../sources/sevenzip/seven-zip-source.js";
+import type { Source } from "../sources/source.js";
+import { buildReport, type RunReport, splitCounts } from "./report.js";
+import type { RunContext, RunInputs } from "./run-context.js";
+import { runProblems } from "./run-verdict.js";
+
+/** How the run ended: what it wrote, and whether it was a dry run or interrupted. */
+export interface RunOutcome {
+  written: number;
+  shards: readonly ShardInfo[];
+  interrupted?: boolean;
+  dryRun?: boolean;
+}
+
+/** The report of the run so far, with its verdict (problems) when it was not interrupted. */
+export function finalReport(run: RunContext, inputs: RunInputs, outcome: RunOutcome): RunReport {
+  const { options, stats } = run;
+  const interrupted = outcome.interrupted ?? false;
+  const report = buildReport(stats, {
+    version: VERSION,
+    identity: inputs.identity,
+    ...(outcome.dryRun === true && { dryRun: true }),
+    ...(options.limit !== undefined && { limit: options.limit }),
+    written: outcome.written,
+    name: options.name,
+    originals: redactUrl(options.originals),
+    masks: redactUrl(options.masks),
+    out: options.out,
+    layout: options.layout,
+    join: inputs.strategy,
+    seconds: (performance.now() - run.started) / 1000,
+    interrupted,
+    shards: outcome.shards,
+    network: { originals: inputs.photos.http, masks: inputs.masks.http },
+  });
+  const labeler = inputs.labeler;
+  if (labeler !== undefined) {
+    report.labels = {
+      mode: labeler.tables.mode,
+      source: labeler.tables.source,
+      classes: labeler.tables.classes.length,
+      annotations: annotationKinds(labeler),
+      missing: { ...stats.labelsMissing },
+      annotationsWithoutPhoto: labeler.annotationsWithoutPhoto(options.partition),
+    };
+    if (labeler.splits.length > 0 && outcome.dryRun !== true)
+      report.splits = splitCounts(report.shards);
+  }
+  if (options.partition !== undefined) report.partition = { ...options.partition };
+  // A merge's card says how its partitions were made.
+  if (options.command !== "") report.command = options.command;
+  const sevenZip = sevenZipOf(inputs.photos, inputs.masks);
+  if (sevenZip !== undefined) report.sevenZip = { ...sevenZip.binary };
+  if (!interrupted) report.problems = runProblems(report, options.maxFailed);
+  return report;
+}
+
+/** The annotation tables a labeler has, by kind. */
+function annotationKinds(labeler: Labeler): string[] {
+  const { tables } = labeler;
+  return (["identities", "splits", "attributes", "bboxes", "landmarks"] as const).filter(
+    (kind) => tables[kind] !== undefined,
+  );
+}
+
+/** The 7z input of a run, if any: its binary goes in the report, its progress on the screen. */
+export function sevenZipOf(...sources: Source[]): SevenZipSource | undefined {
+  return sources.find((source): source is SevenZipSource => source.kind === "7z");
+}

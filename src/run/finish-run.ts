@@ -1,0 +1,70 @@
+import { join } from "node:path";
+import { jsonText } from "../core/json-text.js";
+import { VERSION } from "../core/version.js";
+import { datasetCard } from "../dataset/dataset-card.js";
+import { RUN_FILES } from "../dataset/run-files.js";
+import type { HubSink } from "../sinks/hub-sink.js";
+import type { SampleSink } from "../sinks/sink.js";
+import { writeFileAtomic } from "../sinks/write-file-atomic.js";
+import type { ErrorLog } from "./error-log.js";
+import { finalReport } from "./final-report.js";
+import type { KeptOutput } from "./make-sink.js";
+import { publishedReport, type RunReport } from "./report.js";
+import type { RunContext, RunInputs } from "./run-context.js";
+
+/** The stream stage's end: the sink and what it held, and whether the run was interrupted. */
+export interface StreamEnd {
+  sink: SampleSink;
+  hub: HubSink | undefined;
+  kept: KeptOutput;
+  interrupted: boolean;
+}
+
+/**
+ * The run's last writes once its samples are in: the report with its verdict, then, unless
+ * interrupted, the Hub's last commit (card, index, report, errors); for a folder, the class
+ * list, the card (not for a partition: the merge writes one for all) and the report file.
+ */
+export async function finishRun(
+  run: RunContext,
+  inputs: RunInputs,
+  end: StreamEnd,
+  errors: ErrorLog,
+): Promise<RunReport> {
+  const { options } = run;
+  const { interrupted, sink, hub } = end;
+  const inShards = sink.result.shards.reduce((sum, shard) => sum + shard.samples, 0);
+  const report = finalReport(run, inputs, {
+    interrupted,
+    // A shard counts once complete: samples of one an interruption left are not in the output.
+    written: options.layout === "folder" ? run.stats.written : inShards,
+    shards: [...end.kept.shards, ...sink.result.shards],
+  });
+  const { labeler } = inputs;
+  const classes = labeler === undefined ? undefined : `${labeler.tables.classes.join("\n")}\n`;
+  if (hub !== undefined && !interrupted) {
+    await hub.publish(publishedReport(report), {
+      command: options.command,
+      version: VERSION,
+      errors: errors.publishedLines(),
+      ...(classes !== undefined && { classes }),
+    });
+    report.hub = hub.hub;
+  }
+  // A partition's list goes in its folder: the merge checks they agree and writes the one.
+  if (!run.toHub && classes !== undefined) {
+    await writeFileAtomic(join(run.records, RUN_FILES.classes), classes);
+  }
+  if (!run.toHub && options.layout === "webdataset" && !interrupted && !options.partition) {
+    const splits = labeler?.splits ?? [];
+    const card = datasetCard(report, {
+      repo: options.out,
+      dataFolder: (split) => (splits.length === 0 ? "" : `${split}/`),
+      command: options.command,
+      version: VERSION,
+    });
+    await writeFileAtomic(join(options.out, RUN_FILES.card), card);
+  }
+  if (options.report !== undefined) await writeFileAtomic(options.report, jsonText(report));
+  return report;
+}

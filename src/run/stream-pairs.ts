@@ -1,0 +1,94 @@
+import { PassThrough, Transform } from "node:stream";
+import { pipeline } from "node:stream/promises";
+import type { Side } from "../core/stats.js";
+import type { SampleSink } from "../sinks/sink.js";
+import { attachLabels } from "../transforms/attach-labels.js";
+import { inputCheck } from "../transforms/input-check.js";
+import { join } from "../transforms/join.js";
+import { overlay } from "../transforms/overlay.js";
+import { skipDone } from "../transforms/skip-done.js";
+import { takePairs } from "../transforms/take.js";
+import { sevenZipOf } from "./final-report.js";
+import type { KeptOutput } from "./make-sink.js";
+import { sideNames } from "./pairing-guard.js";
+import type { RunContext, RunInputs } from "./run-context.js";
+
+/** What the stream stage needs beyond the run and its inputs. */
+export interface StreamPlan {
+  sink: SampleSink;
+  kept: KeptOutput;
+  /** Pairs expected, for progress; undefined when the streamed side cannot be listed. */
+  expected: number | undefined;
+  /** Example members of each side, for the message when keys never meet. */
+  examples: () => Record<Side, readonly string[]>;
+}
+
+/**
+ * The stages, one pipeline: join, --limit, the input check, labels, skip what --resume kept,
+ * overlay, progress, the sink. Returns whether the run was interrupted (its signal aborted);
+ * any other failure is thrown.
+ */
+export async function streamPairs(
+  run: RunContext,
+  inputs: RunInputs,
+  plan: StreamPlan,
+): Promise<{ interrupted: boolean }> {
+  const { options, stats, signal } = run;
+  const { photos, masks, labeler } = inputs;
+  const pairs = join({
+    photos,
+    masks,
+    photoKeys: options.photoKeys,
+    maskKeys: options.maskKeys,
+    memoryBudget: options.joinMemory,
+    stats,
+    ...(options.partition !== undefined && { partition: options.partition }),
+    signal,
+  });
+  try {
+    await pipeline(
+      options.limit === undefined ? pairs : takePairs(pairs, options.limit),
+      inputCheck({ ...sideNames(options), examples: plan.examples, stats }),
+      labeler === undefined
+        ? new PassThrough({ objectMode: true })
+        : attachLabels({ labeler, strict: options.strictLabels, stats }),
+      skipDone(plan.kept.isDone, stats),
+      overlay({
+        format: options.format,
+        quality: options.quality,
+        optimizeCoding: options.optimizeCoding,
+        concurrency: options.concurrency,
+        maxPixels: options.maxPixels,
+        onError: options.onError,
+        stats,
+      }),
+      progress(run, inputs, plan.expected),
+      plan.sink,
+      { signal },
+    );
+  } catch (error) {
+    if (signal?.aborted !== true) throw error;
+    return { interrupted: true };
+  }
+  return { interrupted: false };
+}
+
+/** Passes samples on and tells `onProgress` how far the run is. */
+function progress(run: RunContext, inputs: RunInputs, expected: number | undefined): Transform {
+  const { options, stats, started } = run;
+  const unpacked = sevenZipOf(inputs.photos, inputs.masks)?.unpacked;
+  return new Transform({
+    objectMode: true,
+    transform(sample, _encoding, callback) {
+      callback(null, sample);
+      options.onProgress?.({
+        written: stats.written,
+        failed: stats.failed,
+        expected,
+        seconds: (performance.now() - started) / 1000,
+        networkBytes: (inputs.photos.http?.bytes ?? 0) + (inputs.masks.http?.bytes ?? 0),
+        ...(unpacked !== undefined && { unpacked }),
+      });
+    },
+  });
+}
