@@ -260,6 +260,16 @@ describe("remote tar and tar.gz", () => {
       expect(Date.now() - started).toBeLessThan(15_000);
     });
   }
+
+  it("read a tar.gz from a server that closes every connection (Connection: close)", async () => {
+    const c = await bigger();
+    server = await startFileServer([c.photosTarGz], () => "close");
+    const local = await run(c.dir, "local", c.photosTarGz, c.masksZip, { labels: "none" });
+    const remote = await run(c.dir, "remote", server.url("photos.tar.gz"), c.masksZip, {
+      labels: "none",
+    });
+    expect(hashes(remote)).toEqual(hashes(local));
+  });
 });
 
 describe("retry policy", () => {

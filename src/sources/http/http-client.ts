@@ -2,6 +2,7 @@ import { type Readable, Transform } from "node:stream";
 import { Agent, type Dispatcher, interceptors, RetryAgent, request } from "undici";
 import { MaskpipeError } from "../../core/errors.js";
 import { redactUrl } from "../../core/redact.js";
+import { finishBodyInterceptor } from "./finish-body-interceptor.js";
 import {
   checkVersion,
   fileChanged,
@@ -72,6 +73,7 @@ export class HttpClient {
     // Hub and object-store URLs redirect to a CDN; undici drops Authorization on the way
     // to another origin.
     const counted = this.agent.compose(
+      finishBodyInterceptor(),
       (dispatch) => (opts, handler) => {
         this.stats.requests++;
         return dispatch(opts, handler);
