@@ -121,7 +121,8 @@ export {
 export { type ByteReader, openFileReader } from "./sources/byte-reader.js";
 export type { FolderSourceOptions } from "./sources/folder/folder-source.js";
 export { folderSource } from "./sources/folder/folder-source.js";
-export type { HttpOptions, HttpStats, Validator } from "./sources/http/http-client.js";
+export type { HttpOptions, HttpStats } from "./sources/http/http-client.js";
+export type { PinnedVersion, Validator } from "./sources/http/remote-version.js";
 export { RETRY_DEFAULTS, type RetryPolicy } from "./sources/http/retry-policy.js";
 export { openLocalSource, openSource } from "./sources/open-source.js";
 export type {

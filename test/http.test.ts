@@ -4,9 +4,10 @@ import type { RunOptions } from "../src/run/run-options.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
 import { parseHfUrl } from "../src/sources/hf/hf-url.js";
 import { RETRY_DEFAULTS, retryAfterMs, retryDelayMs } from "../src/sources/http/retry-policy.js";
-import { corpusFiles, writeArchive } from "./support/corpus.js";
+import { runCli } from "./support/cli.js";
+import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { type Fault, startFileServer, type TestServer } from "./support/http-server.js";
-import { tempDir } from "./support/temp.js";
+import { tempDir, tempDirForFile } from "./support/temp.js";
 
 const casia = { depth: 2, suffixes: ["_mask"] };
 const keys = Array.from({ length: 150 }, (_, i) => `00001${i % 5}/${String(i).padStart(3, "0")}`);
@@ -164,6 +165,110 @@ describe("remote sources over HTTP", () => {
     });
     expect(remote.written).toBe(149);
     expect(remote.network.originals!.retries).toBeGreaterThan(0);
+  });
+});
+
+describe("remote tar and tar.gz", () => {
+  /**
+   * Photos too many to sit whole in socket and body buffers (~2 MB): a reader that stops or
+   * slows down is felt by the connection.
+   */
+  let made: Promise<{ dir: string; photosTar: string; photosTarGz: string; masksZip: string }>;
+  function bigger() {
+    made ??= (async () => {
+      const dir = await tempDirForFile();
+      const big = await corpusFiles({ keys: casiaKeys(300, 100, 5), size: 128 });
+      return {
+        dir,
+        photosTar: await writeArchive(dir, "photos", "tar", big.photos),
+        photosTarGz: await writeArchive(dir, "photos", "tar.gz", big.photos),
+        masksZip: await writeArchive(dir, "masks", "zip", big.masks),
+      };
+    })();
+    return made;
+  }
+
+  /** The CLI on remote photos: one try after the first, a 1 s timeout. */
+  function cliRun(dir: string, photos: string, masks: string, ...more: string[]) {
+    const out = join(dir, `out-${Math.random().toString(36).slice(2)}`);
+    const args = ["run", "casia", "--labels", "none", "--originals", photos, "--masks", masks];
+    return runCli([
+      ...args,
+      "--out",
+      out,
+      "-q",
+      "--http-retries",
+      "1",
+      "--http-timeout",
+      "1",
+      ...more,
+    ]);
+  }
+
+  it("stop when the file is replaced between the probe and the download, naming the URL without credentials or query", async () => {
+    const c = await setup();
+    // Request 1 is the probe; the download (request 2) meets another version.
+    for (const fault of ["changed", "replaced"] as const) {
+      server = await startFileServer([c.photosTar], (n) => (n === 2 ? fault : "none"));
+      const url = server.url("photos.tar.gz?X-Amz-Signature=secret").replace("://", "://me:pa55@");
+      const result = await cliRun(c.dir, url, c.masksZip);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^maskpipe: ${server.url("photos.tar.gz").replace(/[.?]/g, "\\$&")}\\?…: the file changed on the server during the run \\(.+\\); .*Run it again.* \\[ERR_HTTP_CHANGED\\]\\n$`,
+        ),
+      );
+      expect(result.stderr).not.toMatch(/secret|pa55|me:/);
+      await server.close();
+      server = undefined;
+    }
+  });
+
+  it("end a --limit run on a remote tar or tar.gz with its summary and exit 0", async () => {
+    const c = await bigger();
+    server = await startFileServer([c.photosTar, c.photosTarGz]);
+    for (const name of ["photos.tar", "photos.tar.gz"]) {
+      const result = await cliRun(c.dir, server.url(name), c.masksZip, "--limit", "10");
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stderr).toContain("done (trial run of 10 pairs, --limit)");
+    }
+  });
+
+  const broken: [string, (n: number) => Fault, RegExp][] = [
+    ["stalls", (n) => (n >= 2 ? "stall" : "none"), /the download broke off: .*\[ERR_HTTP\]/],
+    [
+      "is cut by a server that ignores Range",
+      (n) => (n === 2 ? "drop-mid-body" : n > 2 ? "ignore-range" : "none"),
+      /cannot resume: the server does not answer Range requests.*\[ERR_HTTP_RANGE\]/,
+    ],
+    ["never ends", (n) => (n >= 2 ? "endless" : "none"), /gzip data is damaged or not gzip/],
+    [
+      "says a longer Content-Length than the probe saw",
+      (n) => (n >= 2 ? "long-length" : "none"),
+      /changed on the server during the run \([\d,]+ bytes, first [\d,]+\).*\[ERR_HTTP_CHANGED\]/,
+    ],
+  ];
+  for (const [label, fault, message] of broken) {
+    it(`stop with a message and exit 1 when a remote tar.gz ${label}`, async () => {
+      const c = await setup();
+      server = await startFileServer([c.photosTar], fault);
+      const started = Date.now();
+      const result = await cliRun(c.dir, server.url("photos.tar.gz"), c.masksZip);
+      expect(result.code, result.stderr).toBe(1);
+      expect(result.stderr).toMatch(/^maskpipe: http:\/\/127\.0\.0\.1:\d+\/photos\.tar\.gz: /);
+      expect(result.stderr).toMatch(message);
+      expect(Date.now() - started).toBeLessThan(15_000);
+    });
+  }
+
+  it("read a tar.gz from a server that closes every connection (Connection: close)", async () => {
+    const c = await bigger();
+    server = await startFileServer([c.photosTarGz], () => "close");
+    const local = await run(c.dir, "local", c.photosTarGz, c.masksZip, { labels: "none" });
+    const remote = await run(c.dir, "remote", server.url("photos.tar.gz"), c.masksZip, {
+      labels: "none",
+    });
+    expect(hashes(remote)).toEqual(hashes(local));
   });
 });
 

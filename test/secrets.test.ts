@@ -105,6 +105,10 @@ describe("the redaction rule", () => {
     expect(
       leaks(new Map([["text", redactor.text(said)]]), [PASSWORD, SIGNATURE, HEADER, ENV_TOKEN]),
     ).toEqual([]);
+    // Once more over a message that already shows the URL redacted: nothing else changes.
+    const shown = "maskpipe: https://host/p.zip?…: the file changed on the server (412).";
+    expect(redactor.text(shown)).toBe(shown);
+    expect(redactor.text(`${url}: answered 503.`)).toBe("https://host/p.zip?…: answered 503.");
   });
 });
 

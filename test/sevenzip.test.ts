@@ -6,6 +6,7 @@ import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { ArchiveFile } from "../scripts/archives.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
+import { listingLines, SltParser } from "../src/sources/sevenzip/listing.js";
 import { bundledSevenZip } from "../src/sources/sevenzip/seven-zip-binary.js";
 import { sevenZipSource } from "../src/sources/sevenzip/seven-zip-source.js";
 import { finished, runCli, startCli } from "./support/cli.js";
@@ -163,6 +164,40 @@ describe("7z photos, as CelebA ships them", () => {
     }
   });
 
+  it("reads the archive named, even when its name looks like a wildcard to 7-Zip", async () => {
+    const work = await tempDir();
+    const named = await write7z(work, "a*", photos.slice(0, 3), []);
+    await write7z(work, "ab", photos.slice(3, 6), []); // what `a*.7z` would match
+    const source = await sevenZipSource(named);
+    const paths: string[] = [];
+    for await (const entry of source.entries()) {
+      expect(entry.error).toBeUndefined();
+      if (entry.member.kind === "file") paths.push(entry.member.path);
+    }
+    expect(paths).toEqual(photos.slice(0, 3).map((file) => file.name));
+  });
+
+  it("keeps a name holding \\r, \\r at its end or ' = ' one name: every member after it still fits", async () => {
+    const work = await tempDir();
+    const odd = ["A/odd\rname.jpg", "A/ends-in-cr\r", "A/Size = 9.jpg", "A/x\rCRC = 00000000"];
+    const files: ArchiveFile[] = [
+      ...odd.map((name, i) => ({ name, data: Buffer.from(`the bytes of odd member ${i}`) })),
+      ...photos.slice(0, 5),
+    ];
+    // Non-solid and solid: either way the bytes come out as one stream cut by the listed sizes.
+    for (const switches of [[], ["-ms=off"]]) {
+      const archive = await write7z(work, `odd${switches.length}`, files, switches);
+      const seen = new Map<string, Buffer | undefined>();
+      for await (const entry of (await sevenZipSource(archive)).entries()) {
+        expect(entry.error, entry.member.path).toBeUndefined();
+        if (entry.member.kind === "file") seen.set(entry.member.path, entry.data);
+      }
+      expect([...seen.keys()].sort()).toEqual(files.map((file) => file.name).sort());
+      for (const file of files)
+        expect(seen.get(file.name)?.equals(file.data!), file.name).toBe(true);
+    }
+  });
+
   it("pairs two 7z archives (merge join) and lists a 7z in a dry run without decompressing", async () => {
     const work = await tempDir();
     const photo7z = await write7z(work, "photos", photos, []);
@@ -173,6 +208,44 @@ describe("7z photos, as CelebA ships them", () => {
     expect(await shardBytes(out)).toEqual(zipRun);
     const dry = await casiaRun(photo7z, mask7z, join(work, "dry"), "--dry-run");
     expect(dry.stderr).toMatch(/pairs\s+40\n/);
+  });
+});
+
+describe("7z listing", () => {
+  /** `7z l -slt` output for two files, with lines ended by `eol`, fed one byte at a time. */
+  async function parse(eol: string, firstName: string) {
+    const listing = [
+      "Path = set.7z",
+      "Type = 7z",
+      "",
+      "----------",
+      `Path = ${firstName}`,
+      "Size = 5",
+      "Attributes = A -rw-r--r--",
+      "CRC = 3610A686",
+      "Encrypted = -",
+      "",
+      "Path = ü/second.jpg",
+      "Size = 7",
+      "",
+    ].join(eol);
+    const bytes = Buffer.from(listing);
+    const chunks = Array.from({ length: bytes.length }, (_, i) => bytes.subarray(i, i + 1));
+    const parser = new SltParser("set.7z");
+    for await (const line of listingLines(chunks)) parser.line(line);
+    return parser.end().map(({ path, size, kind }) => ({ path, size, kind }));
+  }
+
+  it("splits on \\n only, drops \\r only from \\r\\n listings, reads known keys only", async () => {
+    const second = { path: "ü/second.jpg", size: 7, kind: "file" };
+    expect(await parse("\n", "a\rSize = 1\r")).toEqual([
+      { path: "a\rSize = 1\r", size: 5, kind: "file" },
+      second,
+    ]);
+    expect(await parse("\r\n", "a\rb = c.jpg")).toEqual([
+      { path: "a\rb = c.jpg", size: 5, kind: "file" },
+      second,
+    ]);
   });
 });
 

@@ -63,9 +63,15 @@ export function queryDigest(spec: string): string | undefined {
   return createHash("sha256").update(search).digest("hex").slice(0, 16);
 }
 
-/** Every http(s) URL in `text` shown by redactUrl. */
+/**
+ * Every http(s) URL in `text` shown by redactUrl. Punctuation that ends it belongs to the text
+ * (`https://host/p.zip?…: answered 503`): taken into the query, the colon would be lost.
+ */
 export function redactUrls(text: string): string {
-  return text.replace(URL_IN_TEXT, redactUrl);
+  return text.replace(URL_IN_TEXT, (url) => {
+    const tail = /[.,:;!)\]]+$/.exec(url)?.[0] ?? "";
+    return redactUrl(url.slice(0, url.length - tail.length)) + tail;
+  });
 }
 
 /** A local path as a published file shows it: its file name. URLs and hf:// specs as redactUrl. */

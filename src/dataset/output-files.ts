@@ -102,8 +102,8 @@ async function openHubOutput(spec: string, options: OpenOutputOptions): Promise<
     stream,
     size: async (path) => (await probe(path).catch(absent))?.size,
     range: async (path, start, length) => {
-      const { validator } = await probe(path);
-      return client.range(url(path), start, length, validator);
+      const { size, validator } = await probe(path);
+      return client.range(url(path), start, length, { size, ...validator });
     },
     close: () => client.close(),
   };

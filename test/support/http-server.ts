@@ -10,8 +10,12 @@ export type Fault =
   | "503" // 503 with Retry-After: 0
   | "429" // 429 with Retry-After: 0
   | "ignore-range" // answers 200 with the whole file
-  | "changed" // a different ETag from now on
-  | "stall"; // sends headers, then nothing for longer than the client's timeout
+  | "changed" // a different ETag from now on (If-Match with the old one gets 412)
+  | "replaced" // another file from now on: new ETag, other bytes, If-Match ignored
+  | "stall" // sends headers, then nothing for longer than the client's timeout
+  | "close" // answers with Connection: close and ends the connection after the body
+  | "endless" // 200 without a length, then bytes that never end
+  | "long-length"; // a Content-Length 1,000 bytes past the body, then nothing more
 
 export interface TestServer {
   url(name: string): string;
@@ -23,8 +27,9 @@ export interface TestServer {
 }
 
 /**
- * A real HTTP server on 127.0.0.1 (port 0) serving files with Range support, scripted to fail:
- * `fault(n, path)` says what to do with the n-th request. Closed by the test that starts it.
+ * A real HTTP server on 127.0.0.1 (port 0) serving files with Range and If-Match support,
+ * scripted to fail: `fault(n, path)` says what to do with the n-th request. Closed by the test
+ * that starts it.
  */
 export async function startFileServer(
   files: string[],
@@ -36,26 +41,46 @@ export async function startFileServer(
   for (const file of files) contents.set(`/${basename(file)}`, await readFile(file));
   for (const [route, file] of Object.entries(routes)) contents.set(route, await readFile(file));
   let etagVersion = 1;
+  let replaced = false;
   const state = { requests: 0, rangeRequests: 0, lastHeaders: {} as IncomingMessage["headers"] };
 
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     state.requests++;
     state.lastHeaders = request.headers;
     const path = new URL(request.url ?? "/", "http://x").pathname;
-    const body = contents.get(path);
+    const what = fault(state.requests, path);
+    if (what === "replaced") replaced = true;
+    const original = contents.get(path);
+    // The replacement: as long again and then some, so its size differs too.
+    const body = replaced && original ? Buffer.concat([original, original]) : original;
     if (body === undefined) {
       // What the Hub answers for a missing file in an existing repo.
       response.writeHead(404, { "x-error-code": "EntryNotFound" }).end();
       return;
     }
-    const what = fault(state.requests, path);
     if (what === "503" || what === "429") {
       response.writeHead(Number(what), { "retry-after": "0" }).end();
       return;
     }
-    if (what === "changed") etagVersion++;
+    if (what === "changed" || what === "replaced") etagVersion++;
+    const etag = `"v${etagVersion}"`;
+    const ifMatch = request.headers["if-match"];
+    if (ifMatch !== undefined && ifMatch !== etag && !replaced) {
+      response.writeHead(412).end();
+      return;
+    }
+    if (what === "endless") {
+      response.writeHead(200, { etag });
+      const junk = Buffer.alloc(64 * 1024, 0x42);
+      const more = () => {
+        while (!response.destroyed && response.write(junk));
+      };
+      response.on("drain", more);
+      more();
+      return;
+    }
     const headers = {
-      etag: `"v${etagVersion}"`,
+      etag,
       "accept-ranges": "bytes",
       "last-modified": "Fri, 01 Jan 2021 00:00:00 GMT",
     };
@@ -67,12 +92,20 @@ export async function startFileServer(
       state.rangeRequests++;
       const start = Number(range[1]);
       const end = range[2] === "" ? body.length - 1 : Math.min(Number(range[2]), body.length - 1);
+      if (start > end) {
+        response.writeHead(416, { "content-range": `bytes */${body.length}` }).end();
+        return;
+      }
       status = 206;
       slice = body.subarray(start, end + 1);
       extra = { "content-range": `bytes ${start}-${end}/${body.length}` };
     }
-    response.writeHead(status, { ...headers, ...extra, "content-length": String(slice.length) });
-    if (what === "drop-mid-body" && slice.length > 1) {
+    const length = slice.length + (what === "long-length" ? 1000 : 0);
+    if (what === "close") extra.connection = "close";
+    response.writeHead(status, { ...headers, ...extra, "content-length": String(length) });
+    if (what === "long-length") {
+      response.write(slice);
+    } else if (what === "drop-mid-body" && slice.length > 1) {
       response.write(slice.subarray(0, slice.length >> 1), () => response.socket?.destroy());
     } else if (what === "stall") {
       response.flushHeaders();

@@ -1,6 +1,16 @@
 import { type Readable, Transform } from "node:stream";
 import { Agent, type Dispatcher, interceptors, RetryAgent, request } from "undici";
 import { MaskpipeError } from "../../core/errors.js";
+import { redactUrl } from "../../core/redact.js";
+import { finishBodyInterceptor } from "./finish-body-interceptor.js";
+import {
+  checkVersion,
+  fileChanged,
+  header,
+  ifMatch,
+  type PinnedVersion,
+  type Validator,
+} from "./remote-version.js";
 import {
   isRetryable,
   RETRY_DEFAULTS,
@@ -21,6 +31,13 @@ export interface HttpOptions {
 
 export const HTTP_DEFAULTS = { timeoutMs: 60_000, connections: 8 } as const;
 
+/**
+ * How long close() waits for replies still open before it cuts them: a body nobody reads any
+ * more (a reader that stopped early) would hold a graceful close forever, and a process whose
+ * last await never settles exits 13 without a word.
+ */
+const CLOSE_GRACE_MS = 1000;
+
 /** What one HTTP source cost, for the report. */
 export interface HttpStats {
   requests: number;
@@ -28,32 +45,8 @@ export interface HttpStats {
   bytes: number;
 }
 
-/** What identifies one version of a remote file; pinned at the first reply. */
-export interface Validator {
-  etag?: string;
-  lastModified?: string;
-}
-
-/** A URL as it may appear in messages: no query string, which may hold a signature or token. */
-export function displayUrl(url: string): string {
-  try {
-    const parsed = new URL(url);
-    return `${parsed.origin}${parsed.pathname}${parsed.search === "" ? "" : "?…"}`;
-  } catch {
-    return url;
-  }
-}
-
 function answered(status: number): string {
   return `answered ${status}${status === 404 ? " (not found)" : ""}`;
-}
-
-function header(
-  headers: Record<string, string | string[] | undefined>,
-  name: string,
-): string | undefined {
-  const value = headers[name];
-  return Array.isArray(value) ? value[0] : value;
 }
 
 /**
@@ -80,6 +73,7 @@ export class HttpClient {
     // Hub and object-store URLs redirect to a CDN; undici drops Authorization on the way
     // to another origin.
     const counted = this.agent.compose(
+      finishBodyInterceptor(),
       (dispatch) => (opts, handler) => {
         this.stats.requests++;
         return dispatch(opts, handler);
@@ -111,8 +105,8 @@ export class HttpClient {
 
   private failure(url: string, what: string, cause?: unknown): MaskpipeError {
     const detail = cause instanceof Error ? `: ${cause.message}` : "";
-    return new MaskpipeError("ERR_HTTP", `${displayUrl(url)}: ${what}${detail}`, {
-      archive: displayUrl(url),
+    return new MaskpipeError("ERR_HTTP", `${redactUrl(url)}: ${what}${detail}`, {
+      archive: redactUrl(url),
       cause,
     });
   }
@@ -169,17 +163,22 @@ export class HttpClient {
     url: string,
     start: number,
     length: number,
-    pinned: Validator,
+    pinned: PinnedVersion,
     signal?: AbortSignal,
   ): Promise<Buffer> {
     const end = start + length - 1;
-    const reply = await this.send(url, { range: `bytes=${start}-${end}` }, signal);
+    const reply = await this.send(
+      url,
+      { range: `bytes=${start}-${end}`, ...ifMatch(pinned) },
+      signal,
+    );
+    await this.sameVersion(url, pinned, reply);
     if (reply.statusCode !== 206) {
       await reply.body.dump();
       throw new MaskpipeError(
         "ERR_HTTP_RANGE",
-        `${displayUrl(url)}: asked for bytes ${start}-${end} but the server answered ${reply.statusCode}${reply.statusCode === 200 ? " with the whole file: it does not support Range requests, which reading a zip in place needs; download the zip first or serve it from a server that supports Range" : ""}`,
-        { archive: displayUrl(url) },
+        `${redactUrl(url)}: asked for bytes ${start}-${end} but the server answered ${reply.statusCode}${reply.statusCode === 200 ? " with the whole file: it does not support Range requests, which reading a zip in place needs; download the zip first or serve it from a server that supports Range" : ""}`,
+        { archive: redactUrl(url) },
       );
     }
     const contentRange = header(reply.headers, "content-range") ?? "";
@@ -188,11 +187,10 @@ export class HttpClient {
       await reply.body.dump();
       throw new MaskpipeError(
         "ERR_HTTP_RANGE",
-        `${displayUrl(url)}: asked for bytes ${start}-${end} but the reply's Content-Range is "${contentRange}"`,
-        { archive: displayUrl(url) },
+        `${redactUrl(url)}: asked for bytes ${start}-${end} but the reply's Content-Range is "${contentRange}"`,
+        { archive: redactUrl(url) },
       );
     }
-    this.checkSameVersion(url, pinned, reply.headers);
     const data = Buffer.from(await reply.body.arrayBuffer());
     if (data.length !== length) {
       throw this.failure(
@@ -204,46 +202,77 @@ export class HttpClient {
     return data;
   }
 
-  /** The whole file as a stream; a body cut off mid-way is resumed from the last byte. */
-  async stream(url: string, signal?: AbortSignal): Promise<Readable> {
-    const reply = await this.send(url, {}, signal);
+  /**
+   * The whole file as a stream; a body cut off mid-way is resumed from the last byte. With
+   * `pinned`, the reply must be that version (If-Match, ETag, size), or ERR_HTTP_CHANGED.
+   */
+  async stream(url: string, signal?: AbortSignal, pinned?: PinnedVersion): Promise<Readable> {
+    const reply = await this.send(url, ifMatch(pinned), signal);
+    if (pinned !== undefined) await this.sameVersion(url, pinned, reply);
     if (reply.statusCode !== 200) {
       await reply.body.dump();
       throw this.failure(url, answered(reply.statusCode));
     }
     const stats = this.stats;
-    return reply.body.pipe(
-      new Transform({
-        transform(chunk: Buffer, _encoding, callback) {
-          stats.bytes += chunk.length;
-          callback(null, chunk);
-        },
-      }),
-    );
+    const body = reply.body;
+    const counted = new Transform({
+      transform(chunk: Buffer, _encoding, callback) {
+        stats.bytes += chunk.length;
+        callback(null, chunk);
+      },
+      // A reader that stops early (a limit, a failure elsewhere) destroys this stream: the
+      // download stops with it. Left open, the body held its connection, close() waited for it
+      // and the process exited 13 with nothing said.
+      destroy(error, callback) {
+        body.destroy();
+        callback(error);
+      },
+    });
+    body.on("error", (error) => counted.destroy(this.bodyFailure(url, error)));
+    body.pipe(counted);
+    return counted;
   }
 
-  private checkSameVersion(
-    url: string,
-    pinned: Validator,
-    headers: Record<string, string | string[] | undefined>,
-  ): void {
-    const etag = header(headers, "etag");
-    const lastModified = header(headers, "last-modified");
-    const changed =
-      (pinned.etag !== undefined && etag !== undefined && etag !== pinned.etag) ||
-      (pinned.etag === undefined &&
-        pinned.lastModified !== undefined &&
-        lastModified !== pinned.lastModified);
-    if (changed) {
-      throw new MaskpipeError(
-        "ERR_HTTP_CHANGED",
-        `${displayUrl(url)}: the file changed on the server during the run (ETag or Last-Modified differs); its members would no longer fit together, so the run stops. Start it again`,
-        { archive: displayUrl(url) },
+  /** Why a download stopped mid-body, once the retries were spent, as an error naming the URL. */
+  private bodyFailure(url: string, cause: Error): MaskpipeError {
+    if (cause instanceof MaskpipeError) return cause;
+    // undici's retry resumes a cut body with a Range request and checks the reply.
+    if (/ETag mismatch/.test(cause.message))
+      return fileChanged(url, "another ETag when the download resumed");
+    if (/does not support the range header/.test(cause.message)) {
+      return new MaskpipeError(
+        "ERR_HTTP_RANGE",
+        `${redactUrl(url)}: the download broke off and cannot resume: the server does not answer Range requests. Run again, or download the file first`,
+        { archive: redactUrl(url), cause },
       );
+    }
+    return this.failure(url, "the download broke off", cause);
+  }
+
+  /** Throws ERR_HTTP_CHANGED, its body discarded, when the reply is not of the pinned version. */
+  private async sameVersion(
+    url: string,
+    pinned: PinnedVersion,
+    reply: Dispatcher.ResponseData,
+  ): Promise<void> {
+    try {
+      checkVersion(url, pinned, reply.statusCode, reply.headers);
+    } catch (error) {
+      await reply.body.dump();
+      throw error;
     }
   }
 
-  close(): Promise<void> {
-    return this.agent.close();
+  /** Ends every connection: gracefully, or cut after CLOSE_GRACE_MS. */
+  async close(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const grace = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, CLOSE_GRACE_MS);
+    });
+    try {
+      await Promise.race([this.agent.close(), grace.then(() => this.agent.destroy())]);
+    } finally {
+      clearTimeout(timer);
+    }
   }
 }

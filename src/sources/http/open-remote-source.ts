@@ -1,12 +1,13 @@
 import { fileDownloadInfo } from "@huggingface/hub";
 import { MaskpipeError } from "../../core/errors.js";
+import { redactUrl } from "../../core/redact.js";
 import { kindFromName } from "../archive-kind.js";
 import { hubEndpoint, parseHfUrl, redactToken } from "../hf/hf-url.js";
 import type { OpenedSource, OpenSourceOptions } from "../opened-source.js";
 import { tarSource } from "../tar/tar-source.js";
 import { zipSource } from "../zip/zip-source.js";
 import { httpByteReader } from "./http-byte-reader.js";
-import { displayUrl, HttpClient } from "./http-client.js";
+import { HttpClient } from "./http-client.js";
 
 /**
  * A file in a Hugging Face repo: resolved with @huggingface/hub (its size, ETag and download
@@ -75,19 +76,19 @@ export async function openHttpSource(
   if (kind === undefined) {
     throw new MaskpipeError(
       "ERR_SOURCE_FORMAT",
-      `${displayUrl(url)}: the URL path does not end in .zip, .tar, .tar.gz, .tgz or .7z, so the archive kind is unknown`,
-      { archive: displayUrl(url) },
+      `${redactUrl(url)}: the URL path does not end in .zip, .tar, .tar.gz, .tgz or .7z, so the archive kind is unknown`,
+      { archive: redactUrl(url) },
     );
   }
   if (kind === "7z") {
     throw new MaskpipeError(
       "ERR_SOURCE_FORMAT",
-      `${displayName ?? displayUrl(url)}: a 7z archive is read from local files only (7-Zip needs its end header, at the end of the last volume, before the first member); download the volumes first and pass the first one or their folder`,
-      { archive: displayName ?? displayUrl(url) },
+      `${displayName ?? redactUrl(url)}: a 7z archive is read from local files only (7-Zip needs its end header, at the end of the last volume, before the first member); download the volumes first and pass the first one or their folder`,
+      { archive: displayName ?? redactUrl(url) },
     );
   }
   const client = new HttpClient(options.http);
-  const name = displayName ?? displayUrl(url);
+  const name = displayName ?? redactUrl(url);
   // One 1-byte request: the size and validator the run identity records (and a zip needs).
   const { size, validator, ranges } = await client
     .probe(url, options.signal)
@@ -105,10 +106,10 @@ export async function openHttpSource(
         { archive: name },
       );
     }
-    const source = zipSource(name, httpByteReader(client, url, size, validator), options);
+    const source = zipSource(name, httpByteReader(client, url, remote), options);
     return { ...source, http: client.stats, remote, close: () => client.close() };
   }
-  const source = tarSource(name, (signal) => client.stream(url, signal), {
+  const source = tarSource(name, (signal) => client.stream(url, signal, remote), {
     gzip: kind === "tar.gz",
     ...options,
   });

@@ -1,10 +1,9 @@
-import { createInterface } from "node:readline";
 import { crc32 } from "node:zlib";
 import { MaskpipeError, where } from "../../core/errors.js";
 import { ByteCutter } from "../byte-cutter.js";
 import type { EntriesOptions, SequentialSource, SourceEntry } from "../source.js";
 import { wantFiles } from "../source.js";
-import { type SevenZipMember, SltParser } from "./listing.js";
+import { listingLines, type SevenZipMember, SltParser } from "./listing.js";
 import { findSevenZip, type SevenZipBinary } from "./seven-zip-binary.js";
 import { type SevenZipRun, sevenZipFailure, startSevenZip } from "./seven-zip-process.js";
 import { findVolumes, type VolumeSet } from "./volumes.js";
@@ -23,6 +22,12 @@ export const SEVEN_ZIP_DEFAULTS = { maxMemberBytes: 256 * 2 ** 20 } as const;
  * password") instead of asking on a terminal.
  */
 const NO_PASSWORD = "-pmaskpipe-reads-no-encrypted-archives";
+
+/**
+ * Switches of every 7-Zip run that names an archive: no progress lines, no password prompt,
+ * and `-spd`: the name is a file name, not a wildcard (`a*.7z` would also open `ab.7z`).
+ */
+const ARCHIVE_SWITCHES = ["-bd", NO_PASSWORD, "-spd"] as const;
 
 /** A 7z archive, read front to back through one 7-Zip process; see `sevenZipSource`. */
 export interface SevenZipSource extends SequentialSource {
@@ -78,7 +83,7 @@ export async function sevenZipSource(
     }
     const run = startSevenZip(
       binary,
-      ["x", "-so", "-bd", "-y", NO_PASSWORD, "--", volumes.first],
+      ["x", "-so", "-y", ...ARCHIVE_SWITCHES, "--", volumes.first],
       signal,
     );
     const cutter = new ByteCutter(run.stdout[Symbol.asyncIterator]() as AsyncIterator<Buffer>);
@@ -154,15 +159,10 @@ async function list(
   first: string,
   signal?: AbortSignal,
 ): Promise<SevenZipMember[]> {
-  const run = startSevenZip(binary, ["l", "-slt", "-bd", NO_PASSWORD, "--", first], signal);
+  const run = startSevenZip(binary, ["l", "-slt", ...ARCHIVE_SWITCHES, "--", first], signal);
   const parser = new SltParser(spec);
   try {
-    for await (const line of createInterface({
-      input: run.stdout,
-      crlfDelay: Number.POSITIVE_INFINITY,
-    })) {
-      parser.line(line);
-    }
+    for await (const line of listingLines(run.stdout)) parser.line(line);
     const { code } = await run.exited;
     signal?.throwIfAborted();
     const errors = run.errors();
