@@ -1,31 +1,33 @@
-import { createWriteStream, existsSync, type WriteStream } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
-import { join as joinPath, resolve } from "node:path";
+import { existsSync } from "node:fs";
+import { readFile } from "node:fs/promises";
+import { dirname, join as joinPath, resolve, sep } from "node:path";
 import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { abortable } from "../core/abortable.js";
 import { type ErrorCode, MaskpipeError } from "../core/errors.js";
 import { jsonText } from "../core/json-text.js";
 import type { KeyRule } from "../core/keys.js";
-import { makeDirectory, removeMadeDirectories } from "../core/make-directory.js";
+import { removeMadeDirectories } from "../core/make-directory.js";
 import { skipReason } from "../core/member-filter.js";
 import { type Partition, partitionShardSet } from "../core/partition.js";
 import { publishedText, Redactor, redactUrl } from "../core/redact.js";
 import { RunStats, type Side } from "../core/stats.js";
 import { VERSION } from "../core/version.js";
 import { datasetCard } from "../dataset/dataset-card.js";
+import { ErrorsFile } from "../dataset/errors-file.js";
 import { checkOutputPath, type OutputPath, prepareOutputPaths } from "../dataset/output-paths.js";
 import { claimOutput, type OutputMode } from "../dataset/output-policy.js";
+import { isMaskpipeErrors, isMaskpipeReport } from "../dataset/owned-file.js";
 import { RUN_FILES } from "../dataset/run-files.js";
 import { checkResumable, readIdentityFile } from "../dataset/run-record.js";
 import { type LabelIdentity, planLabels } from "../labels/label-plan.js";
 import { Labeler } from "../labels/labeler.js";
 import { folderOutputPath, folderSink } from "../sinks/folder-sink.js";
+import { makeOutputFolder, removeOutputFile, writeOutputFile } from "../sinks/output-file.js";
 import { findResumePoint, type ResumePoint } from "../sinks/resume.js";
 import type { SampleSink, ShardInfo } from "../sinks/sink.js";
 import { SPLIT_ORDER, SplitSink } from "../sinks/split-sink.js";
 import { webDatasetSink } from "../sinks/webdataset-sink.js";
-import { writeFileAtomic } from "../sinks/write-file-atomic.js";
 import { isHfUrl } from "../sources/hf/hf-url.js";
 import { openSource } from "../sources/open-source.js";
 import type { OpenedSource } from "../sources/opened-source.js";
@@ -91,7 +93,10 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   const outputs = outputPaths(options, toHub);
   if (!options.dryRun) for (const output of outputs) await checkOutputPath(output);
 
-  let errorsFile: WriteStream | undefined;
+  const errorsFile =
+    options.errors === undefined
+      ? undefined
+      : new ErrorsFile(fileRoot(options.errors, options.out, toHub), options.errors);
   // A Hub run keeps its failure lines for errors.jsonl in the repo (a line per failed pair).
   const errorLines: string[] = [];
   // A failure's message may quote what a library said of a URL or a header: none of it is kept.
@@ -103,11 +108,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   stats.onFailure = (failure) => {
     const line = `${redactor.text(JSON.stringify(failure))}\n`;
     if (toHub) errorLines.push(publishedText(line, [options.originals, options.masks]));
-    if (errorsFile === undefined && options.errors !== undefined) {
-      errorsFile = createWriteStream(options.errors);
-      errorsFile.on("error", () => {}); // an unwritable errors file must not mask the run's result
-    }
-    errorsFile?.write(line);
+    errorsFile?.append(line);
     // Unreadable members are recorded by the join, not the overlay: --on-error fail stops here.
     if (options.onError === "fail") {
       throw new MaskpipeError(failure.code as ErrorCode, `${failure.message} (--on-error fail)`, {
@@ -196,12 +197,14 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     }
     madeFolders.push(...(await prepareOutputPaths(outputs)));
     // A report left by an earlier run must not describe the shards this run is about to replace.
-    if (options.report !== undefined) await rm(options.report, { force: true });
+    if (options.report !== undefined)
+      await removeOutputFile(fileRoot(options.report, options.out, toHub), options.report);
     if (!toHub) {
       const record = joinPath(records, RUN_FILES.identity);
       if (mode !== "resume" || !existsSync(record)) madeRecord = record;
-      if (partition !== undefined) madeFolders.push(...(await makeDirectory(records)));
-      await writeFileAtomic(record, jsonText(identity));
+      if (partition !== undefined)
+        madeFolders.push(...(await makeOutputFolder(options.out, records)));
+      await writeOutputFile(options.out, record, jsonText(identity));
     }
     const hub = toHub
       ? await abortable(
@@ -233,6 +236,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     const shardsInto = (dir: string, resumeFrom: readonly ShardInfo[]) =>
       webDatasetSink({
         dir,
+        root: options.out,
         name: shardSet,
         index: partition === undefined,
         maxCount: options.shardMaxCount,
@@ -321,7 +325,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     }
     // A partition's list goes in its folder: the merge checks they agree and writes the one.
     if (!toHub && classes !== undefined) {
-      await writeFileAtomic(joinPath(records, RUN_FILES.classes), classes);
+      await writeOutputFile(options.out, joinPath(records, RUN_FILES.classes), classes);
     }
     // A partition's index and card are the merge's to write, once for all of them.
     if (!toHub && options.layout === "webdataset" && !interrupted && partition === undefined) {
@@ -331,16 +335,19 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
         command: options.command,
         version: VERSION,
       });
-      await writeFileAtomic(joinPath(options.out, RUN_FILES.card), card);
+      await writeOutputFile(options.out, joinPath(options.out, RUN_FILES.card), card);
     }
+    // Before the report: a report saying "done" vouches for the errors file beside it.
+    await errorsFile?.close();
     if (options.report !== undefined) {
-      await writeFileAtomic(options.report, jsonText(report));
+      const root = fileRoot(options.report, options.out, toHub);
+      await writeOutputFile(root, options.report, jsonText(report));
     }
     return report;
   } catch (error) {
     if (stats.written === 0 && stats.resumed === 0) {
       // Stopped before its first sample (inputs that do not fit, say): leave no trace.
-      if (madeRecord !== undefined) await rm(madeRecord, { force: true });
+      if (madeRecord !== undefined) await removeOutputFile(options.out, madeRecord);
       await removeMadeDirectories(madeFolders);
     }
     if (signal?.aborted === true && identity === undefined) {
@@ -359,8 +366,8 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     throw error;
   } finally {
     await Promise.allSettled(sources.map((source) => source.close()));
-    const file = errorsFile;
-    if (file !== undefined) await new Promise((resolve) => file.end(resolve));
+    // A run that failed anyway: its own error is the one to report.
+    await errorsFile?.close().catch(() => {});
   }
 }
 
@@ -442,11 +449,27 @@ function outputPaths(options: CheckedRunOptions, toHub: boolean): OutputPath[] {
     ...(toHub ? [] : [{ path: options.out, role: "output folder", kind: "folder" as const }]),
     ...(options.report === undefined
       ? []
-      : [{ path: options.report, role: "report", kind: "file" as const }]),
+      : [{ path: options.report, role: "report", kind: "file" as const, owned: isMaskpipeReport }]),
     ...(options.errors === undefined
       ? []
-      : [{ path: options.errors, role: "errors file", kind: "file" as const }]),
+      : [
+          {
+            path: options.errors,
+            role: "errors file",
+            kind: "file" as const,
+            owned: isMaskpipeErrors,
+          },
+        ]),
   ];
+}
+
+/**
+ * What a report or errors file is written below: the output folder when it is in it (no link
+ * between them is followed), else its own folder, the user's choice.
+ */
+function fileRoot(path: string, out: string, toHub: boolean): string {
+  const inOutput = !toHub && resolve(path).startsWith(resolve(out) + sep);
+  return inOutput ? out : dirname(resolve(path));
 }
 
 async function runIdentity(
