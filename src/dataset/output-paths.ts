@@ -79,7 +79,7 @@ async function checkOwnedFile(output: OutputPath): Promise<void> {
   if (output.owned(await readFile(output.path, "utf8"))) return;
   throw new MaskpipeError(
     "ERR_OUTPUT_NOT_OURS",
-    `${output.path}: holds a file that is not a ${output.role} maskpipe wrote; it is never written over or removed, also with --overwrite; choose another path for the ${output.role}, or move the file away`,
+    `${output.path}: holds a file maskpipe did not write (not the ${output.role} of an earlier run); it is never written over or removed, also with --overwrite; choose another path for the ${output.role}, or move the file away`,
     { archive: output.path },
   );
 }

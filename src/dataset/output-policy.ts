@@ -8,6 +8,7 @@ import {
   checkOutputFolder,
   outputLinkError,
   removeOutputFile,
+  rootOf,
   withoutPartial,
 } from "../sinks/output-file.js";
 import { SPLIT_ORDER } from "../sinks/split-sink.js";
@@ -66,7 +67,7 @@ export async function claimOutput(claim: OutputClaim): Promise<string[]> {
   }
   if (found.length === 0 || claim.mode === "resume") return found;
   if (claim.mode === "overwrite") {
-    for (const file of found) await removeOutputFile(claim.dir, file);
+    for (const file of found) await removeOutputFile(rootOf(file, claim.dir), file);
     return [];
   }
   const shown = namedFiles(found.map((file) => relative(claim.dir, file)));

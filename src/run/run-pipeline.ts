@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { dirname, join as joinPath, resolve, sep } from "node:path";
+import { join as joinPath, resolve } from "node:path";
 import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { abortable } from "../core/abortable.js";
@@ -23,7 +23,12 @@ import { checkResumable, readIdentityFile } from "../dataset/run-record.js";
 import { type LabelIdentity, planLabels } from "../labels/label-plan.js";
 import { Labeler } from "../labels/labeler.js";
 import { folderOutputPath, folderSink } from "../sinks/folder-sink.js";
-import { makeOutputFolder, removeOutputFile, writeOutputFile } from "../sinks/output-file.js";
+import {
+  makeOutputFolder,
+  removeOutputFile,
+  rootOf,
+  writeOutputFile,
+} from "../sinks/output-file.js";
 import { findResumePoint, type ResumePoint } from "../sinks/resume.js";
 import type { SampleSink, ShardInfo } from "../sinks/sink.js";
 import { SPLIT_ORDER, SplitSink } from "../sinks/split-sink.js";
@@ -91,12 +96,14 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   const shardSet = partitionShardSet(options.name, partition);
   const records = runRecordsFolder(options.out, partition);
   const outputs = outputPaths(options, toHub);
+  // A report or errors file in a local output folder is written below it, no link followed.
+  const localOut = toHub ? undefined : options.out;
   if (!options.dryRun) for (const output of outputs) await checkOutputPath(output);
 
   const errorsFile =
     options.errors === undefined
       ? undefined
-      : new ErrorsFile(fileRoot(options.errors, options.out, toHub), options.errors);
+      : new ErrorsFile(rootOf(options.errors, localOut), options.errors);
   // A Hub run keeps its failure lines for errors.jsonl in the repo (a line per failed pair).
   const errorLines: string[] = [];
   // A failure's message may quote what a library said of a URL or a header: none of it is kept.
@@ -198,7 +205,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     madeFolders.push(...(await prepareOutputPaths(outputs)));
     // A report left by an earlier run must not describe the shards this run is about to replace.
     if (options.report !== undefined)
-      await removeOutputFile(fileRoot(options.report, options.out, toHub), options.report);
+      await removeOutputFile(rootOf(options.report, localOut), options.report);
     if (!toHub) {
       const record = joinPath(records, RUN_FILES.identity);
       if (mode !== "resume" || !existsSync(record)) madeRecord = record;
@@ -314,6 +321,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
       shards,
     });
     const classes = labeler === undefined ? undefined : `${labeler.tables.classes.join("\n")}\n`;
+    if (hub !== undefined && hub.notes.length > 0) report.notes = [...hub.notes];
     if (hub !== undefined && !interrupted) {
       await hub.publish(publishedReport(report), {
         command: options.command,
@@ -340,7 +348,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     // Before the report: a report saying "done" vouches for the errors file beside it.
     await errorsFile?.close();
     if (options.report !== undefined) {
-      const root = fileRoot(options.report, options.out, toHub);
+      const root = rootOf(options.report, localOut);
       await writeOutputFile(root, options.report, jsonText(report));
     }
     return report;
@@ -461,15 +469,6 @@ function outputPaths(options: CheckedRunOptions, toHub: boolean): OutputPath[] {
           },
         ]),
   ];
-}
-
-/**
- * What a report or errors file is written below: the output folder when it is in it (no link
- * between them is followed), else its own folder, the user's choice.
- */
-function fileRoot(path: string, out: string, toHub: boolean): string {
-  const inOutput = !toHub && resolve(path).startsWith(resolve(out) + sep);
-  return inOutput ? out : dirname(resolve(path));
 }
 
 async function runIdentity(

@@ -124,6 +124,15 @@ export async function makeOutputFolder(root: string, folder: string): Promise<st
   return made;
 }
 
+/**
+ * What a file the run writes is checked below: the output folder `out` when the file is in it
+ * (no link between them is followed), else the file's own folder, the user's choice.
+ */
+export function rootOf(path: string, out: string | undefined): string {
+  const inOutput = out !== undefined && resolve(path).startsWith(resolve(out) + sep);
+  return inOutput ? out : dirname(resolve(path));
+}
+
 /** Throws when a folder between `root` and `folder` is a link or a file; a missing one is fine. */
 export async function checkOutputFolder(root: string, folder: string): Promise<void> {
   await checkFolders(resolve(root), resolve(folder), false);
