@@ -1,3 +1,4 @@
+import { execFileSync } from "node:child_process";
 import { lstat, mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { afterEach, describe, expect, it } from "vitest";
@@ -143,12 +144,14 @@ describe("--report and --errors never replace what is not maskpipe's", () => {
     }
   });
 
-  it("a device: refused, never removed", async () => {
-    const { out } = await place();
-    const result = await runCli(sample(out, "--report", "/dev/null", "--overwrite"));
+  it("a named pipe (as a device): refused, never removed, also with --overwrite", async () => {
+    const { dir, out } = await place();
+    const pipe = join(dir, "report.json");
+    execFileSync("mkfifo", [pipe]);
+    const result = await runCli(sample(out, "--report", pipe, "--overwrite"));
     expect(result.code).toBe(1);
-    expect(result.stderr).toContain("/dev/null: is not a regular file");
-    expect((await lstat("/dev/null")).isCharacterDevice()).toBe(true);
+    expect(result.stderr).toContain(`${pipe}: is not a regular file`);
+    expect((await lstat(pipe)).isFIFO()).toBe(true);
   });
 
   it("an earlier run's report: a plain run names it, --overwrite replaces it", async () => {
