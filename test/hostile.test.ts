@@ -1,13 +1,12 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
-import { describe, expect, it } from "vitest";
+import { describe, expect, it, vi } from "vitest";
 import { writeZip } from "../scripts/archives.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
-import { webDatasetSink } from "../src/sinks/webdataset-sink.js";
 import { openFileReader } from "../src/sources/byte-reader.js";
 import { zipSource } from "../src/sources/zip/zip-source.js";
 import { finished, ROOT, runCli } from "./support/cli.js";
@@ -111,9 +110,19 @@ describe("output faults", () => {
     const dir = await tempDir();
     const out = join(dir, "out");
     await mkdir(out);
-    // The first shard's temporary file is /dev/full: every write fails with ENOSPC. (A run
-    // refuses an output holding a .partial, so the sink is driven directly.)
-    await symlink("/dev/full", join(out, "sample-000000.tar.partial"));
+    // The first shard's temporary file is /dev/full: every write fails with ENOSPC. The sink
+    // follows no link planted in the output, so its file opening is swapped for this test.
+    vi.doMock("node:fs/promises", async (importOriginal) => {
+      const fs = await importOriginal<typeof import("node:fs/promises")>();
+      const open: typeof fs.open = (path, flags, mode) =>
+        String(path).includes("sample-000000.tar.") && String(path).endsWith(".partial")
+          ? fs.open("/dev/full", "w")
+          : fs.open(path, flags, mode);
+      return { ...fs, open };
+    });
+    vi.resetModules();
+    const { webDatasetSink } = await import("../src/sinks/webdataset-sink.js");
+    vi.doUnmock("node:fs/promises");
     const sample = {
       key: "0000001/001",
       photo: { archive: "p.zip", path: "0000001/001.jpg" },

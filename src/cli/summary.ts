@@ -101,6 +101,7 @@ export function summaryText(report: RunReport, reportPath: string, command?: str
     rows.push(["interrupted", "yes: the shards listed are complete, the rest was not written"]);
     if (command !== undefined) rows.push(["continue with", resumeCommand(command)]);
   }
+  for (const note of report.notes ?? []) rows.push(["note", note]);
   for (const problem of report.problems) rows.push(["problem", problem.message]);
   const partition = report.partition;
   if (partition !== undefined && "index" in partition && report.dryRun !== true) {

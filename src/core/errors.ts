@@ -24,6 +24,8 @@ export type ErrorCode =
   | "ERR_HUB"
   | "ERR_HUB_AUTH"
   | "ERR_OUTPUT_EXISTS"
+  | "ERR_OUTPUT_LINK"
+  | "ERR_OUTPUT_NOT_OURS"
   | "ERR_RUN_MISMATCH"
   | "ERR_INPUTS_MISMATCH"
   | "ERR_INTERRUPTED"

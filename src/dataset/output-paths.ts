@@ -1,8 +1,9 @@
 import { constants } from "node:fs";
-import { access, stat } from "node:fs/promises";
+import { access, readFile, stat } from "node:fs/promises";
 import { dirname, resolve } from "node:path";
 import { MaskpipeError } from "../core/errors.js";
 import { makeDirectory, removeMadeDirectories } from "../core/make-directory.js";
+import { checkTarget } from "../sinks/output-file.js";
 
 /** A path a run writes to: the output folder, or a file such as the report. */
 export interface OutputPath {
@@ -10,6 +11,11 @@ export interface OutputPath {
   /** What it is, as messages name it: "output folder", "report", "errors file". */
   role: string;
   kind: "folder" | "file";
+  /**
+   * For a file: true when the text of a file already there is one maskpipe wrote (an earlier
+   * run's report). Anything else at the path is refused, also with `--overwrite`.
+   */
+  owned?: (text: string) => boolean;
 }
 
 /**
@@ -44,6 +50,7 @@ export async function checkOutputPath(output: OutputPath): Promise<void> {
       throw cannotWrite(output, `${output.path} is a file, not a folder`);
     if (output.kind === "file" && here.isDirectory())
       throw cannotWrite(output, `${output.path} is a folder, not a file`);
+    if (output.kind === "file") await checkOwnedFile(output);
   }
   let ancestor = resolve(output.kind === "folder" ? output.path : dirname(resolve(output.path)));
   for (;;) {
@@ -61,6 +68,20 @@ export async function checkOutputPath(output: OutputPath): Promise<void> {
   } catch (cause) {
     throw cannotWrite(output, `${ancestor} is not writable`, cause);
   }
+}
+
+/**
+ * A file already at a report or errors path must be an earlier maskpipe run's: a link, a device
+ * or a user's file is never written over or removed.
+ */
+async function checkOwnedFile(output: OutputPath): Promise<void> {
+  if ((await checkTarget(resolve(output.path))) === undefined || output.owned === undefined) return;
+  if (output.owned(await readFile(output.path, "utf8"))) return;
+  throw new MaskpipeError(
+    "ERR_OUTPUT_NOT_OURS",
+    `${output.path}: holds a file maskpipe did not write (not the ${output.role} of an earlier run); it is never written over or removed, also with --overwrite; choose another path for the ${output.role}, or move the file away`,
+    { archive: output.path },
+  );
 }
 
 async function statOrUndefined(path: string) {

@@ -1,8 +1,16 @@
+import type { Dirent } from "node:fs";
 import { existsSync } from "node:fs";
-import { opendir, readdir, readFile, rm } from "node:fs/promises";
+import { opendir, readdir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { MaskpipeError } from "../core/errors.js";
 import { type Partition, partitionFolder, partitionShardSet } from "../core/partition.js";
+import {
+  checkOutputFolder,
+  outputLinkError,
+  removeOutputFile,
+  rootOf,
+  withoutPartial,
+} from "../sinks/output-file.js";
 import { SPLIT_ORDER } from "../sinks/split-sink.js";
 import {
   CARD_MARKER,
@@ -59,7 +67,7 @@ export async function claimOutput(claim: OutputClaim): Promise<string[]> {
   }
   if (found.length === 0 || claim.mode === "resume") return found;
   if (claim.mode === "overwrite") {
-    for (const file of found) await rm(file, { force: true });
+    for (const file of found) await removeOutputFile(rootOf(file, claim.dir), file);
     return [];
   }
   const shown = namedFiles(found.map((file) => relative(claim.dir, file)));
@@ -86,12 +94,18 @@ async function earlierRunFiles(
   // user's), a partition's in its own folder; a split folder's index is the run's, a partitioned
   // run's the merge's.
   const filesIn = async (folder: string, shards: boolean, fixed: boolean, card: boolean) => {
-    for (const file of (await readdir(folder).catch(() => [] as string[])).sort()) {
-      if (shards && isShardFile(file, own)) found.push(join(folder, file));
-      else if (shards && isForeignShard(file, claim.name, partition))
-        foreign.push(join(folder, file));
-      else if (fixed && isFixedRunFile(file) && (card || file !== RUN_FILES.card))
-        found.push(join(folder, file));
+    // A folder the run writes in that is a link is refused, not read (or written) through.
+    await checkOutputFolder(claim.dir, folder);
+    for (const entry of await entriesOf(folder)) {
+      const file = entry.name;
+      let into: string[] | undefined;
+      if (shards && isShardFile(file, own)) into = found;
+      else if (shards && isForeignShard(file, claim.name, partition)) into = foreign;
+      else if (fixed && isFixedRunFile(file) && (card || file !== RUN_FILES.card)) into = found;
+      if (into === undefined) continue;
+      // A link (or a folder, a device) under a name of the run's is not the run's to remove.
+      if (!entry.isFile()) throw notAFile(join(folder, file), entry);
+      into.push(join(folder, file));
     }
   };
   const folderLayout = claim.imageExtension !== undefined;
@@ -121,14 +135,31 @@ async function findImages(
 ): Promise<boolean> {
   for await (const entry of await opendir(dir)) {
     const path = join(dir, entry.name);
+    // Images may go anywhere below: a link there could be written or removed through.
+    if (entry.isSymbolicLink()) throw outputLinkError(path);
     if (entry.isDirectory()) {
       if ((await findImages(path, extension, found, all)) && !all) return true;
-    } else if (entry.isFile() && entry.name.endsWith(extension)) {
+    } else if (entry.isFile() && withoutPartial(entry.name).endsWith(extension)) {
       found.push(path);
       if (!all) return true;
     }
   }
   return false;
+}
+
+/** The entries of a folder, sorted by name; none when it is missing. */
+async function entriesOf(folder: string): Promise<Dirent[]> {
+  const entries = await readdir(folder, { withFileTypes: true }).catch(() => [] as Dirent[]);
+  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
+}
+
+function notAFile(path: string, entry: Dirent): MaskpipeError {
+  if (entry.isSymbolicLink()) return outputLinkError(path);
+  return new MaskpipeError(
+    "ERR_OUTPUT_EXISTS",
+    `${path}: is not a file, yet named like one of the run's; it is left alone; move it away or choose another output folder`,
+    { archive: path },
+  );
 }
 
 function relative(dir: string, file: string): string {

@@ -1,5 +1,6 @@
 import { MaskpipeError } from "../core/errors.js";
 import type { Partition } from "../core/partition.js";
+import { PARTIAL_SUFFIX, withoutPartial } from "../sinks/output-file.js";
 import { escapeRegExp, shardFilePattern } from "../sinks/webdataset-names.js";
 
 /**
@@ -28,13 +29,12 @@ const FIXED = new Set<string>(Object.values(RUN_FILES));
 
 /** True for one of the fixed files above, or one left half-written (`.partial`). */
 export function isFixedRunFile(file: string): boolean {
-  const whole = file.endsWith(".partial") ? file.slice(0, -".partial".length) : file;
-  return FIXED.has(whole);
+  return FIXED.has(withoutPartial(file));
 }
 
 /** True for a shard of the shard set `set` (`{set}-000000.tar`), or one half-written. */
 export function isShardFile(file: string, set: string): boolean {
-  return shardFilePattern(set, "(\\.partial)?").test(file);
+  return shardFilePattern(set, `(${PARTIAL_SUFFIX})?`).test(file);
 }
 
 /**
@@ -43,7 +43,7 @@ export function isShardFile(file: string, set: string): boolean {
  */
 export function shardSetOf(file: string, name: string): string | undefined {
   const match = new RegExp(
-    `^(${escapeRegExp(name)}(?:-\\d+of\\d+)?)-\\d{6}\\.tar(?:\\.partial)?$`,
+    `^(${escapeRegExp(name)}(?:-\\d+of\\d+)?)-\\d{6}\\.tar(?:${PARTIAL_SUFFIX})?$`,
   ).exec(file);
   return match?.[1];
 }

@@ -1,13 +1,18 @@
 import { existsSync } from "node:fs";
-import { readFile, rm } from "node:fs/promises";
+import { readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { jsonText } from "../core/json-text.js";
-import { makeDirectory } from "../core/make-directory.js";
 import { checkOutputPath, type OutputPath, prepareOutputPaths } from "../dataset/output-paths.js";
 import { claimOutput } from "../dataset/output-policy.js";
+import { isMaskpipeErrors, isMaskpipeReport } from "../dataset/owned-file.js";
 import { RUN_FILES } from "../dataset/run-files.js";
 import { checkResumable, readIdentityFile } from "../dataset/run-record.js";
-import { writeFileAtomic } from "../sinks/write-file-atomic.js";
+import {
+  makeOutputFolder,
+  removeOutputFile,
+  rootOf,
+  writeOutputFile,
+} from "../sinks/output-file.js";
 import { FILE_EXTENSION } from "../transforms/encode.js";
 import type { RunReport } from "./report.js";
 import type { RunContext } from "./run-context.js";
@@ -24,12 +29,20 @@ export function outputPaths(run: RunContext): OutputPath[] {
   const { options } = run;
   return [
     ...(run.toHub ? [] : [{ path: options.out, role: "output folder", kind: "folder" as const }]),
+    // An existing --report or --errors is replaced only when an earlier maskpipe run wrote it.
     ...(options.report === undefined
       ? []
-      : [{ path: options.report, role: "report", kind: "file" as const }]),
+      : [{ path: options.report, role: "report", kind: "file" as const, owned: isMaskpipeReport }]),
     ...(options.errors === undefined
       ? []
-      : [{ path: options.errors, role: "errors file", kind: "file" as const }]),
+      : [
+          {
+            path: options.errors,
+            role: "errors file",
+            kind: "file" as const,
+            owned: isMaskpipeErrors,
+          },
+        ]),
   ];
 }
 
@@ -81,12 +94,19 @@ export async function prepareOutput(
 ): Promise<void> {
   const { options } = run;
   made.folders.push(...(await prepareOutputPaths(outputPaths(run))));
-  if (options.report !== undefined) await rm(options.report, { force: true });
+  if (options.report !== undefined)
+    await removeOutputFile(rootOf(options.report, localOutput(run)), options.report);
   if (run.toHub) return;
   const record = join(run.records, RUN_FILES.identity);
   if (run.mode !== "resume" || !existsSync(record)) made.record = record;
-  if (options.partition !== undefined) made.folders.push(...(await makeDirectory(run.records)));
-  await writeFileAtomic(record, jsonText(identity));
+  if (options.partition !== undefined)
+    made.folders.push(...(await makeOutputFolder(options.out, run.records)));
+  await writeOutputFile(options.out, record, jsonText(identity));
+}
+
+/** The output folder of a local run, below which a report or errors file follows no link. */
+export function localOutput(run: RunContext): string | undefined {
+  return run.toHub ? undefined : run.options.out;
 }
 
 /** The report of an earlier run with this identity that finished, if `reportPath` holds one. */

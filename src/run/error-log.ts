@@ -1,7 +1,8 @@
-import { createWriteStream, type WriteStream } from "node:fs";
 import { type ErrorCode, MaskpipeError } from "../core/errors.js";
 import { publishedText, Redactor } from "../core/redact.js";
 import type { FailureRecord } from "../core/stats.js";
+import { ErrorsFile } from "../dataset/errors-file.js";
+import { rootOf } from "../sinks/output-file.js";
 import type { OnError } from "../transforms/overlay.js";
 import type { CheckedRunOptions } from "./run-options.js";
 
@@ -21,16 +22,24 @@ export const FAILURE_POLICIES: Record<OnError, (failure: FailureRecord) => void>
 
 /**
  * The run's record of every pair it left out: a line each in `--errors` (opened at the first
- * failure), and for a Hub run the lines its errors.jsonl will hold, local paths reduced to file
+ * failure, written through the output-file helper), and for a Hub run the lines its errors.jsonl will hold, local paths reduced to file
  * names. A failure's message may quote what a library said of a URL or a header: the run's
  * secrets are taken out first.
  */
 export class ErrorLog {
-  private file: WriteStream | undefined;
+  private readonly file: ErrorsFile | undefined;
   private readonly published: string[] = [];
   private readonly redactor: Redactor;
 
-  constructor(private readonly options: CheckedRunOptions) {
+  constructor(
+    private readonly options: CheckedRunOptions,
+    /** The local output folder (undefined for a Hub run): an errors file in it follows no link. */
+    localOut: string | undefined,
+  ) {
+    this.file =
+      options.errors === undefined
+        ? undefined
+        : new ErrorsFile(rootOf(options.errors, localOut), options.errors);
     this.redactor = new Redactor({
       headers: options.http?.headers,
       tokens: [options.hub?.token, process.env.HF_TOKEN],
@@ -43,11 +52,7 @@ export class ErrorLog {
     const line = `${this.redactor.text(JSON.stringify(failure))}\n`;
     const { options } = this;
     if (toHub) this.published.push(publishedText(line, [options.originals, options.masks]));
-    if (this.file === undefined && options.errors !== undefined) {
-      this.file = createWriteStream(options.errors);
-      this.file.on("error", () => {}); // an unwritable errors file must not mask the run's result
-    }
-    this.file?.write(line);
+    this.file?.append(line);
     FAILURE_POLICIES[options.onError](failure);
   }
 
@@ -56,8 +61,11 @@ export class ErrorLog {
     return Buffer.from(this.published.join(""));
   }
 
+  /**
+   * Puts --errors in place; throws when a line could not be written (a report that says "done"
+   * vouches for the errors file beside it).
+   */
   async close(): Promise<void> {
-    const file = this.file;
-    if (file !== undefined) await new Promise((resolve) => file.end(resolve));
+    await this.file?.close();
   }
 }

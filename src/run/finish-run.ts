@@ -4,8 +4,9 @@ import { VERSION } from "../core/version.js";
 import { datasetCard } from "../dataset/dataset-card.js";
 import { RUN_FILES } from "../dataset/run-files.js";
 import type { HubSink } from "../sinks/hub-sink.js";
+import { rootOf, writeOutputFile } from "../sinks/output-file.js";
 import type { SampleSink } from "../sinks/sink.js";
-import { writeFileAtomic } from "../sinks/write-file-atomic.js";
+import { localOutput } from "./claim-output.js";
 import type { ErrorLog } from "./error-log.js";
 import { finalReport } from "./final-report.js";
 import type { KeptOutput } from "./make-sink.js";
@@ -42,6 +43,7 @@ export async function finishRun(
   });
   const { labeler } = inputs;
   const classes = labeler === undefined ? undefined : `${labeler.tables.classes.join("\n")}\n`;
+  if (hub !== undefined && hub.notes.length > 0) report.notes = [...hub.notes];
   if (hub !== undefined && !interrupted) {
     await hub.publish(publishedReport(report), {
       command: options.command,
@@ -53,7 +55,7 @@ export async function finishRun(
   }
   // A partition's list goes in its folder: the merge checks they agree and writes the one.
   if (!run.toHub && classes !== undefined) {
-    await writeFileAtomic(join(run.records, RUN_FILES.classes), classes);
+    await writeOutputFile(options.out, join(run.records, RUN_FILES.classes), classes);
   }
   if (!run.toHub && options.layout === "webdataset" && !interrupted && !options.partition) {
     const splits = labeler?.splits ?? [];
@@ -63,8 +65,13 @@ export async function finishRun(
       command: options.command,
       version: VERSION,
     });
-    await writeFileAtomic(join(options.out, RUN_FILES.card), card);
+    await writeOutputFile(options.out, join(options.out, RUN_FILES.card), card);
   }
-  if (options.report !== undefined) await writeFileAtomic(options.report, jsonText(report));
+  // Before the report: a report saying "done" vouches for the errors file beside it.
+  await errors.close();
+  if (options.report !== undefined) {
+    const root = rootOf(options.report, localOutput(run));
+    await writeOutputFile(root, options.report, jsonText(report));
+  }
   return report;
 }

@@ -53,6 +53,7 @@ const LAYOUTS: Record<Layout, LayoutPlan> = {
       const shardsInto = (dir: string, resumeFrom: readonly ShardInfo[]) =>
         webDatasetSink({
           dir,
+          root: options.out,
           name: run.shardSet,
           index: options.partition === undefined,
           maxCount: options.shardMaxCount,

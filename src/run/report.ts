@@ -82,6 +82,8 @@ export interface RunReport {
   sevenZip?: { path: string; version: string; origin: string };
   /** Publishing to a Hub repo: commits, shards uploaded and unchanged, requests, retries. */
   hub?: HubStats;
+  /** What the run left alone in its output, and why (a README.md that is the user's). */
+  notes?: string[];
   /** The `maskpipe run` arguments that made it (a token left out), when the command ran it. */
   command?: string;
   /**

@@ -1,15 +1,16 @@
-import { rm } from "node:fs/promises";
 import { abortable } from "../core/abortable.js";
 import { MaskpipeError } from "../core/errors.js";
 import { removeMadeDirectories } from "../core/make-directory.js";
 import { partitionShardSet } from "../core/partition.js";
 import { RunStats } from "../core/stats.js";
+import { removeOutputFile } from "../sinks/output-file.js";
 import { isHfUrl } from "../sources/hf/hf-url.js";
 import type { OpenedSource } from "../sources/opened-source.js";
 import { keysDoNotMeet } from "../transforms/input-check.js";
 import {
   checkOutputPaths,
   claimFolder,
+  localOutput,
   type MadeBeforeFirstSample,
   prepareOutput,
 } from "./claim-output.js";
@@ -42,7 +43,7 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
   const run = runContext(input);
   const { options, stats, signal } = run;
   if (!options.dryRun) await checkOutputPaths(run);
-  const errors = new ErrorLog(options);
+  const errors = new ErrorLog(options, localOutput(run));
   stats.onFailure = (failure) => errors.record(failure, run.toHub);
   const opened: OpenedSource[] = [];
   const made: MadeBeforeFirstSample = { folders: [] };
@@ -66,7 +67,8 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     throw await stoppedEarly(run, made, error, inputs === undefined);
   } finally {
     await Promise.allSettled(opened.map((source) => source.close()));
-    await errors.close();
+    // A run that failed anyway: its own error is the one to report.
+    await errors.close().catch(() => {});
   }
 }
 
@@ -118,7 +120,7 @@ async function stoppedEarly(
 ): Promise<unknown> {
   const { stats, signal } = run;
   if (stats.written === 0 && stats.resumed === 0) {
-    if (made.record !== undefined) await rm(made.record, { force: true });
+    if (made.record !== undefined) await removeOutputFile(run.options.out, made.record);
     await removeMadeDirectories(made.folders);
   }
   if (signal?.aborted !== true) return error;

@@ -5,8 +5,8 @@ import { pathComponents } from "../core/keys.js";
 import type { Sample } from "../core/sample.js";
 import { RunStats } from "../core/stats.js";
 import { nonEmptyString } from "../core/validate.js";
+import { writeOutputFile } from "./output-file.js";
 import type { SampleSink, SinkResult } from "./sink.js";
-import { writeFileAtomic } from "./write-file-atomic.js";
 
 export interface FolderSinkOptions {
   /** The output root: `{dir}/{key}.jpg`, the reference scripts' tree. */
@@ -65,7 +65,7 @@ export function folderSink(options: FolderSinkOptions): SampleSink {
       } catch (error) {
         return callback(error as Error);
       }
-      writeFileAtomic(path, sample.image).then(() => {
+      writeOutputFile(dir, path, sample.image).then(() => {
         result.samples++;
         result.bytes += sample.image.length;
         stats.written++;

@@ -7,7 +7,13 @@ import { datasetCard } from "../dataset/dataset-card.js";
 import { indexFiles } from "../dataset/index-files.js";
 import { openOutput } from "../dataset/output-files.js";
 import type { OutputMode } from "../dataset/output-policy.js";
-import { foreignShardsError, isForeignShard, namedFiles, RUN_FILES } from "../dataset/run-files.js";
+import {
+  CARD_MARKER,
+  foreignShardsError,
+  isForeignShard,
+  namedFiles,
+  RUN_FILES,
+} from "../dataset/run-files.js";
 import { checkResumable, parseIdentity } from "../dataset/run-record.js";
 import type { RunReport } from "../run/report.js";
 import type { RunIdentity } from "../run/run-identity.js";
@@ -90,6 +96,8 @@ export interface HubSink extends SampleSink {
   readonly hub: HubStats;
   /** Shards kept from the repo by `resume`, and the keys of their samples. */
   readonly kept: ResumePoint;
+  /** What publishing leaves alone in the repo, and why: for the report and the summary. */
+  readonly notes: readonly string[];
   /**
    * The last commit, once every shard is in: README.md (the dataset card), index.json,
    * report.json and, if given, errors.jsonl; shards of this name the run no longer makes are
@@ -146,6 +154,12 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   }
   if (mode === "resume" && options.identity !== undefined)
     checkResumable(options.repo, recorded, options.identity, ours.length > 0);
+  const keepCard = partition === undefined && mode !== "overwrite" && (await isUsersCard(hub));
+  const notes = keepCard
+    ? [
+        `${options.repo}: its ${RUN_FILES.card} is not one maskpipe wrote: kept, and no dataset card written; pass --overwrite to replace it with the card`,
+      ]
+    : [];
   const hasSplits = options.splits !== undefined && options.splits.length > 0;
   const splits = hasSplits ? options.splits! : ["train"];
   const kept = new Map<string, ResumePoint>();
@@ -238,17 +252,17 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
         ? [textFile(RUN_FILES.errors, details.errors)]
         : []),
       ...(details.classes !== undefined ? [textFile(RUN_FILES.classes, details.classes)] : []),
-      textFile(
-        RUN_FILES.card,
-        datasetCard(report, {
-          repo: hub.name,
-          dataFolder: (split) => `${hubSplitFolder(split)}/`,
-          ...(preview !== undefined && { preview: RUN_FILES.preview }),
-          command: details.command,
-          version: details.version,
-        }),
-      ),
     );
+    if (!keepCard) {
+      const card = datasetCard(report, {
+        repo: hub.name,
+        dataFolder: (split) => `${hubSplitFolder(split)}/`,
+        ...(preview !== undefined && { preview: RUN_FILES.preview }),
+        command: details.command,
+        version: details.version,
+      });
+      files.push(textFile(RUN_FILES.card, card));
+    }
     await hub.commit(`Dataset card, index and report of ${report.name}`, files, stale);
   };
   // A partition's shards are in; its report and errors go in its folder, for the merge to join.
@@ -273,6 +287,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   Object.defineProperty(sink, "hub", { get: stats, enumerable: true });
   return Object.assign(sink as SplitSink & { readonly hub: HubStats }, {
     kept: { shards: allKept, keys },
+    notes,
     publish,
   });
 }
@@ -357,6 +372,16 @@ async function runFilesIn(hub: HubRepo, records: string): Promise<string[]> {
       named.includes(path as (typeof named)[number]) ||
       (path.startsWith(`${HUB_DATA_ROOT}/`) && path.endsWith(`/${RUN_FILES.index}`)),
   );
+}
+
+/**
+ * True when the repo's README.md is not a card maskpipe wrote (no marker line): as in a folder,
+ * it is the user's and stays. Unlike a folder, `--overwrite` may replace it: the repo's history
+ * keeps the old one.
+ */
+async function isUsersCard(hub: HubRepo): Promise<boolean> {
+  const card = await hub.readText(RUN_FILES.card);
+  return card !== undefined && !card.includes(CARD_MARKER);
 }
 
 function textFile(path: string, content: string | Buffer): HubUpload {

@@ -1,10 +1,11 @@
 import { createHash } from "node:crypto";
 import { createReadStream } from "node:fs";
-import { readdir, rm } from "node:fs/promises";
+import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import { MaskpipeError } from "../core/errors.js";
+import { PARTIAL_SUFFIX, removeOutputFile } from "./output-file.js";
 import type { ShardInfo } from "./sink.js";
 import { shardFileName, shardFilePattern } from "./webdataset-names.js";
 
@@ -35,10 +36,10 @@ export async function findResumePoint(dir: string, name: string): Promise<Resume
     if (!present.has(file)) break;
     shards.push(await readShard(dir, file, keys));
   }
-  const pattern = shardFilePattern(name, "(\\.partial)?");
+  const pattern = shardFilePattern(name, `(${PARTIAL_SUFFIX})?`);
   const known = new Set(shards.map((shard) => shard.name));
   for (const file of files) {
-    if (pattern.test(file) && !known.has(file)) await rm(join(dir, file), { force: true });
+    if (pattern.test(file) && !known.has(file)) await removeOutputFile(dir, join(dir, file));
   }
   return { shards, keys };
 }

@@ -81,7 +81,7 @@ export function shardFileName(prefix: string, index: number): string {
   return `${prefix}-${String(index).padStart(6, "0")}.tar`;
 }
 
-/** Matches the names `shardFileName(prefix, n)` makes, plus `suffix` (e.g. `(\\.partial)?`). */
+/** Matches the names `shardFileName(prefix, n)` makes, plus `suffix` (a regular expression). */
 export function shardFilePattern(prefix: string, suffix = ""): RegExp {
   return new RegExp(`^${escapeRegExp(prefix)}-\\d{6}\\.tar${suffix}$`);
 }

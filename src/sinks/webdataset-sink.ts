@@ -1,20 +1,22 @@
-import { rename, rm } from "node:fs/promises";
 import { join } from "node:path";
 import { jsonText } from "../core/json-text.js";
-import { makeDirectory } from "../core/make-directory.js";
 import { nonEmptyString } from "../core/validate.js";
+import { openOutputFile, writeOutputFile } from "./output-file.js";
 import { widsIndex } from "./shard-index.js";
 import { type ShardLimits, ShardSink, type ShardStore } from "./shard-sink.js";
 import type { ShardOutput } from "./shard-writer.js";
 import type { SampleSink } from "./sink.js";
-import { openForWriting } from "./write-all.js";
-import { writeFileAtomic } from "./write-file-atomic.js";
 
 export { checkShardCount } from "./shard-sink.js";
 
 export interface WebDatasetSinkOptions extends ShardLimits {
   /** Folder the shards, `index.json` and nothing else are written to; created if missing. */
   dir: string;
+  /**
+   * The output folder `dir` is in, when `dir` is one of its folders (a split's): no folder
+   * between the two may be a link. Default `dir`.
+   */
+  root?: string;
   /**
    * Write `index.json` when the shards are done. Default true; a partition leaves it to the
    * merge, which indexes every partition's shards in one.
@@ -36,11 +38,8 @@ export const SHARD_DEFAULTS = { maxCount: 10_000, maxBytes: 1e9 } as const;
  * console.log(sink.result.shards);
  */
 export function webDatasetSink(options: WebDatasetSinkOptions): SampleSink {
-  const store = new FolderShardStore(
-    nonEmptyString("dir", options.dir),
-    options.name,
-    options.index ?? true,
-  );
+  const dir = nonEmptyString("dir", options.dir);
+  const store = new FolderShardStore(options.root ?? dir, dir, options.name, options.index ?? true);
   return new ShardSink(store, options, SHARD_DEFAULTS);
 }
 
@@ -49,40 +48,26 @@ export function webDatasetSink(options: WebDatasetSinkOptions): SampleSink {
  * its final name is always whole.
  */
 class FolderShardStore implements ShardStore {
-  private made = false;
-
   constructor(
+    private readonly root: string,
     private readonly dir: string,
     private readonly name: string,
     private readonly index: boolean,
   ) {}
 
   async open(name: string): Promise<ShardOutput> {
-    if (!this.made) {
-      await makeDirectory(this.dir);
-      this.made = true;
-    }
-    const finalPath = join(this.dir, name);
-    const partialPath = `${finalPath}.partial`;
-    const file = await openForWriting(partialPath);
-    const close = file.close;
+    const file = await openOutputFile(this.root, join(this.dir, name));
     return {
-      label: finalPath,
-      write: file.write,
-      complete: async () => {
-        await close();
-        await rename(partialPath, finalPath);
-      },
-      abort: async () => {
-        await close().catch(() => {});
-        await rm(partialPath, { force: true });
-      },
+      label: file.path,
+      write: (chunks) => file.write(chunks),
+      complete: () => file.complete(),
+      abort: () => file.abort(),
     };
   }
 
   async finish(shards: Parameters<ShardStore["finish"]>[0]): Promise<void> {
     if (!this.index) return;
     const index = widsIndex(this.name, shards);
-    await writeFileAtomic(join(this.dir, "index.json"), jsonText(index));
+    await writeOutputFile(this.root, join(this.dir, "index.json"), jsonText(index));
   }
 }

@@ -4,7 +4,7 @@ import { PARTITIONS_FOLDER } from "../../core/partition.js";
 import type { OutputPlace } from "../../dataset/index-files.js";
 import { openOutput } from "../../dataset/output-files.js";
 import { HUB_DATA_ROOT } from "../../sinks/hub/hub-defaults.js";
-import { writeFileAtomic } from "../../sinks/write-file-atomic.js";
+import { writeOutputFile } from "../../sinks/output-file.js";
 import { isHfUrl } from "../../sources/hf/hf-url.js";
 import type { PreviewShard } from "../preview/contact-sheet.js";
 
@@ -69,7 +69,7 @@ async function folderStore(dir: string): Promise<MergeStore> {
     text: files.text,
     size: files.size,
     write: async (files) => {
-      for (const file of files) await writeFileAtomic(join(dir, file.path), file.content);
+      for (const file of files) await writeOutputFile(dir, join(dir, file.path), file.content);
     },
     close: async () => {},
   };
