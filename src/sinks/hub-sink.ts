@@ -129,6 +129,83 @@ export interface PublishDetails {
 export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
   const buffer = checkHubBuffer("buffer", options.buffer ?? HUB_SHARD_DEFAULTS.buffer);
   const { hub, transport } = await connectHubRepo(options);
+  const claim = await claimRepo(hub, options);
+  const { kept, hasSplits } = claim;
+  const pacer = new CommitPacer(options.pace ?? COMMIT_PACE);
+  const spool = new ShardSpool(options.spool);
+  const stores = new Map<string, HubShardStore>();
+  const sink = new SplitSink((split) => {
+    const folder = hubSplitFolder(split);
+    const store = new HubShardStore(hub, claim.remote, buffer, pacer, folder, spool);
+    stores.set(split, store);
+    const resumeFrom = kept.get(split)?.shards ?? [];
+    const shardOptions = { ...options, name: claim.shardSet, resumeFrom };
+    return new ShardSink(store, shardOptions, HUB_SHARD_DEFAULTS);
+  }, hasSplits);
+  // Finished, failed or interrupted, the sink's spooled files are no longer needed.
+  sink.on("close", () => void spool.close());
+  const keys = new Set<string>();
+  for (const point of kept.values()) for (const key of point.keys) keys.add(key);
+  const allKept = [...kept.entries()].flatMap(([split, point]) =>
+    point.shards.map((shard) => (hasSplits ? { ...shard, name: `${split}/${shard.name}` } : shard)),
+  );
+  const stats = (): HubStats => {
+    const uploads = { shardsUploaded: 0, shardsUnchanged: 0 };
+    for (const store of stores.values()) {
+      uploads.shardsUploaded += store.stats.shardsUploaded;
+      uploads.shardsUnchanged += store.stats.shardsUnchanged;
+    }
+    return {
+      repo: options.repo,
+      commits: hub.commits,
+      shardsKept: allKept.length,
+      ...uploads,
+      ...transport.stats,
+    };
+  };
+  // Every shard of the run in the repo (kept and made), by split.
+  const shardsBySplit = () =>
+    new Map(
+      claim.splits.map((split) => [
+        split,
+        [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)],
+      ]),
+    );
+  const publish = (report: RunReport, details: PublishDetails) =>
+    publishRun(hub, options, claim, { report, details, bySplit: shardsBySplit(), stats });
+  // `hub` stays a getter (Object.assign would copy one value of it): the stats go on changing.
+  Object.defineProperty(sink, "hub", { get: stats, enumerable: true });
+  return Object.assign(sink as SplitSink & { readonly hub: HubStats }, {
+    kept: { shards: allKept, keys },
+    notes: claim.notes,
+    publish,
+  });
+}
+
+/** What a run found in the repo and made of it before its first shard. */
+interface RepoClaim {
+  /** The repo's files under the data folder, as they are after the claim. */
+  remote: Awaited<ReturnType<HubRepo["list"]>>;
+  shardSet: string;
+  /** The shard file names of this run (or partition). */
+  pattern: RegExp;
+  /** Where the run's own records go: the repo's top, or its partition's folder (`.../`). */
+  records: string;
+  splits: string[];
+  hasSplits: boolean;
+  /** What --resume keeps, by split. */
+  kept: Map<string, ResumePoint>;
+  /** The repo's own README.md is kept: no card is written. */
+  keepCard: boolean;
+  notes: string[];
+}
+
+/**
+ * Claims the repo by the output policy: refuses shards made another way and, without --resume
+ * or --overwrite, an earlier run's files; checks the identity on --resume; commits run.json
+ * before any shard (with --overwrite, removing the earlier run's files in that same commit).
+ */
+async function claimRepo(hub: HubRepo, options: HubSinkOptions): Promise<RepoClaim> {
   let remote = await hub.list(HUB_DATA_ROOT);
   const mode = options.mode ?? "new";
   const { partition } = options;
@@ -161,7 +238,7 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
       ]
     : [];
   const hasSplits = options.splits !== undefined && options.splits.length > 0;
-  const splits = hasSplits ? options.splits! : ["train"];
+  const splits = hasSplits ? [...options.splits!] : ["train"];
   const kept = new Map<string, ResumePoint>();
   for (const split of splits) {
     kept.set(
@@ -182,114 +259,75 @@ export async function hubSink(options: HubSinkOptions): Promise<HubSink> {
     );
     if (replaced.length > 0) remote = await hub.list(HUB_DATA_ROOT);
   }
-  const pacer = new CommitPacer(options.pace ?? COMMIT_PACE);
-  const spool = new ShardSpool(options.spool);
-  const stores = new Map<string, HubShardStore>();
-  const sink = new SplitSink((split) => {
-    const store = new HubShardStore(hub, remote, buffer, pacer, hubSplitFolder(split), spool);
-    stores.set(split, store);
-    const resumeFrom = kept.get(split)?.shards ?? [];
-    return new ShardSink(store, { ...options, name: shardSet, resumeFrom }, HUB_SHARD_DEFAULTS);
-  }, hasSplits);
-  // Finished, failed or interrupted, the sink's spooled files are no longer needed.
-  sink.on("close", () => void spool.close());
-  const keys = new Set<string>();
-  for (const point of kept.values()) for (const key of point.keys) keys.add(key);
-  const allKept = [...kept.entries()].flatMap(([split, point]) =>
-    point.shards.map((shard) => (hasSplits ? { ...shard, name: `${split}/${shard.name}` } : shard)),
+  return { remote, shardSet, pattern, records, splits, hasSplits, kept, keepCard, notes };
+}
+
+/** What the last commit describes: the run's report, its details, its shards and its cost. */
+interface Publication {
+  report: RunReport;
+  details: PublishDetails;
+  bySplit: ReadonlyMap<string, readonly ShardInfo[]>;
+  stats: () => HubStats;
+}
+
+/**
+ * The last commit, once every shard is in: index, preview, report, errors, classes and card (a
+ * partition: its report, errors and classes in its folder, for the merge); shards of this
+ * run's names the run did not make are deleted in it.
+ */
+async function publishRun(
+  hub: HubRepo,
+  options: HubSinkOptions,
+  claim: RepoClaim,
+  publication: Publication,
+): Promise<void> {
+  const { report, details, bySplit } = publication;
+  const made = [...bySplit].flatMap(([split, shards]) =>
+    shards.map((shard) => ({ path: `${hubSplitFolder(split)}/${shard.name}`, shard })),
   );
-  const stats = (): HubStats => {
-    const uploads = { shardsUploaded: 0, shardsUnchanged: 0 };
-    for (const store of stores.values()) {
-      uploads.shardsUploaded += store.stats.shardsUploaded;
-      uploads.shardsUnchanged += store.stats.shardsUnchanged;
-    }
-    return {
-      repo: options.repo,
-      commits: hub.commits,
-      shardsKept: allKept.length,
-      ...uploads,
-      ...transport.stats,
-    };
-  };
-  // Every shard of the run in the repo (kept and made), by split, and where each is.
-  const shardsBySplit = () =>
-    new Map(
-      splits.map((split) => [split, [...(kept.get(split)?.shards ?? []), ...sink.shardsOf(split)]]),
-    );
-  const placed = (bySplit: ReadonlyMap<string, readonly ShardInfo[]>) =>
-    [...bySplit].flatMap(([split, shards]) =>
-      shards.map((shard) => ({ path: `${hubSplitFolder(split)}/${shard.name}`, shard })),
-    );
   // Shards of this run's names in the repo that the run did not make (a longer earlier run's).
-  const staleShards = (made: readonly { path: string }[]) => {
-    const paths = new Set(made.map((shard) => shard.path));
-    return [...remote.keys()].filter((path) => isShardPath(path, pattern) && !paths.has(path));
-  };
-  const publish = async (report: RunReport, details: PublishDetails): Promise<void> => {
-    if (partition !== undefined) {
-      await publishPartition(report, details);
-      return;
-    }
-    const bySplit = shardsBySplit();
-    const made = placed(bySplit);
-    const files: HubUpload[] = indexFiles(options.name, bySplit, "hub", hasSplits).map((file) =>
-      textFile(file.path, file.text),
-    );
-    const stale = staleShards(made);
-    // The card shows a contact sheet, read back from the shards just committed.
-    const previewShards = made.map(({ path, shard }) => ({ path, nsamples: shard.samples }));
-    const preview = previewShards.some((shard) => shard.nsamples > 0)
-      ? await hubPreview(options, previewShards)
-      : undefined;
-    if (preview !== undefined)
-      files.push({ path: RUN_FILES.preview, content: new Blob([preview]) });
-    // The report in the repo counts the commit that carries it.
-    const published = { ...report, hub: { ...stats(), commits: hub.commits + 1 } };
-    files.push(
-      textFile(RUN_FILES.report, jsonText(published)),
+  const madePaths = new Set(made.map((shard) => shard.path));
+  const stale = [...claim.remote.keys()].filter(
+    (path) => isShardPath(path, claim.pattern) && !madePaths.has(path),
+  );
+  // The report in the repo counts the commit that carries it (and the preview's reads before).
+  const records = () => {
+    const published = { ...report, hub: { ...publication.stats(), commits: hub.commits + 1 } };
+    return [
+      textFile(`${claim.records}${RUN_FILES.report}`, jsonText(published)),
       ...(details.errors !== undefined && details.errors.length > 0
-        ? [textFile(RUN_FILES.errors, details.errors)]
+        ? [textFile(`${claim.records}${RUN_FILES.errors}`, details.errors)]
         : []),
-      ...(details.classes !== undefined ? [textFile(RUN_FILES.classes, details.classes)] : []),
-    );
-    if (!keepCard) {
-      const card = datasetCard(report, {
-        repo: hub.name,
-        dataFolder: (split) => `${hubSplitFolder(split)}/`,
-        ...(preview !== undefined && { preview: RUN_FILES.preview }),
-        command: details.command,
-        version: details.version,
-      });
-      files.push(textFile(RUN_FILES.card, card));
-    }
-    await hub.commit(`Dataset card, index and report of ${report.name}`, files, stale);
+      ...(details.classes !== undefined
+        ? [textFile(`${claim.records}${RUN_FILES.classes}`, details.classes)]
+        : []),
+    ];
   };
-  // A partition's shards are in; its report and errors go in its folder, for the merge to join.
-  const publishPartition = async (report: RunReport, details: PublishDetails): Promise<void> => {
-    const stale = staleShards(placed(shardsBySplit()));
-    const published = { ...report, hub: { ...stats(), commits: hub.commits + 1 } };
-    await hub.commit(
-      `Report of ${shardSet}`,
-      [
-        textFile(`${records}${RUN_FILES.report}`, jsonText(published)),
-        ...(details.errors !== undefined && details.errors.length > 0
-          ? [textFile(`${records}${RUN_FILES.errors}`, details.errors)]
-          : []),
-        ...(details.classes !== undefined
-          ? [textFile(`${records}${RUN_FILES.classes}`, details.classes)]
-          : []),
-      ],
-      stale,
-    );
-  };
-  // `hub` stays a getter (Object.assign would copy one value of it): the stats go on changing.
-  Object.defineProperty(sink, "hub", { get: stats, enumerable: true });
-  return Object.assign(sink as SplitSink & { readonly hub: HubStats }, {
-    kept: { shards: allKept, keys },
-    notes,
-    publish,
-  });
+  if (options.partition !== undefined) {
+    await hub.commit(`Report of ${claim.shardSet}`, records(), stale);
+    return;
+  }
+  const files: HubUpload[] = indexFiles(options.name, bySplit, "hub", claim.hasSplits).map((file) =>
+    textFile(file.path, file.text),
+  );
+  // The card shows a contact sheet, read back from the shards just committed.
+  const previewShards = made.map(({ path, shard }) => ({ path, nsamples: shard.samples }));
+  const preview = previewShards.some((shard) => shard.nsamples > 0)
+    ? await hubPreview(options, previewShards)
+    : undefined;
+  if (preview !== undefined) files.push({ path: RUN_FILES.preview, content: new Blob([preview]) });
+  files.push(...records());
+  if (!claim.keepCard) {
+    const card = datasetCard(report, {
+      repo: hub.name,
+      dataFolder: (split) => `${hubSplitFolder(split)}/`,
+      ...(preview !== undefined && { preview: RUN_FILES.preview }),
+      command: details.command,
+      version: details.version,
+    });
+    files.push(textFile(RUN_FILES.card, card));
+  }
+  await hub.commit(`Dataset card, index and report of ${report.name}`, files, stale);
 }
 
 /** A repo to write to: the token checked, the repo created if missing, its head known. */
