@@ -4,7 +4,7 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { HEAP_FLAGS } from "../src/core/heap-flags.js";
-import { finished, ROOT, runCli, startCli } from "./support/cli.js";
+import { finished, ROOT, runCli, runCliProcess, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { tempDir } from "./support/temp.js";
 
@@ -30,7 +30,8 @@ function casiaRun(photos: string, masks: string, out: string, shardMaxCount: str
 describe("maskpipe run on the embedded sample", () => {
   it("writes shards, index and report, and prints the summary", async () => {
     const out = join(await tempDir(), "out");
-    const result = await runCli(["run", SAMPLE, "--out", out]);
+    // The command's own processes: the launcher and the node with the heap flags it starts.
+    const result = await runCliProcess(["run", SAMPLE, "--out", out]);
     expect(result.stderr).toMatch(/maskpipe sample: done/);
     expect(result.stderr).toMatch(/written\s+33\n/);
     expect(result.stderr).toMatch(/photos without mask\s+3\n/);

@@ -3,7 +3,7 @@ import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
 import type { RunReport } from "../src/run/report.js";
-import { ROOT, runCli } from "./support/cli.js";
+import { ROOT, runCliProcess as runCli } from "./support/cli.js";
 import { samplesIn } from "./support/read-shard.js";
 import { interruptWhileOpening } from "./support/stalled-input.js";
 import { tempDir } from "./support/temp.js";

@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 /**
- * The `maskpipe` command: runs main.js in a node started with HEAP_FLAGS (why: heap-flags.ts),
+ * The `maskpipe` command: runs command.js (main() on the arguments) in a node started with HEAP_FLAGS (why: heap-flags.ts),
  * on the same stdio, and ends as it ends.
  */
 import { spawn } from "node:child_process";
@@ -10,16 +10,16 @@ import { concurrencyFlag, defaultConcurrency, threadPoolSize } from "../core/thr
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
-// Run from source (tests, tsx), the sibling is main.ts.
+// Run from source (tests, tsx), the sibling is command.ts.
 const mainFile = fileURLToPath(
-  new URL(import.meta.url.endsWith(".ts") ? "./main.ts" : "./main.js", import.meta.url),
+  new URL(import.meta.url.endsWith(".ts") ? "./command.ts" : "./command.js", import.meta.url),
 );
 const child = spawn(
   process.execPath,
   // The user's own node flags come after ours, so theirs win.
   [...HEAP_FLAGS, ...process.execArgv, mainFile, ...process.argv.slice(2)],
   {
-    // The IPC channel closes when this process dies, even by SIGKILL: main.ts then ends too.
+    // The IPC channel closes when this process dies, even by SIGKILL: command.ts then ends too.
     stdio: ["inherit", "inherit", "inherit", "ipc"],
     // Its own process group, so a terminal's Ctrl-C reaches it once, forwarded from here, not
     // twice (a second SIGINT ends a run at once). Windows would open a console window for it.

@@ -141,9 +141,9 @@ function combined(progress: readonly (RunProgress | undefined)[], started: numbe
   };
 }
 
-/** The command's worker script beside this file: main.js, or main.ts run from source. */
+/** The command's worker script beside this file: command.js, or command.ts run from source. */
 function mainFile(): string {
   return fileURLToPath(
-    new URL(import.meta.url.endsWith(".ts") ? "./main.ts" : "./main.js", import.meta.url),
+    new URL(import.meta.url.endsWith(".ts") ? "./command.ts" : "./command.js", import.meta.url),
   );
 }

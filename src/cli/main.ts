@@ -2,7 +2,7 @@
 import { MaskpipeError } from "../core/errors.js";
 import { commandSecrets, Redactor, redactArgs } from "../core/redact.js";
 import { VERSION } from "../core/version.js";
-import { loadPipelineFile } from "../run/pipeline-file.js";
+import { loadPipelineFile, type PipelineDefaults } from "../run/pipeline-file.js";
 import { type RunOptions, type RunProgress, runRecordsFolder } from "../run/run-options.js";
 import { runPipeline } from "../run/run-pipeline.js";
 import { inFlagTerms, parseRunArgs, type RunCommand } from "./args.js";
@@ -16,7 +16,7 @@ import { resumeCommand, summaryText } from "./summary.js";
 import { verifyCommand } from "./verify-command.js";
 
 /** Exit codes, as `maskpipe --help` documents them. */
-const EXIT = {
+export const EXIT = {
   /** The output is complete and trustworthy (or a dry run found the inputs pair). */
   done: 0,
   /** The run stopped on an error: unreadable input, inputs that do not fit, a write failure. */
@@ -67,6 +67,23 @@ async function run(argv: string[], redactor: Redactor): Promise<number> {
   };
   process.once("SIGINT", stop);
   process.once("SIGTERM", stop);
+  try {
+    return await runWith(command, options, controller, { redactor, shownCommand });
+  } finally {
+    // main() may be called again in this process (a test, a user's script).
+    process.off("SIGINT", stop);
+    process.off("SIGTERM", stop);
+  }
+}
+
+/** The run once its command is checked and a signal stops it: its exit code. */
+async function runWith(
+  command: RunCommand,
+  options: PipelineDefaults & Partial<RunOptions>,
+  controller: AbortController,
+  shown: { redactor: Redactor; shownCommand: string },
+): Promise<number> {
+  const { redactor, shownCommand } = shown;
   const progress = progressReporter(process.stderr);
   if (command.workers !== undefined && command.workers > 1 && options.dryRun !== true) {
     return runAsWorkers({ ...command, workers: command.workers }, options, {
@@ -213,12 +230,3 @@ export async function main(argv: string[]): Promise<number> {
     return EXIT.failed;
   }
 }
-
-// Started by bin.ts: when it is gone, even by kill -9, this run goes as if killed with it.
-if (process.channel !== undefined) {
-  process.channel.unref();
-  process.once("disconnect", () => process.kill(process.pid, "SIGKILL"));
-}
-process.exitCode = await main(process.argv.slice(2));
-// An interrupted run is over: a request still pending (a stalled server) must not keep it alive.
-if (process.exitCode === EXIT.interrupted) process.exit();

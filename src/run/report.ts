@@ -173,6 +173,13 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
   };
 }
 
+function publicFlag(flag: string): string {
+  const at = flag.indexOf("=");
+  const value = flag.slice(at + 1);
+  if (!value.includes("/") && !value.includes("\\")) return flag;
+  return `${flag.slice(0, at + 1)}${publicName(value)}`;
+}
+
 /**
  * The report as a published file (a Hub repo's report.json, a dataset card) holds it: local
  * paths (inputs, output, label files, the 7-Zip binary) reduced to file names, URLs redacted.
@@ -183,6 +190,8 @@ export function publishedReport(report: RunReport): RunReport {
     originals: publicName(report.originals),
     masks: publicName(report.masks),
     out: publicName(report.out),
+    // A flag may name a file (`--require /home/me/hook.cjs`): its name only.
+    node: { ...report.node, flags: report.node.flags.map(publicFlag) },
     ...(report.identity !== undefined && { identity: publishedIdentity(report.identity) }),
     ...(report.labels !== undefined && {
       labels: { ...report.labels, source: publicName(report.labels.source) },

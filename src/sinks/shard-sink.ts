@@ -50,6 +50,8 @@ export class ShardSink extends Writable implements SampleSink {
   private readonly stats: RunStats;
   private readonly keptShards: readonly ShardInfo[];
   private current: ShardWriter | undefined;
+  /** The next shard's file while it is being opened. */
+  private opening: Promise<ShardOutput> | undefined;
   private currentBytes = 0;
 
   constructor(
@@ -86,14 +88,10 @@ export class ShardSink extends Writable implements SampleSink {
     if (!this.writableFinished) this.store.abort?.();
     const current = this.current;
     this.current = undefined;
-    if (current === undefined) {
-      callback(error);
-      return;
-    }
-    current.abort().then(
-      () => callback(error),
-      () => callback(error),
-    );
+    // A shard file still being opened is dropped by add() once open: wait for that too, so the
+    // run never ends (and its process exits) with a .partial file left behind.
+    const dropped = Promise.allSettled([current?.abort(), this.opening]);
+    dropped.then(() => callback(error));
   }
 
   private async add(sample: Sample): Promise<void> {
@@ -108,12 +106,16 @@ export class ShardSink extends Writable implements SampleSink {
     }
     if (this.current === undefined) {
       const name = shardFileName(this.name, this.keptShards.length + this.result.shards.length);
-      const output = await this.store.open(name);
-      // Destroyed while the shard's file was being opened: nothing will close it but this.
-      if (this.destroyed) {
-        await output.abort();
-        return;
-      }
+      const opening = this.store.open(name).then(async (output) => {
+        // Destroyed while the shard's file was being opened: nothing will close it but this.
+        if (this.destroyed) await output.abort();
+        return output;
+      });
+      this.opening = opening;
+      const output = await opening.finally(() => {
+        if (this.opening === opening) this.opening = undefined;
+      });
+      if (this.destroyed) return;
       this.current = new ShardWriter(name, output);
     }
     await this.current.add(members);
