@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Side } from "../core/stats.js";
@@ -67,10 +68,20 @@ export async function streamPairs(
       { signal },
     );
   } catch (error) {
+    // The sink may still be putting a whole shard in place: the run ends once it has, so
+    // nothing in the output changes after runPipeline returns or throws.
+    await closed(plan.sink);
     if (signal?.aborted !== true) throw error;
     return { interrupted: true };
   }
   return { interrupted: false };
+}
+
+async function closed(sink: SampleSink): Promise<void> {
+  if (sink.closed) return;
+  const closing = once(sink, "close").catch(() => {});
+  if (!sink.destroyed) sink.destroy();
+  await closing;
 }
 
 /** Passes samples on and tells `onProgress` how far the run is. */

@@ -52,6 +52,8 @@ export class ShardSink extends Writable implements SampleSink {
   private current: ShardWriter | undefined;
   /** The next shard's file while it is being opened. */
   private opening: Promise<ShardOutput> | undefined;
+  /** The last shard closed (written out and renamed into place), or being closed. */
+  private closing: Promise<void> | undefined;
   private currentBytes = 0;
 
   constructor(
@@ -90,7 +92,8 @@ export class ShardSink extends Writable implements SampleSink {
     this.current = undefined;
     // A shard file still being opened is dropped by add() once open: wait for that too, so the
     // run never ends (and its process exits) with a .partial file left behind.
-    const dropped = Promise.allSettled([current?.abort(), this.opening]);
+    // A shard being closed is whole: let it land before the run ends, so nothing changes after.
+    const dropped = Promise.allSettled([current?.abort(), this.opening, this.closing]);
     dropped.then(() => callback(error));
   }
 
@@ -124,7 +127,13 @@ export class ShardSink extends Writable implements SampleSink {
     this.stats.written++;
   }
 
-  private async closeShard(): Promise<void> {
+  private closeShard(): Promise<void> {
+    const closing = this.closeCurrent();
+    this.closing = closing;
+    return closing;
+  }
+
+  private async closeCurrent(): Promise<void> {
     const writer = this.current!;
     this.current = undefined;
     this.currentBytes = 0;

@@ -1,3 +1,4 @@
+import { once } from "node:events";
 import { Writable } from "node:stream";
 import type { Sample } from "../core/sample.js";
 import type { SampleSink, ShardInfo, SinkResult } from "./sink.js";
@@ -71,7 +72,11 @@ export class SplitSink extends Writable implements SampleSink {
   }
 
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
+    // Closed once every split's sink is: a shard being put in place lands first.
+    const closes = [...this.sinks.values()]
+      .filter((sink) => !sink.closed)
+      .map((sink) => once(sink, "close").catch(() => {}));
     for (const sink of this.sinks.values()) sink.destroy(error ?? undefined);
-    callback(error);
+    Promise.all(closes).then(() => callback(error));
   }
 }
