@@ -1,6 +1,8 @@
 /**
- * maskpipe's public API: the stage factories and their option types. Every stage is a plain
- * Node stream, so it fits `stream.pipeline(...)` and `for await`.
+ * maskpipe's public API: the sources, the stream stages and the sinks with their option types,
+ * runPipeline and maskedSamples over them, and the commands (verify, merge, preview). Every
+ * stage is a plain Node stream, so it fits `stream.pipeline(...)` and `for await`. Parsers and
+ * the CLI's own helpers are not part of it.
  */
 
 export { type MergeOptions, mergePartitions } from "./commands/merge/merge-partitions.js";
@@ -11,15 +13,9 @@ export {
   type ContactSheetOptions,
   contactSheet,
   type PreviewShard,
-  pickSamples,
   type SheetTile,
 } from "./commands/preview/contact-sheet.js";
-export {
-  encodeSheet,
-  type PreviewOptions,
-  previewOutput,
-  writeSheet,
-} from "./commands/preview/preview-output.js";
+export { type PreviewOptions, previewOutput } from "./commands/preview/preview-output.js";
 export {
   type VerifyOptions,
   type VerifyProblem,
@@ -28,18 +24,10 @@ export {
 } from "./commands/verify/verify-output.js";
 export type { ErrorContext } from "./core/errors.js";
 export { type ErrorCode, MaskpipeError } from "./core/errors.js";
-export { HEAP_FLAGS } from "./core/heap-flags.js";
 export { type KeyRule, memberKey } from "./core/keys.js";
 export { IMAGE_EXTENSIONS, type SkipReason, skipReason } from "./core/member-filter.js";
 export type { MemberData, Pair } from "./core/pair.js";
-export {
-  inPartition,
-  MAX_PARTITIONS,
-  type Partition,
-  parsePartition,
-  partitionOf,
-  partitionShardSet,
-} from "./core/partition.js";
+export { MAX_PARTITIONS, type Partition, parsePartition } from "./core/partition.js";
 export type { SampleLabel } from "./core/sample.js";
 export {
   type MemberRef,
@@ -49,7 +37,6 @@ export {
 } from "./core/sample.js";
 export type { FailureStage } from "./core/stats.js";
 export { type FailureRecord, RunStats, type Side } from "./core/stats.js";
-export { defaultConcurrency, threadPoolSize } from "./core/thread-pool.js";
 export { VERSION } from "./core/version.js";
 export { type OpenOutputOptions, type OutputFiles, openOutput } from "./dataset/output-files.js";
 export type { OutputMode } from "./dataset/output-policy.js";
@@ -60,30 +47,10 @@ export {
   CELEBA_FILES,
   loadAnnotations,
 } from "./labels/annotation-files.js";
-export {
-  type AnnotationTable,
-  CELEBA_SPLITS,
-  imageKey,
-  type NamedTable,
-  parseAttributes,
-  parseBoxes,
-  parseIdentities,
-  parseLandmarks,
-  parseSplits,
-  rowOf,
-} from "./labels/celeba-annotations.js";
+export type { AnnotationTable, NamedTable } from "./labels/celeba-annotations.js";
 export type { LabelIdentity } from "./labels/label-plan.js";
 export { type LabelRequest, planLabels } from "./labels/label-plan.js";
-export {
-  annotationTables,
-  folderIdentity,
-  heldOut,
-  Labeler,
-  type LabelMode,
-  type LabelTables,
-  type MissingLabel,
-  sortIdentities,
-} from "./labels/labeler.js";
+export { Labeler, type LabelMode, type LabelTables, type MissingLabel } from "./labels/labeler.js";
 export { type MaskedSamplesOptions, maskedSamples } from "./run/masked-samples.js";
 export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./run/pipeline-file.js";
 export type { RunReport } from "./run/report.js";
@@ -112,7 +79,6 @@ export type { ResumePoint } from "./sinks/resume.js";
 export { type WidsIndex, widsIndex } from "./sinks/shard-index.js";
 export type { SampleSink, ShardInfo, SinkResult } from "./sinks/sink.js";
 export { SPLIT_ORDER, SplitSink } from "./sinks/split-sink.js";
-export { webDatasetKey } from "./sinks/webdataset-names.js";
 export {
   SHARD_DEFAULTS,
   type WebDatasetSinkOptions,
@@ -132,11 +98,7 @@ export type {
   RemoteVersion,
 } from "./sources/opened-source.js";
 export type { SevenZipMember } from "./sources/sevenzip/listing.js";
-export {
-  findSevenZip,
-  SEVEN_ZIP_ENV,
-  type SevenZipBinary,
-} from "./sources/sevenzip/seven-zip-binary.js";
+export { SEVEN_ZIP_ENV, type SevenZipBinary } from "./sources/sevenzip/seven-zip-binary.js";
 export {
   type SevenZipSource,
   type SevenZipSourceOptions,
