@@ -368,7 +368,7 @@ describe("label options", () => {
     ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'maskpipe: Expected a share of identities between 0% and 100%, such as 5%, for --holdout but received "150%" [ERR_INVALID_OPTION]\n',
+      'maskpipe: Expected a share of identities: a percent between 0% and 100% (5%) or a fraction between 0 and 1 (0.05) for --holdout but received "150%" [ERR_INVALID_OPTION]\n',
     );
   });
 });

@@ -6,6 +6,7 @@ import type { HttpOptions } from "../sources/http/http-client.js";
 import { listedUpFront, listMembers } from "../sources/list-members.js";
 import type { Source } from "../sources/source.js";
 import { type AnnotationSpecs, loadAnnotations } from "./annotation-files.js";
+import { holdoutPercent } from "./holdout.js";
 import {
   annotationTables,
   folderIdentity,
@@ -22,7 +23,7 @@ export interface LabelRequest {
   annotationFiles?: AnnotationSpecs;
   /** A class list: one identity a line, line n is class n. */
   classes?: string;
-  /** A share of identities for a `test` split: `5%`. */
+  /** A share of identities for a `test` split: `5%` or `0.05` (holdout.ts). */
   holdout?: number | string;
   http?: HttpOptions;
   signal?: AbortSignal;
@@ -33,6 +34,7 @@ export interface LabelIdentity {
   mode: LabelMode;
   /** SHA-256 of each annotation or class file's text, by what it is. */
   files: Record<string, string>;
+  /** The held-out share, as a percent. */
   holdout?: number;
 }
 
@@ -50,7 +52,8 @@ export async function planLabels(
   const classFile =
     request.classes === undefined ? undefined : await readClassFile(request.classes);
   if (classFile !== undefined) files.classes = classFile.sha256;
-  const holdoutPercent = request.holdout === undefined ? undefined : holdoutOf(request.holdout);
+  const holdout =
+    request.holdout === undefined ? undefined : holdoutPercent("holdout", request.holdout);
   let tables: LabelTables;
   if (request.labels === "none") return undefined;
   if (request.labels === "annotations") {
@@ -76,21 +79,21 @@ export async function planLabels(
       source: classFile === undefined ? "the identity folders of the photos" : request.classes!,
     };
   }
-  if (holdoutPercent !== undefined) {
+  if (holdout !== undefined) {
     if (tables.splits !== undefined) {
       throw new MaskpipeError(
         "ERR_INVALID_OPTION",
         "Expected --holdout or a split file (list_eval_partition.txt), not both",
       );
     }
-    tables.holdoutPercent = holdoutPercent;
+    tables.holdoutPercent = holdout;
   }
   return {
     tables,
     identity: {
       mode: tables.mode,
       files,
-      ...(holdoutPercent !== undefined && { holdout: holdoutPercent }),
+      ...(holdout !== undefined && { holdout }),
     },
   };
 }
@@ -135,18 +138,6 @@ async function readClassFile(path: string): Promise<{ classes: string[]; sha256:
     classes.push(identity);
   });
   return { classes, sha256: sha256(text) };
-}
-
-function holdoutOf(value: number | string): number {
-  const match = /^(\d+(?:\.\d+)?)%?$/.exec(String(value).trim());
-  const percent = match === null ? Number.NaN : Number(match[1]);
-  if (!(percent > 0 && percent < 100)) {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      `Expected a share of identities between 0% and 100%, such as 5%, for holdout but received ${JSON.stringify(value)}`,
-    );
-  }
-  return percent;
 }
 
 function sha256(text: string): string {

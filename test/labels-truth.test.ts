@@ -1,0 +1,62 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { holdoutPercent } from "../src/labels/holdout.js";
+import { heldOut } from "../src/labels/labeler.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
+import { runCli } from "./support/cli.js";
+import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { readShard } from "./support/read-shard.js";
+import { tempDir } from "./support/temp.js";
+
+const CASIA_KEYS = {
+  photoKeys: { depth: 2, suffixes: [] },
+  maskKeys: { depth: 2, suffixes: ["_mask"] },
+} as const;
+
+describe("--holdout: a percent or a fraction, never a percent of a percent", () => {
+  it("reads 5% and 0.05 as the same 5%, and refuses a bare 5", () => {
+    expect(holdoutPercent("holdout", "5%")).toBe(5);
+    expect(holdoutPercent("holdout", "0.05")).toBe(5);
+    expect(holdoutPercent("holdout", 0.05)).toBe(5);
+    expect(holdoutPercent("holdout", "0.07")).toBe(7);
+    expect(holdoutPercent("holdout", ".5")).toBe(50);
+    for (const refused of ["5", "1", 5, "0", "0%", "100%", "150%", "-0.1", "5 %", "abc"]) {
+      expect(() => holdoutPercent("holdout", refused)).toThrow(/^Expected a share of identities/);
+    }
+  });
+
+  it("on the command line: a bare number of 1 or more stops the run with exit 2 and what to write", async () => {
+    const result = await runCli([
+      ...["run", "sample", "--out", join(await tempDir(), "o"), "--holdout", "5"],
+    ]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'maskpipe: Expected a share of identities: a percent between 0% and 100% (5%) or a fraction between 0 and 1 (0.05) for --holdout but received "5": write 5% for 5 percent (a fraction is below 1) [ERR_INVALID_OPTION]\n',
+    );
+  });
+
+  it("--holdout 0.3 holds out 30% of the identities as test, as 30% does", async () => {
+    const dir = await tempDir();
+    const files = await corpusFiles({ keys: casiaKeys(40, 300, 20), size: 32 });
+    const base = {
+      name: "casia",
+      originals: await writeArchive(dir, "p", "zip", files.photos),
+      masks: await writeArchive(dir, "m", "zip", files.masks),
+      ...CASIA_KEYS,
+      labels: "folder" as const,
+    };
+    const fraction = await runPipeline({ ...base, out: join(dir, "a"), holdout: "0.3" });
+    const percent = await runPipeline({ ...base, out: join(dir, "b"), holdout: "30%" });
+    expect(fraction.identity.labels?.holdout).toBe(30);
+    expect(fraction.splits).toEqual(percent.splits);
+    expect(fraction.splits?.test?.samples).toBeGreaterThan(0);
+    const testDir = join(dir, "a", "test");
+    for (const shard of (await readdir(testDir)).filter((name) => name.endsWith(".tar"))) {
+      for (const member of await readShard(join(testDir, shard))) {
+        if (!member.name.endsWith(".json")) continue;
+        expect(heldOut(JSON.parse(member.data.toString()).identity, 30)).toBe(true);
+      }
+    }
+  });
+});
