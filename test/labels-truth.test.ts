@@ -4,11 +4,16 @@ import { describe, expect, it } from "vitest";
 import { holdoutPercent } from "../src/labels/holdout.js";
 import { heldOut } from "../src/labels/labeler.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
+import { celeba, writeCelebaAnnotations } from "./support/celeba.js";
 import { runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { readShard } from "./support/read-shard.js";
 import { tempDir } from "./support/temp.js";
 
+const CELEBA_KEYS = {
+  photoKeys: { depth: 1, suffixes: [] },
+  maskKeys: { depth: 1, suffixes: ["_mask"] },
+} as const;
 const CASIA_KEYS = {
   photoKeys: { depth: 2, suffixes: [] },
   maskKeys: { depth: 2, suffixes: ["_mask"] },
@@ -58,5 +63,29 @@ describe("--holdout: a percent or a fraction, never a percent of a percent", () 
         expect(heldOut(JSON.parse(member.data.toString()).identity, 30)).toBe(true);
       }
     }
+  });
+});
+
+describe("a dry run's label counts", () => {
+  it("are the real run's: annotations without photo and photos missing from the files", async () => {
+    const c = await celeba(10);
+    const annotations = join(c.dir, "CelebA");
+    // Images 9 and 10 are in no file; the annotated 999998 and 999999 have no photo.
+    await writeCelebaAnnotations(annotations, [...c.images.slice(0, 8), "999998", "999999"]);
+    const base = {
+      name: "celeba",
+      originals: c.photos,
+      masks: c.masks,
+      ...CELEBA_KEYS,
+      labels: "annotations" as const,
+      annotations,
+    };
+    const dry = await runPipeline({ ...base, out: join(c.dir, "dry"), dryRun: true });
+    const real = await runPipeline({ ...base, out: join(c.dir, "real") });
+    expect(real.labels).toMatchObject({
+      annotationsWithoutPhoto: 2,
+      missing: { identity: 2, split: 2, attributes: 2, bbox: 2, landmarks: 2 },
+    });
+    expect(dry.labels).toEqual(real.labels);
   });
 });
