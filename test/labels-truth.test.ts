@@ -1,12 +1,13 @@
-import { readdir } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
 import { holdoutPercent } from "../src/labels/holdout.js";
 import { heldOut } from "../src/labels/labeler.js";
+import type { RunOptions } from "../src/run/run-options.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
 import { celeba, writeCelebaAnnotations } from "./support/celeba.js";
 import { runCli } from "./support/cli.js";
-import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { type CorpusFiles, casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { readShard } from "./support/read-shard.js";
 import { tempDir } from "./support/temp.js";
 
@@ -18,6 +19,24 @@ const CASIA_KEYS = {
   photoKeys: { depth: 2, suffixes: [] },
   maskKeys: { depth: 2, suffixes: ["_mask"] },
 } as const;
+
+/** CASIA-like photos as a folder tree (`fphotos/CASIA-WebFace/0000100/000.jpg`). */
+async function photoFolder(dir: string, files: CorpusFiles): Promise<string> {
+  const photos = join(dir, "fphotos");
+  for (const photo of files.photos) {
+    await mkdir(join(photos, photo.name, ".."), { recursive: true });
+    await writeFile(join(photos, photo.name), photo.data!);
+  }
+  return photos;
+}
+
+/** CASIA-like photos as a folder tree, masks in a zip. */
+async function casiaFolder(dir: string, files: CorpusFiles) {
+  return {
+    photos: await photoFolder(dir, files),
+    masks: await writeArchive(dir, "m", "zip", files.masks),
+  };
+}
 
 describe("--holdout: a percent or a fraction, never a percent of a percent", () => {
   it("reads 5% and 0.05 as the same 5%, and refuses a bare 5", () => {
@@ -63,6 +82,71 @@ describe("--holdout: a percent or a fraction, never a percent of a percent", () 
         expect(heldOut(JSON.parse(member.data.toString()).identity, 30)).toBe(true);
       }
     }
+  });
+});
+
+describe("a folder input is part of the run identity", () => {
+  it("--resume refuses when an identity folder went away, naming --originals and the labels; the same folder resumes", async () => {
+    const dir = await tempDir();
+    const files = await corpusFiles({ keys: casiaKeys(40, 100, 8), size: 32 });
+    const { photos, masks } = await casiaFolder(dir, files);
+    const out = join(dir, "out");
+    const base: RunOptions = {
+      name: "casia",
+      originals: photos,
+      masks,
+      out,
+      ...CASIA_KEYS,
+      labels: "folder",
+      shardMaxCount: 4,
+    };
+    const controller = new AbortController();
+    let seen = 0;
+    const first = await runPipeline({
+      ...base,
+      concurrency: 1,
+      signal: controller.signal,
+      onProgress: () => {
+        if (++seen === 10) controller.abort();
+      },
+    });
+    expect(first.interrupted).toBe(true);
+    expect(first.identity.originals).toMatchObject({ images: 40 });
+    const kept = (await readdir(out)).sort();
+
+    const gone = join(photos, "CASIA-WebFace", "0000103");
+    await rm(gone, { recursive: true });
+    const refused = runPipeline({ ...base, resume: true });
+    await expect(refused).rejects.toMatchObject({ code: "ERR_RUN_MISMATCH" });
+    const message = ((await refused.catch((error: Error) => error)) as Error).message;
+    expect(message).toContain(`--originals was ${photos} (40 images, listing `);
+    expect(message).toContain(`now ${photos} (35 images, listing `);
+    expect(message).toMatch(/labels \(--annotations, --classes, --holdout[^)]*\) was /);
+    expect(message).toContain("pass --overwrite to start again");
+    expect((await readdir(out)).sort()).toEqual(kept); // nothing written, nothing taken away
+
+    // The same members again (new files, same names and sizes): the run goes on.
+    await photoFolder(dir, files);
+    const resumed = await runPipeline({ ...base, resume: true });
+    expect(resumed.resumed).toBeGreaterThan(0);
+    expect(resumed.problems).toEqual([]);
+    expect(await readFile(join(out, "classes.txt"), "utf8")).toBe(
+      `${Array.from({ length: 8 }, (_, i) => `00001${String(i).padStart(2, "0")}`).join("\n")}\n`,
+    );
+  });
+
+  it("pins the class list itself, whatever the label mode", async () => {
+    const dir = await tempDir();
+    const files = await corpusFiles({ keys: casiaKeys(6, 100, 3), size: 32 });
+    const { photos, masks } = await casiaFolder(dir, files);
+    const base = { name: "casia", originals: photos, masks, ...CASIA_KEYS, dryRun: true };
+    const folder = await runPipeline({ ...base, out: join(dir, "a"), labels: "folder" });
+    const classes = join(dir, "classes.txt");
+    await writeFile(classes, "0000102\n0000101\n0000100\n");
+    const listed = await runPipeline({ ...base, out: join(dir, "b"), labels: "folder", classes });
+    expect(folder.identity.labels?.classes).toMatch(/^[0-9a-f]{64}$/);
+    expect(listed.identity.labels?.classes).toMatch(/^[0-9a-f]{64}$/);
+    expect(listed.identity.labels?.classes).not.toBe(folder.identity.labels?.classes);
   });
 });
 

@@ -9,6 +9,7 @@ import { type AnnotationSpecs, loadAnnotations } from "./annotation-files.js";
 import { holdoutPercent } from "./holdout.js";
 import {
   annotationTables,
+  classesText,
   folderIdentity,
   type LabelMode,
   type LabelTables,
@@ -34,6 +35,11 @@ export interface LabelIdentity {
   mode: LabelMode;
   /** SHA-256 of each annotation or class file's text, by what it is. */
   files: Record<string, string>;
+  /**
+   * SHA-256 of the class list itself (classes.txt): folder labels derive it from the photo
+   * listing, so a photo folder that lost an identity renumbers every class after it.
+   */
+  classes: string;
   /** The held-out share, as a percent. */
   holdout?: number;
 }
@@ -93,6 +99,7 @@ export async function planLabels(
     identity: {
       mode: tables.mode,
       files,
+      classes: sha256(classesText(tables.classes)),
       ...(holdout !== undefined && { holdout }),
     },
   };
