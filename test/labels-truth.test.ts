@@ -1,12 +1,14 @@
+import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { summaryText } from "../src/cli/summary.js";
 import { holdoutPercent } from "../src/labels/holdout.js";
 import { heldOut } from "../src/labels/labeler.js";
 import type { RunOptions } from "../src/run/run-options.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
 import { celeba, writeCelebaAnnotations } from "./support/celeba.js";
-import { runCli } from "./support/cli.js";
+import { ROOT, runCli } from "./support/cli.js";
 import { type CorpusFiles, casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { readShard } from "./support/read-shard.js";
 import { tempDir } from "./support/temp.js";
@@ -19,6 +21,14 @@ const CASIA_KEYS = {
   photoKeys: { depth: 2, suffixes: [] },
   maskKeys: { depth: 2, suffixes: ["_mask"] },
 } as const;
+
+const ALL_NOT_FOUND = [
+  "identities (identity_CelebA.txt)",
+  "splits (list_eval_partition.txt)",
+  "attributes (list_attr_celeba.txt)",
+  "bboxes (list_bbox_celeba.txt)",
+  "landmarks (list_landmarks_celeba.txt)",
+];
 
 /** CASIA-like photos as a folder tree (`fphotos/CASIA-WebFace/0000100/000.jpg`). */
 async function photoFolder(dir: string, files: CorpusFiles): Promise<string> {
@@ -37,6 +47,63 @@ async function casiaFolder(dir: string, files: CorpusFiles) {
     masks: await writeArchive(dir, "m", "zip", files.masks),
   };
 }
+
+describe("a CelebA run says which labels its output has", () => {
+  it("without --annotations: exit 0, but the report and the summary say there are none and why", async () => {
+    const c = await celeba(4);
+    const out = join(c.dir, "out");
+    const result = await runCli([
+      ...["run", "celeba", "--originals", c.photos, "--masks", c.masks, "--out", out, "-q"],
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /\n {2}labels +none: CelebA's identities and splits come from --annotations DIR \(the CelebA folder\)\n/,
+    );
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect(report.labels).toMatchObject({ mode: "none", classes: 0, notFound: ALL_NOT_FOUND });
+    expect(existsSync(join(out, "classes.txt"))).toBe(false);
+    // The card does not promise a `cls` column the samples lack.
+    expect(await readFile(join(out, "README.md"), "utf8")).not.toContain("`cls`");
+  });
+
+  it("--annotations CelebA/Anno finds Eval/ beside it; a file not found is named, with what to do", async () => {
+    const c = await celeba(10);
+    const annotations = join(c.dir, "CelebA");
+    await writeCelebaAnnotations(annotations, c.images);
+    await rm(join(annotations, "Anno/list_landmarks_celeba.txt"));
+    const out = join(c.dir, "out");
+    const report = await runPipeline({
+      name: "celeba",
+      originals: c.photos,
+      masks: c.masks,
+      out,
+      ...CELEBA_KEYS,
+      labels: "annotations",
+      annotations: join(annotations, "Anno"),
+    });
+    expect(report.problems).toEqual([]);
+    expect(report.labels).toMatchObject({
+      annotations: ["identities", "splits", "attributes", "bboxes"],
+      notFound: ["landmarks (list_landmarks_celeba.txt)"],
+    });
+    expect(Object.keys(report.splits ?? {})).toEqual(["train", "validation", "test"]);
+    const summary = summaryText(report, join(out, "report.json"));
+    expect(summary).toMatch(/\n {2}annotations +identities, splits, attributes, bboxes\n/);
+    expect(summary).toMatch(
+      /\n {2}not found +landmarks \(list_landmarks_celeba\.txt\): give --annotations DIR \(the CelebA folder, holding Anno\/ and Eval\/\), or a file each: .*--landmarks\n/,
+    );
+  });
+
+  it("the README's CelebA command gives --annotations", async () => {
+    const readme = await readFile(join(ROOT, "README.md"), "utf8");
+    const commands = readme
+      .replace(/\\\n/g, " ")
+      .split("\n")
+      .filter((line) => line.includes("maskpipe run celeba"));
+    expect(commands.length).toBeGreaterThan(0);
+    for (const command of commands) expect(command).toMatch(/ --annotations \S+/);
+  });
+});
 
 describe("--holdout: a percent or a fraction, never a percent of a percent", () => {
   it("reads 5% and 0.05 as the same 5%, and refuses a bare 5", () => {

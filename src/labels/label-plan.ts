@@ -5,7 +5,12 @@ import { readTextFile } from "../core/read-text.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
 import { listedUpFront, listMembers } from "../sources/list-members.js";
 import type { Source } from "../sources/source.js";
-import { type AnnotationSpecs, loadAnnotations } from "./annotation-files.js";
+import {
+  type AnnotationKind,
+  type AnnotationSpecs,
+  CELEBA_FILES,
+  loadAnnotations,
+} from "./annotation-files.js";
 import { holdoutPercent } from "./holdout.js";
 import {
   annotationTables,
@@ -45,15 +50,24 @@ export interface LabelIdentity {
 }
 
 /**
- * The tables a run labels with, or `undefined` when it has none: `folder` takes identities
- * from the photos' identity folders, classes dense over the sorted identities of the whole
- * photo side (its listing, so the same whatever the archive kind, order, --limit or --resume);
- * `annotations` takes CelebA's files.
+ * What a run labels with. `notFound`: the annotation files an `annotations` run looked for and
+ * did not find (all of them when it was given none, and then it has no tables), so the report
+ * says which labels the output lacks instead of leaving them out unsaid.
+ */
+export type LabelPlan =
+  | { tables: LabelTables; identity: LabelIdentity; notFound: AnnotationKind[] }
+  | { tables?: undefined; identity?: undefined; notFound: AnnotationKind[] };
+
+/**
+ * The tables a run labels with, or `undefined` when it is asked for none: `folder` takes
+ * identities from the photos' identity folders, classes dense over the sorted identities of the
+ * whole photo side (its listing, so the same whatever the archive kind, order, --limit or
+ * --resume); `annotations` takes CelebA's files.
  */
 export async function planLabels(
   request: LabelRequest,
   photos: Source,
-): Promise<{ tables: LabelTables; identity: LabelIdentity } | undefined> {
+): Promise<LabelPlan | undefined> {
   const files: Record<string, string> = {};
   const classFile =
     request.classes === undefined ? undefined : await readClassFile(request.classes);
@@ -61,12 +75,17 @@ export async function planLabels(
   const holdout =
     request.holdout === undefined ? undefined : holdoutPercent("holdout", request.holdout);
   let tables: LabelTables;
+  let notFound: AnnotationKind[] = [];
   if (request.labels === "none") return undefined;
   if (request.labels === "annotations") {
     const specs = request.annotationFiles ?? {};
-    if (request.annotations === undefined && Object.keys(specs).length === 0) return undefined;
+    const kinds = Object.keys(CELEBA_FILES) as AnnotationKind[];
+    if (request.annotations === undefined && Object.keys(specs).length === 0) {
+      return { notFound: kinds };
+    }
     const texts = await loadAnnotations(request.annotations, specs, request.http);
     for (const { kind, text } of texts) files[kind] = sha256(text);
+    notFound = kinds.filter((kind) => !texts.some((text) => text.kind === kind));
     const parsed = annotationTables(texts);
     if (parsed.identities === undefined) {
       throw new MaskpipeError(
@@ -96,6 +115,7 @@ export async function planLabels(
   }
   return {
     tables,
+    notFound,
     identity: {
       mode: tables.mode,
       files,
