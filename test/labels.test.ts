@@ -11,58 +11,12 @@ import {
 } from "../src/labels/celeba-annotations.js";
 import { heldOut } from "../src/labels/labeler.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
+import { ATTRIBUTES, celeba, LANDMARKS, writeCelebaAnnotations } from "./support/celeba.js";
 import { runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { startFakeHub } from "./support/fake-hub.js";
 import { readShard } from "./support/read-shard.js";
 import { tempDir } from "./support/temp.js";
-
-const ATTRIBUTES = Array.from({ length: 40 }, (_, i) => `Attr_${i}`);
-ATTRIBUTES[0] = "5_o_Clock_Shadow";
-const LANDMARKS =
-  "lefteye_x lefteye_y righteye_x righteye_y nose_x nose_y leftmouth_x leftmouth_y rightmouth_x rightmouth_y";
-
-/**
- * CelebA's five annotation files for `images` (`000001` ...), written as the release writes
- * them: CRLF line ends, a count line and a header line in the list_* files, values padded with
- * runs of spaces. Identity of image i: 100 + (i % 7); partition: by position, as CelebA's
- * (train first, then validation, then test).
- */
-async function writeCelebaAnnotations(dir: string, images: string[]) {
-  await mkdir(join(dir, "Anno"), { recursive: true });
-  await mkdir(join(dir, "Eval"), { recursive: true });
-  const line = (parts: (string | number)[]) => parts.map((p) => String(p).padStart(4)).join(" ");
-  const n = images.length;
-  await writeFile(
-    join(dir, "Anno/identity_CelebA.txt"),
-    images.map((image, i) => `${image}.jpg ${100 + (i % 7)}\r\n`).join(""),
-  );
-  await writeFile(
-    join(dir, "Eval/list_eval_partition.txt"),
-    images.map((image, i) => `${image}.jpg ${i < n * 0.6 ? 0 : i < n * 0.8 ? 1 : 2}\r\n`).join(""),
-  );
-  await writeFile(
-    join(dir, "Anno/list_attr_celeba.txt"),
-    `${n}\r\n${ATTRIBUTES.join(" ")} \r\n${images
-      .map(
-        (image, i) =>
-          `${image}.jpg ${line(ATTRIBUTES.map((_, a) => ((i + a) % 3 === 0 ? 1 : -1)))}\r\n`,
-      )
-      .join("")}`,
-  );
-  await writeFile(
-    join(dir, "Anno/list_bbox_celeba.txt"),
-    `${n}\r\nimage_id x_1 y_1 width height\r\n${images
-      .map((image, i) => `${image}.jpg ${line([i, i + 1, 40, 50])}\r\n`)
-      .join("")}`,
-  );
-  await writeFile(
-    join(dir, "Anno/list_landmarks_celeba.txt"),
-    `${n}\r\n${LANDMARKS}\r\n${images
-      .map((image, i) => `${image}.jpg ${line(Array.from({ length: 10 }, (_, k) => i + k))}\r\n`)
-      .join("")}`,
-  );
-}
 
 /** Every sample of a shard folder (and split subfolders): key -> its member extensions and data. */
 async function samplesIn(dir: string) {
@@ -249,24 +203,6 @@ describe("CASIA-WebFace labels from identity folders", () => {
 });
 
 describe("CelebA labels, splits and annotations", () => {
-  async function celeba(count: number) {
-    const dir = await tempDir();
-    const images = Array.from({ length: count }, (_, i) => String(i + 1).padStart(6, "0"));
-    const files = await corpusFiles({
-      keys: images,
-      photoPrefix: "img_celeba/",
-      maskPrefix: "celeba_masks/",
-      maskSuffix: "_mask",
-      size: 48,
-    });
-    return {
-      dir,
-      images,
-      photos: await writeArchive(dir, "img_celeba", "zip", files.photos),
-      masks: await writeArchive(dir, "celeba_masks", "zip", files.masks),
-    };
-  }
-
   it("write train, validation and test shard sets with .cls and the annotations in the json", async () => {
     const c = await celeba(20);
     const annotations = join(c.dir, "CelebA");
@@ -432,7 +368,7 @@ describe("label options", () => {
     ]);
     expect(result.code).toBe(2);
     expect(result.stderr).toBe(
-      'maskpipe: Expected a share of identities between 0% and 100%, such as 5%, for --holdout but received "150%" [ERR_INVALID_OPTION]\n',
+      'maskpipe: Expected a share of identities: a percent between 0% and 100% (5%) or a fraction between 0 and 1 (0.05) for --holdout but received "150%" [ERR_INVALID_OPTION]\n',
     );
   });
 });

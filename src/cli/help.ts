@@ -79,7 +79,9 @@ Labels and splits ({key}.cls, classes.txt, identity in the json; see docs/cli.md
   --identities F, --partitions F, --attributes F, --bboxes F, --landmarks F
                          one CelebA annotation file each (path or URL), over --annotations'
   --classes FILE         the class list to use: one identity a line, line n is class n
-  --holdout P%           hold out that share of identities as a test split (CASIA has none)
+  --holdout P%|F         hold out that share of identities as a test split (CASIA has none):
+                         a percent (5%) or a fraction below 1 (0.05, the same); a bare 5 is
+                         refused, not read as 5%
   --strict-labels        a photo missing from an annotation file fails instead of going on
                          with cls -1
 

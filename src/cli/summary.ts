@@ -119,13 +119,29 @@ export function summaryText(report: RunReport, reportPath: string, command?: str
   return `maskpipe ${report.name}: ${outcome(report)}\n${table(rows)}\n`;
 }
 
-/** Where the classes came from, photos missing from the files, and the samples per split. */
+/** Where CelebA's files come from, for a run that did not find some of them. */
+const ANNOTATIONS_HINT =
+  "--annotations DIR (the CelebA folder, holding Anno/ and Eval/), or a file each: --identities, --partitions, --attributes, --bboxes, --landmarks";
+
+/**
+ * Where the classes came from, which annotations the output has and which files were not
+ * found, photos missing from the files, and the samples per split.
+ */
 function labelRows(report: RunReport): [string, string][] {
   const n = (value: number) => value.toLocaleString("en-US");
   const rows: [string, string][] = [];
-  if (report.labels !== undefined) {
-    const { classes, source, missing, annotationsWithoutPhoto } = report.labels;
+  if (report.labels?.mode === "none") {
+    rows.push([
+      "labels",
+      "none: CelebA's identities and splits come from --annotations DIR (the CelebA folder)",
+    ]);
+  } else if (report.labels !== undefined) {
+    const { classes, source, missing, annotationsWithoutPhoto, annotations } = report.labels;
+    const notFound = report.labels.notFound ?? [];
     rows.push(["labels", `${n(classes)} classes from ${source}${byReason(missing)}`]);
+    if (annotations.length > 0) rows.push(["annotations", annotations.join(", ")]);
+    if (notFound.length > 0)
+      rows.push(["not found", `${notFound.join(", ")}: give ${ANNOTATIONS_HINT}`]);
     if (annotationsWithoutPhoto > 0)
       rows.push(["annotations without photo", n(annotationsWithoutPhoto)]);
   }

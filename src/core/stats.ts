@@ -60,6 +60,12 @@ export class RunStats {
     this.onUnmatched?.(side);
   }
 
+  /** A photo the labeler found missing from annotation files, by each label it lacks. */
+  labelMissing(reasons: readonly string[]): void {
+    for (const reason of reasons)
+      this.labelsMissing[reason] = (this.labelsMissing[reason] ?? 0) + 1;
+  }
+
   fail(failure: FailureRecord): void {
     this.failed++;
     this.failedByReason[failure.code] = (this.failedByReason[failure.code] ?? 0) + 1;

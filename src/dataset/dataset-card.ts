@@ -1,5 +1,5 @@
 import { publicName } from "../core/redact.js";
-import type { RunReport } from "../run/report.js";
+import { hasLabels, type RunReport } from "../run/report.js";
 import { CARD_MARKER } from "./run-files.js";
 
 /** What the card says beyond the report's counts. */
@@ -148,7 +148,7 @@ function contentsTable(report: RunReport, context: CardContext, splits: readonly
   const folders = [...new Set(splits.map((split) => context.dataFolder(split)))].filter(
     (f) => f !== "",
   );
-  const labels = report.labels;
+  const labels = hasLabels(report) ? report.labels : undefined;
   const splitRows = Object.entries(report.splits ?? {})
     .map(
       ([split, counts]) =>
@@ -168,7 +168,7 @@ ${splitRows}${splitRows === "" ? "" : "\n"}${labels === undefined ? "" : `| clas
 
 /** The columns of a sample, as the card documents them. */
 function columns(report: RunReport): string {
-  const labels = report.labels;
+  const labels = hasLabels(report) ? report.labels : undefined;
   const rows = [
     "| column | what |",
     "|---|---|",

@@ -1,6 +1,6 @@
 import { existsSync } from "node:fs";
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { basename, join, resolve } from "node:path";
 import { MaskpipeError } from "../core/errors.js";
 import { readTextFile } from "../core/read-text.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
@@ -17,6 +17,13 @@ export const CELEBA_FILES = {
 } as const;
 export type AnnotationKind = keyof typeof CELEBA_FILES;
 const RELEASE_FOLDERS = ["", "Anno", "Eval"];
+/** `--annotations CelebA/Anno` is an easy slip: its split file is in `Eval/` beside it. */
+const BESIDE_ANNO = ["../Eval"];
+
+/** An annotation file as a report names one: `splits (list_eval_partition.txt)`. */
+export function annotationName(kind: AnnotationKind): string {
+  return `${kind} (${CELEBA_FILES[kind]})`;
+}
 
 /** One annotation file's text and where it came from (for messages and the run identity). */
 export interface AnnotationText {
@@ -48,8 +55,10 @@ export async function loadAnnotations(
   const missing = wanted.filter((kind) => specs[kind] === undefined);
   if (folder === undefined || missing.length === 0) return found;
   if (!isUrl(folder) && existsSync(join(folder, "."))) {
+    const folders =
+      basename(resolve(folder)) === "Anno" ? [...RELEASE_FOLDERS, ...BESIDE_ANNO] : RELEASE_FOLDERS;
     for (const kind of missing) {
-      for (const sub of RELEASE_FOLDERS) {
+      for (const sub of folders) {
         const path = join(folder, sub, CELEBA_FILES[kind]);
         if (existsSync(path)) {
           found.push({ kind, file: path, text: await readFile(path, "utf8") });

@@ -5,9 +5,16 @@ import { readTextFile } from "../core/read-text.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
 import { listedUpFront, listMembers } from "../sources/list-members.js";
 import type { Source } from "../sources/source.js";
-import { type AnnotationSpecs, loadAnnotations } from "./annotation-files.js";
+import {
+  type AnnotationKind,
+  type AnnotationSpecs,
+  CELEBA_FILES,
+  loadAnnotations,
+} from "./annotation-files.js";
+import { holdoutPercent } from "./holdout.js";
 import {
   annotationTables,
+  classesText,
   folderIdentity,
   type LabelMode,
   type LabelTables,
@@ -22,7 +29,7 @@ export interface LabelRequest {
   annotationFiles?: AnnotationSpecs;
   /** A class list: one identity a line, line n is class n. */
   classes?: string;
-  /** A share of identities for a `test` split: `5%`. */
+  /** A share of identities for a `test` split: `5%` or `0.05` (holdout.ts). */
   holdout?: number | string;
   http?: HttpOptions;
   signal?: AbortSignal;
@@ -33,31 +40,52 @@ export interface LabelIdentity {
   mode: LabelMode;
   /** SHA-256 of each annotation or class file's text, by what it is. */
   files: Record<string, string>;
+  /**
+   * SHA-256 of the class list itself (classes.txt): folder labels derive it from the photo
+   * listing, so a photo folder that lost an identity renumbers every class after it.
+   */
+  classes: string;
+  /** The held-out share, as a percent. */
   holdout?: number;
 }
 
 /**
- * The tables a run labels with, or `undefined` when it has none: `folder` takes identities
- * from the photos' identity folders, classes dense over the sorted identities of the whole
- * photo side (its listing, so the same whatever the archive kind, order, --limit or --resume);
- * `annotations` takes CelebA's files.
+ * What a run labels with. `notFound`: the annotation files an `annotations` run looked for and
+ * did not find (all of them when it was given none, and then it has no tables), so the report
+ * says which labels the output lacks instead of leaving them out unsaid.
+ */
+export type LabelPlan =
+  | { tables: LabelTables; identity: LabelIdentity; notFound: AnnotationKind[] }
+  | { tables?: undefined; identity?: undefined; notFound: AnnotationKind[] };
+
+/**
+ * The tables a run labels with, or `undefined` when it is asked for none: `folder` takes
+ * identities from the photos' identity folders, classes dense over the sorted identities of the
+ * whole photo side (its listing, so the same whatever the archive kind, order, --limit or
+ * --resume); `annotations` takes CelebA's files.
  */
 export async function planLabels(
   request: LabelRequest,
   photos: Source,
-): Promise<{ tables: LabelTables; identity: LabelIdentity } | undefined> {
+): Promise<LabelPlan | undefined> {
   const files: Record<string, string> = {};
   const classFile =
     request.classes === undefined ? undefined : await readClassFile(request.classes);
   if (classFile !== undefined) files.classes = classFile.sha256;
-  const holdoutPercent = request.holdout === undefined ? undefined : holdoutOf(request.holdout);
+  const holdout =
+    request.holdout === undefined ? undefined : holdoutPercent("holdout", request.holdout);
   let tables: LabelTables;
+  let notFound: AnnotationKind[] = [];
   if (request.labels === "none") return undefined;
   if (request.labels === "annotations") {
     const specs = request.annotationFiles ?? {};
-    if (request.annotations === undefined && Object.keys(specs).length === 0) return undefined;
+    const kinds = Object.keys(CELEBA_FILES) as AnnotationKind[];
+    if (request.annotations === undefined && Object.keys(specs).length === 0) {
+      return { notFound: kinds };
+    }
     const texts = await loadAnnotations(request.annotations, specs, request.http);
     for (const { kind, text } of texts) files[kind] = sha256(text);
+    notFound = kinds.filter((kind) => !texts.some((text) => text.kind === kind));
     const parsed = annotationTables(texts);
     if (parsed.identities === undefined) {
       throw new MaskpipeError(
@@ -76,21 +104,23 @@ export async function planLabels(
       source: classFile === undefined ? "the identity folders of the photos" : request.classes!,
     };
   }
-  if (holdoutPercent !== undefined) {
+  if (holdout !== undefined) {
     if (tables.splits !== undefined) {
       throw new MaskpipeError(
         "ERR_INVALID_OPTION",
         "Expected --holdout or a split file (list_eval_partition.txt), not both",
       );
     }
-    tables.holdoutPercent = holdoutPercent;
+    tables.holdoutPercent = holdout;
   }
   return {
     tables,
+    notFound,
     identity: {
       mode: tables.mode,
       files,
-      ...(holdoutPercent !== undefined && { holdout: holdoutPercent }),
+      classes: sha256(classesText(tables.classes)),
+      ...(holdout !== undefined && { holdout }),
     },
   };
 }
@@ -135,18 +165,6 @@ async function readClassFile(path: string): Promise<{ classes: string[]; sha256:
     classes.push(identity);
   });
   return { classes, sha256: sha256(text) };
-}
-
-function holdoutOf(value: number | string): number {
-  const match = /^(\d+(?:\.\d+)?)%?$/.exec(String(value).trim());
-  const percent = match === null ? Number.NaN : Number(match[1]);
-  if (!(percent > 0 && percent < 100)) {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      `Expected a share of identities between 0% and 100%, such as 5%, for holdout but received ${JSON.stringify(value)}`,
-    );
-  }
-  return percent;
 }
 
 function sha256(text: string): string {

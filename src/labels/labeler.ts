@@ -61,6 +61,11 @@ export function sortIdentities(identities: Iterable<string>): string[] {
     : all.sort((a, b) => (a < b ? -1 : a > b ? 1 : 0));
 }
 
+/** classes.txt: one identity a line, line n is class n. */
+export function classesText(classes: readonly string[]): string {
+  return `${classes.join("\n")}\n`;
+}
+
 /** The identity folder of a photo: the folder it is in (`CASIA-WebFace/0000045/001.jpg`). */
 export function folderIdentity(photoPath: string): string | undefined {
   return pathComponents(photoPath).at(-2);

@@ -1,6 +1,7 @@
 import type { KeyRule } from "../core/keys.js";
 import type { Partition } from "../core/partition.js";
 import type { RunStats } from "../core/stats.js";
+import type { Labeler } from "../labels/labeler.js";
 import { listMembers } from "../sources/list-members.js";
 import type { Source } from "../sources/source.js";
 import { KeyedSide } from "../transforms/keyed-side.js";
@@ -13,6 +14,8 @@ export interface PairCountOptions {
   stats: RunStats;
   /** Count only this partition's pairs, as its run would make them. */
   partition?: Partition;
+  /** The run's labels: each pair is labelled as the run would, so the label counts are its. */
+  labeler?: Labeler;
   signal?: AbortSignal;
 }
 
@@ -32,8 +35,12 @@ export async function countPairs(options: PairCountOptions): Promise<void> {
   masks.keyListing(maskList);
   const maskIndex = masks.positions;
   for (const [key, position] of photos.positions) {
-    if (maskIndex.delete(key)) stats.pairs++;
-    else stats.unmatched("photos", photoList.at(position)!.path);
+    const photo = photoList.at(position)!.path;
+    if (maskIndex.delete(key)) {
+      stats.pairs++;
+      if (options.labeler !== undefined)
+        stats.labelMissing(options.labeler.label(key, photo).missing);
+    } else stats.unmatched("photos", photo);
   }
   for (const position of maskIndex.values()) stats.unmatched("masks", maskList.at(position)!.path);
 }

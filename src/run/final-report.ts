@@ -1,9 +1,9 @@
 import { redactUrl } from "../core/redact.js";
 import { VERSION } from "../core/version.js";
-import type { Labeler } from "../labels/labeler.js";
 import type { ShardInfo } from "../sinks/sink.js";
 import type { SevenZipSource } from "../sources/sevenzip/seven-zip-source.js";
 import type { Source } from "../sources/source.js";
+import { labelReport } from "./label-report.js";
 import { buildReport, type RunReport, splitCounts } from "./report.js";
 import type { RunContext, RunInputs } from "./run-context.js";
 import { runProblems } from "./run-verdict.js";
@@ -37,19 +37,11 @@ export function finalReport(run: RunContext, inputs: RunInputs, outcome: RunOutc
     shards: outcome.shards,
     network: { originals: inputs.photos.http, masks: inputs.masks.http },
   });
-  const labeler = inputs.labeler;
-  if (labeler !== undefined) {
-    report.labels = {
-      mode: labeler.tables.mode,
-      source: labeler.tables.source,
-      classes: labeler.tables.classes.length,
-      annotations: annotationKinds(labeler),
-      missing: { ...stats.labelsMissing },
-      annotationsWithoutPhoto: labeler.annotationsWithoutPhoto(options.partition),
-    };
-    if (labeler.splits.length > 0 && outcome.dryRun !== true)
-      report.splits = splitCounts(report.shards);
-  }
+  const { labeler } = inputs;
+  const labels = labelReport(inputs.labelPlan, labeler, stats, options.partition);
+  if (labels !== undefined) report.labels = labels;
+  if (labeler !== undefined && labeler.splits.length > 0 && outcome.dryRun !== true)
+    report.splits = splitCounts(report.shards);
   if (options.partition !== undefined) report.partition = { ...options.partition };
   // A merge's card says how its partitions were made.
   if (options.command !== "") report.command = options.command;
@@ -57,14 +49,6 @@ export function finalReport(run: RunContext, inputs: RunInputs, outcome: RunOutc
   if (sevenZip !== undefined) report.sevenZip = { ...sevenZip.binary };
   if (!interrupted) report.problems = runProblems(report, options.maxFailed);
   return report;
-}
-
-/** The annotation tables a labeler has, by kind. */
-function annotationKinds(labeler: Labeler): string[] {
-  const { tables } = labeler;
-  return (["identities", "splits", "attributes", "bboxes", "landmarks"] as const).filter(
-    (kind) => tables[kind] !== undefined,
-  );
 }
 
 /** The 7z input of a run, if any: its binary goes in the report, its progress on the screen. */

@@ -3,6 +3,7 @@ import { jsonText } from "../core/json-text.js";
 import { VERSION } from "../core/version.js";
 import { datasetCard } from "../dataset/dataset-card.js";
 import { RUN_FILES } from "../dataset/run-files.js";
+import { classesText } from "../labels/labeler.js";
 import type { HubSink } from "../sinks/hub-sink.js";
 import { rootOf, writeOutputFile } from "../sinks/output-file.js";
 import type { SampleSink } from "../sinks/sink.js";
@@ -42,7 +43,7 @@ export async function finishRun(
     shards: [...end.kept.shards, ...sink.result.shards],
   });
   const { labeler } = inputs;
-  const classes = labeler === undefined ? undefined : `${labeler.tables.classes.join("\n")}\n`;
+  const classes = labeler === undefined ? undefined : classesText(labeler.tables.classes);
   if (hub !== undefined && hub.notes.length > 0) report.notes = [...hub.notes];
   if (hub !== undefined && !interrupted) {
     await hub.publish(publishedReport(report), {

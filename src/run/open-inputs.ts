@@ -35,7 +35,8 @@ export async function openInputs(run: RunContext, opened: OpenedSource[]): Promi
   return {
     photos,
     masks,
-    labeler: labelPlan === undefined ? undefined : new Labeler(labelPlan.tables),
+    labeler: labelPlan?.tables === undefined ? undefined : new Labeler(labelPlan.tables),
+    labelPlan,
     identity: await runIdentity(options, photos, masks, labelPlan?.identity),
     strategy: joinStrategy(photos, masks),
   };

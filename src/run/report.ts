@@ -65,8 +65,10 @@ export interface RunReport {
   /** Requests, retries and bytes read over the network, per remote source. */
   network: { originals?: HttpStats; masks?: HttpStats };
   /**
-   * Labels, when the run had them: where identities came from, the class count, the annotation
-   * files used, photos missing from them (by what they lack), annotations that found no photo.
+   * Labels, when the run was asked for them: where identities came from, the class count, the
+   * annotation files used and those not found, photos missing from them (by what they lack),
+   * annotations that found no photo. `mode: "none"`: asked for CelebA's annotations, it found
+   * none, so the samples have no `.cls` (hasLabels).
    */
   labels?: {
     mode: string;
@@ -75,6 +77,8 @@ export interface RunReport {
     annotations: string[];
     missing: Record<string, number>;
     annotationsWithoutPhoto: number;
+    /** Annotation files looked for and not found: `splits (list_eval_partition.txt)`. */
+    notFound?: string[];
   };
   /** With splits: each split's samples (kept and written) and shards. */
   splits?: Record<string, { samples: number; shards: number }>;
@@ -125,6 +129,11 @@ export function splitCounts(
     }
   }
   return counts;
+}
+
+/** True when the samples of the output carry labels (`.cls`, and classes.txt beside them). */
+export function hasLabels(report: Pick<RunReport, "labels">): boolean {
+  return report.labels !== undefined && report.labels.mode !== "none";
 }
 
 /** libuv's thread pool when UV_THREADPOOL_SIZE does not say. */

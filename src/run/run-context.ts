@@ -1,5 +1,6 @@
 import type { RunStats } from "../core/stats.js";
 import type { OutputMode } from "../dataset/output-policy.js";
+import type { LabelPlan } from "../labels/label-plan.js";
 import type { Labeler } from "../labels/labeler.js";
 import type { OpenedSource } from "../sources/opened-source.js";
 import type { RunIdentity } from "./run-identity.js";
@@ -26,6 +27,8 @@ export interface RunInputs {
   readonly photos: OpenedSource;
   readonly masks: OpenedSource;
   readonly labeler: Labeler | undefined;
+  /** What the labels were planned from, and the annotation files not found. */
+  readonly labelPlan: LabelPlan | undefined;
   readonly identity: RunIdentity;
   /** How the two sides are paired: `lookup-masks`, `lookup-photos` or `merge`. */
   readonly strategy: string;

@@ -1,10 +1,14 @@
+import { createHash } from "node:crypto";
 import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { KeyRule } from "../core/keys.js";
+import { skipReason } from "../core/member-filter.js";
 import type { Partition } from "../core/partition.js";
 import { publicName, queryDigest, redactUrl } from "../core/redact.js";
 import type { LabelIdentity } from "../labels/label-plan.js";
+import { listedUpFront } from "../sources/list-members.js";
 import type { OpenedSource } from "../sources/opened-source.js";
+import type { Source } from "../sources/source.js";
 
 /**
  * Which file a run read: a local path with its size and time, or a URL with its validator. A
@@ -19,6 +23,13 @@ export interface InputVersion {
   query?: string;
   /** Bytes; absent for a folder. */
   size?: number;
+  /**
+   * A folder's images (a 7z's, for a folder of volumes): how many, and a SHA-256 of their names
+   * and sizes in listing order. A folder has no size or time of its own that changes when an
+   * identity folder goes, and the classes and the keys kept by `--resume` depend on its members.
+   */
+  images?: number;
+  listing?: string;
   /** Last modification of a local file (ISO 8601). */
   modified?: string;
   /** A remote file's ETag or Last-Modified. */
@@ -87,8 +98,22 @@ export async function inputVersion(spec: string, source: OpenedSource): Promise<
   }
   const path = resolve(spec);
   const info = await stat(path);
-  if (info.isDirectory()) return { source: path };
+  if (info.isDirectory()) return { source: path, ...(await listingVersion(source)) };
   return { source: path, size: info.size, modified: info.mtime.toISOString() };
+}
+
+/** The images a source lists up front (names and sizes only: no member's bytes are read). */
+async function listingVersion(source: Source): Promise<Pick<InputVersion, "images" | "listing">> {
+  const members = await listedUpFront(source);
+  if (members === undefined) return {};
+  const hash = createHash("sha256");
+  let images = 0;
+  for (const member of members) {
+    if (skipReason(member.path, member.kind) !== undefined) continue;
+    images++;
+    hash.update(`${member.path}\0${member.size}\n`);
+  }
+  return { images, listing: hash.digest("hex") };
 }
 
 /**
@@ -138,6 +163,8 @@ function shown(value: unknown): string {
     const input = value as InputVersion;
     const details = [
       input.size === undefined ? undefined : `${input.size.toLocaleString("en-US")} bytes`,
+      input.images === undefined ? undefined : `${input.images.toLocaleString("en-US")} images`,
+      input.listing === undefined ? undefined : `listing ${input.listing.slice(0, 12)}`,
       input.modified === undefined ? undefined : `modified ${input.modified}`,
       input.etag === undefined ? undefined : `ETag ${input.etag}`,
       input.lastModified === undefined ? undefined : `Last-Modified ${input.lastModified}`,

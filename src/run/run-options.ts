@@ -3,6 +3,7 @@ import type { KeyRule } from "../core/keys.js";
 import { checkPartition, type Partition, partitionFolder } from "../core/partition.js";
 import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "../core/validate.js";
 import type { AnnotationSpecs } from "../labels/annotation-files.js";
+import { holdoutPercent } from "../labels/holdout.js";
 import type { LabelMode } from "../labels/labeler.js";
 import { checkHubBuffer, HUB_SHARD_DEFAULTS } from "../sinks/hub/hub-defaults.js";
 import { checkShardCount, SHARD_DEFAULTS } from "../sinks/webdataset-sink.js";
@@ -119,7 +120,10 @@ export interface RunOptions {
   annotationFiles?: AnnotationSpecs;
   /** A class list (one identity a line, line n is class n) instead of the one derived. */
   classes?: string;
-  /** A share of identities held out as a `test` split (`"5%"`), for data sets without one. */
+  /**
+   * A share of identities held out as a `test` split, for data sets without one: a percent
+   * (`"5%"`) or a fraction below 1 (`0.05` or `"0.05"`, the same 5%).
+   */
   holdout?: number | string;
   /** A photo missing from an annotation file fails instead of going on unlabelled. Default false. */
   strictLabels?: boolean;
@@ -220,6 +224,10 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
     resume: options.resume ?? false,
     labels: oneOf("labels", options.labels ?? "none", ["none", "folder", "annotations"]),
     strictLabels: options.strictLabels ?? false,
+    // Checked before any work; kept as the percent it means, so no later reading differs.
+    ...(options.holdout !== undefined && {
+      holdout: `${holdoutPercent("holdout", options.holdout)}%`,
+    }),
     overwrite: options.overwrite ?? false,
     dryRun: options.dryRun ?? false,
     ...(options.limit !== undefined && {

@@ -90,7 +90,8 @@ function runContext(input: RunOptions): RunContext {
 /** `--dry-run`: what the run would pair, from the listings alone; nothing is written. */
 async function dryRun(run: RunContext, inputs: RunInputs): Promise<RunReport> {
   const { options, stats, signal } = run;
-  await countPairs({ ...options, photos: inputs.photos, masks: inputs.masks, stats, signal });
+  const { photos, masks, labeler } = inputs;
+  await countPairs({ ...options, photos, masks, stats, signal, labeler });
   if (stats.pairs === 0 && stats.photosWithoutMask > 0 && stats.masksWithoutPhoto > 0)
     throw keysDoNotMeet(sideNames(options), stats.unmatchedExamples);
   return finalReport(run, inputs, { dryRun: true, written: 0, shards: [] });

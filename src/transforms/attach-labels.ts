@@ -25,8 +25,7 @@ export function attachLabels(options: AttachLabelsOptions): Transform {
     highWaterMark: 1,
     transform(pair: Pair, _encoding, callback) {
       const { label, missing } = options.labeler.label(pair.key, pair.photo.path);
-      for (const reason of missing)
-        stats.labelsMissing[reason] = (stats.labelsMissing[reason] ?? 0) + 1;
+      stats.labelMissing(missing);
       if (missing.length > 0 && options.strict === true) {
         try {
           stats.fail({

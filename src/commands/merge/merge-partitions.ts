@@ -12,7 +12,7 @@ import { datasetCard } from "../../dataset/dataset-card.js";
 import { indexFiles, shardFolder } from "../../dataset/index-files.js";
 import { CARD_MARKER, RUN_FILES } from "../../dataset/run-files.js";
 import { parseIdentity } from "../../dataset/run-record.js";
-import { publishedReport, type RunReport } from "../../run/report.js";
+import { hasLabels, publishedReport, type RunReport } from "../../run/report.js";
 import { identityDifferences, type RunIdentity } from "../../run/run-identity.js";
 import { checkFailureAllowance, MAX_FAILED_DEFAULT } from "../../run/run-verdict.js";
 import type { ShardInfo } from "../../sinks/sink.js";
@@ -240,7 +240,7 @@ async function agreedClasses(
   store: MergeStore,
   partitions: readonly PartitionRecord[],
 ): Promise<string | undefined> {
-  if (partitions[0]!.report.labels === undefined) return undefined;
+  if (!hasLabels(partitions[0]!.report)) return undefined;
   let agreed: string | undefined;
   for (const record of partitions) {
     const text = await store.text(`${partitionFolder(record.partition)}/${RUN_FILES.classes}`);

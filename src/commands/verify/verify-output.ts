@@ -9,7 +9,7 @@ import {
   openOutput,
 } from "../../dataset/output-files.js";
 import { RUN_FILES } from "../../dataset/run-files.js";
-import type { RunReport } from "../../run/report.js";
+import { hasLabels, type RunReport } from "../../run/report.js";
 import { splitMemberName } from "../../sinks/webdataset-names.js";
 import { FILE_EXTENSION, OUTPUT_EXTENSIONS, type OutputFormat } from "../../transforms/encode.js";
 import { type ListedShard, listOutputShards } from "./output-shards.js";
@@ -72,7 +72,7 @@ export async function verifyOutput(
     const listed = await listOutputShards(files, report);
     for (const message of listed.problems) result.problems.push({ message });
     const extension = FILE_EXTENSION[(report.identity?.format ?? "jpeg") as OutputFormat];
-    const needed = [extension, "json", ...(report.labels !== undefined ? ["cls"] : [])];
+    const needed = [extension, "json", ...(hasLabels(report) ? ["cls"] : [])];
     const keys = new Set<string>();
     for (const [i, shard] of listed.shards.entries()) {
       await verifyShard(files, shard, needed, keys, options.decode === true, result);
