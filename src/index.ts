@@ -49,7 +49,6 @@ export {
 } from "./labels/annotation-files.js";
 export type { AnnotationTable, NamedTable } from "./labels/celeba-annotations.js";
 export type { LabelIdentity } from "./labels/label-plan.js";
-export { type LabelRequest, planLabels } from "./labels/label-plan.js";
 export { Labeler, type LabelMode, type LabelTables, type MissingLabel } from "./labels/labeler.js";
 export { type MaskedSamplesOptions, maskedSamples } from "./run/masked-samples.js";
 export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./run/pipeline-file.js";
