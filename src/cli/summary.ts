@@ -1,6 +1,8 @@
-import { HIDDEN } from "../core/redact.js";
+import { resumeCommand } from "../core/resume-command.js";
 import type { RunReport } from "../run/report.js";
 import { formatBytes, formatDuration } from "./progress.js";
+
+export { resumeCommand };
 
 function table(rows: [string, string][]): string {
   const width = Math.max(...rows.map(([label]) => label.length));
@@ -12,19 +14,6 @@ function byReason(counts: Record<string, number>): string {
   return entries.length === 0
     ? ""
     : ` (${entries.map(([reason, count]) => `${reason}: ${count}`).join(", ")})`;
-}
-
-/**
- * The `maskpipe run ...` that goes on from an interrupted run: the same, with --resume. Secrets
- * are not shown (redact.ts), so it says where the user gives theirs again.
- */
-export function resumeCommand(command: string): string {
-  const words = command.split(" ").filter((word) => word !== "--overwrite" && word !== "");
-  if (!words.includes("--resume")) words.push("--resume");
-  const hidden = command.includes(HIDDEN)
-    ? ` (give your own ${HIDDEN}: header values, tokens and URL queries are not shown)`
-    : "";
-  return `maskpipe run ${words.join(" ")}${hidden}`;
 }
 
 /** How the run ended, as the summary's first line says it. */

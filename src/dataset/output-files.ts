@@ -1,5 +1,5 @@
-import { createReadStream } from "node:fs";
-import { open, readFile, stat } from "node:fs/promises";
+import { createReadStream, type Dirent } from "node:fs";
+import { open, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import type { Readable } from "node:stream";
 import { MaskpipeError } from "../core/errors.js";
@@ -21,6 +21,11 @@ export interface OutputFiles {
   size(path: string): Promise<number | undefined>;
   /** Bytes [start, start + length) of a file. */
   range(path: string, start: number, length: number): Promise<Buffer>;
+  /**
+   * The files and folders directly in `folder` ("" for the output itself), sorted; `undefined`
+   * where the output cannot be listed (a Hub repo).
+   */
+  list(folder: string): Promise<{ files: string[]; folders: string[] } | undefined>;
   close(): Promise<void>;
 }
 
@@ -61,6 +66,19 @@ function localOutput(dir: string): OutputFiles {
       } finally {
         await handle.close();
       }
+    },
+    list: async (folder) => {
+      const entries = await readdir(join(dir, folder), { withFileTypes: true }).catch(missing);
+      if (entries === undefined) return { files: [], folders: [] };
+      const names = (keep: (entry: Dirent) => boolean) =>
+        entries
+          .filter(keep)
+          .map((entry) => entry.name)
+          .sort();
+      return {
+        files: names((entry) => entry.isFile()),
+        folders: names((entry) => entry.isDirectory()),
+      };
     },
     close: async () => {},
   };
@@ -105,6 +123,7 @@ async function openHubOutput(spec: string, options: OpenOutputOptions): Promise<
       const { size, validator } = await probe(path);
       return client.range(url(path), start, length, { size, ...validator });
     },
+    list: async () => undefined,
     close: () => client.close(),
   };
 }

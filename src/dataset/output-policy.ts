@@ -1,6 +1,6 @@
 import type { Dirent } from "node:fs";
 import { existsSync } from "node:fs";
-import { opendir, readdir, readFile } from "node:fs/promises";
+import { opendir, readFile } from "node:fs/promises";
 import { join, resolve } from "node:path";
 import { MaskpipeError } from "../core/errors.js";
 import { type Partition, partitionFolder, partitionShardSet } from "../core/partition.js";
@@ -12,6 +12,7 @@ import {
   withoutPartial,
 } from "../sinks/output-file.js";
 import { SPLIT_ORDER } from "../sinks/split-sink.js";
+import { entriesOf, otherRunError, otherRunIn } from "./other-run.js";
 import {
   CARD_MARKER,
   foreignShardsError,
@@ -48,10 +49,13 @@ export interface OutputClaim {
 /**
  * The output-folder policy: an output never mixes two runs. Files of this run's name already
  * there stop a new run before any work; `overwrite` removes exactly them (nothing else in the
- * folder); `resume` keeps them for the resume check. A README.md maskpipe did not write is never
- * removed. Returns the files kept for `resume`.
+ * folder); `resume` keeps them for the resume check. A folder holding a run of another name (its
+ * run.json or report.json says) is refused, by name, even with `resume`; `overwrite` removes
+ * that run's files too. A README.md maskpipe did not write is never removed. Returns the files
+ * kept for `resume`.
  */
 export async function claimOutput(claim: OutputClaim): Promise<string[]> {
+  const other = await otherRunIn(claim.dir, claim.name);
   const { found, foreign } = await earlierRunFiles(claim);
   if (foreign.length > 0) {
     const shown = foreign.map((file) => relative(claim.dir, file));
@@ -65,11 +69,13 @@ export async function claimOutput(claim: OutputClaim): Promise<string[]> {
       { archive: claim.dir },
     );
   }
-  if (found.length === 0 || claim.mode === "resume") return found;
+  if (other !== undefined && claim.mode !== "overwrite") throw otherRunError(claim.dir, other);
   if (claim.mode === "overwrite") {
-    for (const file of found) await removeOutputFile(rootOf(file, claim.dir), file);
+    const theirs = (other?.files ?? []).filter((file) => !found.includes(file));
+    for (const file of [...found, ...theirs]) await removeOutputFile(rootOf(file, claim.dir), file);
     return [];
   }
+  if (found.length === 0 || claim.mode === "resume") return found;
   const shown = namedFiles(found.map((file) => relative(claim.dir, file)));
   throw new MaskpipeError(
     "ERR_OUTPUT_EXISTS",
@@ -145,12 +151,6 @@ async function findImages(
     }
   }
   return false;
-}
-
-/** The entries of a folder, sorted by name; none when it is missing. */
-async function entriesOf(folder: string): Promise<Dirent[]> {
-  const entries = await readdir(folder, { withFileTypes: true }).catch(() => [] as Dirent[]);
-  return entries.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 
 function notAFile(path: string, entry: Dirent): MaskpipeError {

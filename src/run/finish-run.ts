@@ -44,7 +44,8 @@ export async function finishRun(
   });
   const { labeler } = inputs;
   const classes = labeler === undefined ? undefined : classesText(labeler.tables.classes);
-  if (hub !== undefined && hub.notes.length > 0) report.notes = [...hub.notes];
+  const notes = [...end.kept.redone, ...(hub?.notes ?? [])];
+  if (notes.length > 0) report.notes = notes;
   if (hub !== undefined && !interrupted) {
     await hub.publish(publishedReport(report), {
       command: options.command,

@@ -19,6 +19,8 @@ export interface KeptOutput {
   bySplit: Map<string, ResumePoint>;
   /** Whether the output already holds `key`'s sample. */
   isDone(key: string): boolean;
+  /** Shards found not complete, and why: made again (the report's notes). */
+  redone: string[];
 }
 
 /** A layout of a local output folder: what --resume keeps of it, and the sink that writes it. */
@@ -35,18 +37,23 @@ const LAYOUTS: Record<Layout, LayoutPlan> = {
   webdataset: {
     async resume(run, splits) {
       const { out } = run.options;
-      if (splits.length === 0) return kept(await findResumePoint(out, run.shardSet));
+      // A partition's folder index is the merge's, not a record of its shards.
+      const resumeOptions = { indexed: run.options.partition === undefined };
+      const find = (dir: string) => findResumePoint(dir, run.shardSet, resumeOptions);
+      if (splits.length === 0) return kept(await find(out));
       // Each split is a shard set of its own, resumed on its own; a key is done in any of them.
       const keys = new Set<string>();
       const shards: ShardInfo[] = [];
       const bySplit = new Map<string, ResumePoint>();
+      const redone: string[] = [];
       for (const split of SPLIT_ORDER) {
-        const point = await findResumePoint(join(out, split), run.shardSet);
+        const point = await find(join(out, split));
         bySplit.set(split, point);
+        redone.push(...(point.redone ?? []));
         for (const key of point.keys) keys.add(key);
         shards.push(...point.shards.map((shard) => ({ ...shard, name: `${split}/${shard.name}` })));
       }
-      return { ...kept({ shards, keys }), bySplit };
+      return { ...kept({ shards, keys, redone }), bySplit };
     },
     sink(run, splits, resumed) {
       const { options } = run;
@@ -87,6 +94,7 @@ function kept(point: ResumePoint): KeptOutput {
     keys: point.keys,
     bySplit: new Map(),
     isDone: (key) => point.keys.has(key),
+    redone: [...(point.redone ?? [])],
   };
 }
 

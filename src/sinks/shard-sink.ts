@@ -14,6 +14,11 @@ import {
 /** Where complete shards go: a folder or a Hub repo. */
 export interface ShardStore {
   open(name: string): Promise<ShardOutput>;
+  /**
+   * After each complete shard, with every complete shard so far (kept ones first): a store of
+   * files records them, so `--resume` can tell a complete shard from one damaged since.
+   */
+  recorded?(shards: readonly ShardInfo[]): Promise<void>;
   /** After the last shard, with every shard of the data set (kept ones first). */
   finish(shards: readonly ShardInfo[]): Promise<void>;
   /** After a failure or an interruption: stop work in progress (an upload). */
@@ -147,6 +152,7 @@ export class ShardSink extends Writable implements SampleSink {
     }
     this.result.shards.push(shard);
     this.result.bytes += shard.bytes;
+    await this.store.recorded?.([...this.keptShards, ...this.result.shards]);
   }
 
   private async finish(): Promise<void> {

@@ -29,8 +29,9 @@ export const SHARD_DEFAULTS = { maxCount: 10_000, maxBytes: 1e9 } as const;
 
 /**
  * Writes samples as WebDataset tar shards in a folder: `{key}.jpg` then `{key}.json` per sample,
- * fixed tar headers (same samples, same bytes), each shard renamed into place when complete;
- * then `index.json` in the wids format.
+ * fixed tar headers (same samples, same bytes), each shard synced and renamed into place when
+ * complete, then listed in `index.json` (the wids format): the index lists exactly the complete
+ * shards, even of a stopped run.
  *
  * @example
  * const sink = webDatasetSink({ dir: "shards/celeba", name: "celeba" });
@@ -63,6 +64,11 @@ class FolderShardStore implements ShardStore {
       complete: () => file.complete(),
       abort: () => file.abort(),
     };
+  }
+
+  /** The index lists the complete shards as each is done: what `--resume` checks them against. */
+  recorded(shards: Parameters<ShardStore["finish"]>[0]): Promise<void> {
+    return this.finish(shards);
   }
 
   async finish(shards: Parameters<ShardStore["finish"]>[0]): Promise<void> {

@@ -26,7 +26,7 @@ export interface ListedOutput {
 /**
  * The shards of an output, from its index files: `index.json` beside the shards, one per split
  * when the run had splits (`train/index.json`, or `data/train/index.json` on the Hub); the
- * report's sha256 beside each.
+ * report's sha256 beside each. An interrupted run's shards without an index: those its report lists.
  */
 export async function listOutputShards(
   files: OutputFiles,
@@ -40,6 +40,11 @@ export async function listOutputShards(
     const indexPath =
       split === undefined ? RUN_FILES.index : `${files.shardFolder(split)}${RUN_FILES.index}`;
     const text = await files.text(indexPath);
+    if (text === undefined && report.interrupted) {
+      // An interrupted run of an older maskpipe wrote no index: its report lists the shards.
+      shards.push(...reportedShards(report, split, files.shardFolder(split)));
+      continue;
+    }
     if (text === undefined) {
       problems.push(`${indexPath}: missing`);
       continue;
@@ -65,4 +70,25 @@ export async function listOutputShards(
     }
   }
   return { shards, problems };
+}
+
+/** The complete shards the report lists for `split`, as the index would list them. */
+function reportedShards(
+  report: RunReport,
+  split: string | undefined,
+  folder: string,
+): ListedShard[] {
+  const prefix = split === undefined ? "" : `${split}/`;
+  return report.shards
+    .filter((shard) =>
+      split === undefined ? !shard.name.includes("/") : shard.name.startsWith(prefix),
+    )
+    .map((shard) => ({
+      path: `${split === undefined ? "" : folder}${shard.name.slice(prefix.length)}`,
+      split,
+      nsamples: shard.samples,
+      filesize: shard.bytes,
+      md5sum: shard.md5,
+      sha256: shard.sha256,
+    }));
 }
