@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { MaskpipeError } from "../core/errors.js";
+import { type KeyRule, memberKey } from "../core/keys.js";
 import { skipReason } from "../core/member-filter.js";
 import { readTextFile } from "../core/read-text.js";
 import type { HttpOptions } from "../sources/http/http-client.js";
@@ -33,6 +34,11 @@ export interface LabelRequest {
   holdout?: number | string;
   http?: HttpOptions;
   signal?: AbortSignal;
+  /**
+   * The mask side and its key rule: its listing gives the identities when the photos cannot be
+   * listed without being downloaded (mask-identities.ts).
+   */
+  maskSide?: { source: Source; keys: KeyRule };
 }
 
 /** What the run identity records of the labels: a different answer is a different output. */
@@ -97,11 +103,12 @@ export async function planLabels(
       classFile?.classes ?? sortIdentities([...parsed.identities.rows.values()].map(String));
     tables = { ...parsed, mode: "annotations", classes, source: parsed.identities.file };
   } else {
-    const classes = classFile?.classes ?? (await photoIdentities(photos, request.signal));
+    const listed = classFile === undefined ? await photoIdentities(photos, request) : undefined;
     tables = {
       mode: "folder",
-      classes,
-      source: classFile === undefined ? "the identity folders of the photos" : request.classes!,
+      classes: classFile?.classes ?? listed!.identities,
+      source:
+        listed === undefined ? request.classes! : `the identity folders of the ${listed.side}`,
     };
   }
   if (holdout !== undefined) {
@@ -125,8 +132,17 @@ export async function planLabels(
   };
 }
 
-/** The sorted identity folders of every image on the photo side, from its listing. */
-async function photoIdentities(photos: Source, signal?: AbortSignal): Promise<string[]> {
+/**
+ * The sorted identity folders of every image on the photo side, from its listing; when the
+ * photos are remote and listed only by being read through (a tar over HTTP), from the listing of
+ * the mask side instead, if it has one up front (a zip): the folder of each mask's key, which is
+ * the folder of the photo it goes on. Either way every partition gets the same list.
+ */
+async function photoIdentities(
+  photos: Source,
+  request: LabelRequest,
+): Promise<{ identities: string[]; side: "photos" | "masks" }> {
+  const { signal } = request;
   const identities = new Set<string>();
   const add = (path: string, kind: Parameters<typeof skipReason>[1]) => {
     if (skipReason(path, kind) !== undefined) return;
@@ -135,13 +151,32 @@ async function photoIdentities(photos: Source, signal?: AbortSignal): Promise<st
   };
   const listed = await listedUpFront(photos, signal);
   if (listed === undefined && /^https?:|^hf:/.test(photos.name)) {
+    const fromMasks = await maskIdentities(request.maskSide, signal);
+    if (fromMasks !== undefined && fromMasks.length > 0)
+      return { identities: fromMasks, side: "masks" };
     throw new MaskpipeError(
       "ERR_INVALID_OPTION",
-      `${photos.name}: the class list comes from the photos' listing, and a remote tar would have to be downloaded twice for it; pass --classes FILE (one identity a line), or the photos as a zip`,
+      `${photos.name}: the class list comes from the photos' listing (or the masks', when they are a zip or a folder), and a remote tar would have to be downloaded twice for it; pass --classes FILE (one identity a line), or the photos or the masks as a zip`,
     );
   }
   // A local tar lists only by being read through: one pass that keeps no member's bytes.
   for (const member of listed ?? (await listMembers(photos, signal))) add(member.path, member.kind);
+  return { identities: sortIdentities(identities), side: "photos" };
+}
+
+/** The sorted folders of the mask side's keys, when it is listed up front; else `undefined`. */
+async function maskIdentities(
+  side: LabelRequest["maskSide"],
+  signal: AbortSignal | undefined,
+): Promise<string[] | undefined> {
+  const listed = side === undefined ? undefined : await listedUpFront(side.source, signal);
+  if (side === undefined || listed === undefined) return undefined;
+  const identities = new Set<string>();
+  for (const member of listed) {
+    if (skipReason(member.path, member.kind) !== undefined) continue;
+    const identity = folderIdentity(memberKey(member.path, side.keys));
+    if (identity !== undefined) identities.add(identity);
+  }
   return sortIdentities(identities);
 }
 

@@ -31,7 +31,8 @@ export async function openInputs(run: RunContext, opened: OpenedSource[]): Promi
   };
   const photos = await open(options.originals);
   const masks = await open(options.masks);
-  const labelPlan = await abortable(planLabels({ ...options, signal }, photos), signal);
+  const maskSide = { source: masks, keys: options.maskKeys };
+  const labelPlan = await abortable(planLabels({ ...options, signal, maskSide }, photos), signal);
   return {
     photos,
     masks,
