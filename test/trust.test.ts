@@ -2,8 +2,9 @@ import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { describe, expect, it } from "vitest";
+import { commandPrefix } from "../src/cli/invocation.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
-import { finished, ROOT, runCli, startCli } from "./support/cli.js";
+import { CLI, finished, ROOT, runCli, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { interruptWhileOpening } from "./support/stalled-input.js";
 import { writeStoredZip64 } from "./support/stored-zip.js";
@@ -410,7 +411,8 @@ describe("interruption", () => {
     expect(report.written).toBe(inShards);
     expect(stderr).toMatch(new RegExp(`written\\s+${inShards}[ \\n]`));
     expect(stderr).toContain(
-      `continue with         maskpipe run casia --originals ${c.photos} --masks ${c.masks} --out ${out} --shard-max-count 10 --concurrency 1 --resume`,
+      // Started as `node test-dist/cli/bin.js`: the command it prints starts maskpipe that way.
+      `continue with         ${commandPrefix({ script: CLI, execPath: process.execPath, path: process.env.PATH })} run casia --originals ${c.photos} --masks ${c.masks} --out ${out} --shard-max-count 10 --concurrency 1 --resume`,
     );
   });
 

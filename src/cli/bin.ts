@@ -7,6 +7,7 @@ import { spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { HEAP_FLAGS } from "../core/heap-flags.js";
 import { concurrencyFlag, defaultConcurrency, threadPoolSize } from "../core/thread-pool.js";
+import { commandPrefix, INVOKED_AS_VARIABLE } from "./invocation.js";
 
 const FORWARDED_SIGNALS: readonly NodeJS.Signals[] = ["SIGINT", "SIGTERM", "SIGHUP"];
 
@@ -30,6 +31,12 @@ const child = spawn(
       UV_THREADPOOL_SIZE:
         process.env.UV_THREADPOOL_SIZE ??
         String(threadPoolSize(concurrencyFlag(process.argv) ?? defaultConcurrency())),
+      // How the user started maskpipe, so every command it prints starts it the same way.
+      [INVOKED_AS_VARIABLE]: commandPrefix({
+        script: process.argv[1],
+        execPath: process.execPath,
+        path: process.env.PATH,
+      }),
     },
   },
 );

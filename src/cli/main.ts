@@ -8,6 +8,7 @@ import { runPipeline } from "../run/run-pipeline.js";
 import { inFlagTerms, parseRunArgs, type RunCommand } from "./args.js";
 import { pipelinePath } from "./builtin-pipelines.js";
 import { MAIN_HELP, RUN_HELP } from "./help.js";
+import { currentCommandPrefix } from "./invocation.js";
 import { runLocalWorkers } from "./local-workers.js";
 import { mergeCommand } from "./merge-command.js";
 import { previewCommand } from "./preview-command.js";
@@ -118,7 +119,9 @@ async function runWith(
     );
     return report.problems.length > 0 ? EXIT.incomplete : EXIT.done;
   }
-  process.stderr.write(redactor.text(summaryText(report, reportPath, shownCommand)));
+  process.stderr.write(
+    redactor.text(summaryText(report, reportPath, shownCommand, currentCommandPrefix())),
+  );
   if (report.interrupted) return EXIT.interrupted;
   return report.problems.length > 0 ? EXIT.incomplete : EXIT.done;
 }
@@ -165,7 +168,7 @@ async function runAsWorkers(
     process.stderr.write(
       redactor.text(
         `maskpipe: worker ${partition} of ${workers} (--partition ${partition}/${workers}) ${code === EXIT.interrupted ? "was interrupted" : `failed (exit ${code})`}${said}\n` +
-          `complete shards are kept; continue with: ${resumeCommand(shownCommand)}\n`,
+          `complete shards are kept; continue with: ${resumeCommand(shownCommand, currentCommandPrefix())}\n`,
       ),
     );
     return code === EXIT.interrupted

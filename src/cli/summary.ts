@@ -1,5 +1,6 @@
 import { resumeCommand } from "../core/resume-command.js";
 import type { RunReport } from "../run/report.js";
+import { shellWord } from "./invocation.js";
 import { formatBytes, formatDuration } from "./progress.js";
 
 export { resumeCommand };
@@ -27,9 +28,15 @@ function outcome(report: RunReport): string {
 
 /**
  * The table printed on stderr at the end of a run; `command` (the run's arguments) gives the
- * command that resumes an interrupted run.
+ * command that resumes an interrupted run, and `prefix` the words that start maskpipe as the
+ * user started it, for every command the table prints.
  */
-export function summaryText(report: RunReport, reportPath: string, command?: string): string {
+export function summaryText(
+  report: RunReport,
+  reportPath: string,
+  command?: string,
+  prefix = "maskpipe",
+): string {
   const n = (value: number) => value.toLocaleString("en-US");
   const unfinished =
     report.unfinished > 0
@@ -88,7 +95,7 @@ export function summaryText(report: RunReport, reportPath: string, command?: str
   }
   if (report.interrupted) {
     rows.push(["interrupted", "yes: the shards listed are complete, the rest was not written"]);
-    if (command !== undefined) rows.push(["continue with", resumeCommand(command)]);
+    if (command !== undefined) rows.push(["continue with", resumeCommand(command, prefix)]);
   }
   for (const note of report.notes ?? []) rows.push(["note", note]);
   for (const problem of report.problems) rows.push(["problem", problem.message]);
@@ -96,7 +103,7 @@ export function summaryText(report: RunReport, reportPath: string, command?: str
   if (partition !== undefined && "index" in partition && report.dryRun !== true) {
     rows.push([
       "partition",
-      `${partition.index} of ${partition.count}; when all ${partition.count} are done: maskpipe merge ${report.out}`,
+      `${partition.index} of ${partition.count}; when all ${partition.count} are done: ${prefix} merge ${shellWord(report.out)}`,
     ]);
   } else if (partition !== undefined && "merged" in partition) {
     rows.push([
