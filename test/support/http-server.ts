@@ -15,12 +15,15 @@ export type Fault =
   | "stall" // sends headers, then nothing for longer than the client's timeout
   | "close" // answers with Connection: close and ends the connection after the body
   | "endless" // 200 without a length, then bytes that never end
-  | "long-length"; // a Content-Length 1,000 bytes past the body, then nothing more
+  | "long-length" // a Content-Length 1,000 bytes past the body, then nothing more
+  | "hold"; // a whole body (not a range): 90% of it, the rest once the test calls release()
 
 export interface TestServer {
   url(name: string): string;
   requests: number;
   rangeRequests: number;
+  /** Sends the rest of every body held back ("hold"), and of those asked for from now on. */
+  release(): void;
   /** Headers of the last request, to check what clients send. */
   lastHeaders: Record<string, string | string[] | undefined>;
   close(): Promise<void>;
@@ -42,7 +45,13 @@ export async function startFileServer(
   for (const [route, file] of Object.entries(routes)) contents.set(route, await readFile(file));
   let etagVersion = 1;
   let replaced = false;
-  const state = { requests: 0, rangeRequests: 0, lastHeaders: {} as IncomingMessage["headers"] };
+  const state = {
+    requests: 0,
+    rangeRequests: 0,
+    lastHeaders: {} as IncomingMessage["headers"],
+    released: false,
+    held: [] as (() => void)[],
+  };
 
   const handle = (request: IncomingMessage, response: ServerResponse) => {
     state.requests++;
@@ -109,6 +118,10 @@ export async function startFileServer(
       response.write(slice.subarray(0, slice.length >> 1), () => response.socket?.destroy());
     } else if (what === "stall") {
       response.flushHeaders();
+    } else if (what === "hold" && !state.released && status === 200) {
+      const cut = Math.floor(slice.length * 0.9);
+      response.write(slice.subarray(0, cut));
+      state.held.push(() => response.end(slice.subarray(cut)));
     } else {
       response.end(slice);
     }
@@ -127,6 +140,10 @@ export async function startFileServer(
     },
     get lastHeaders() {
       return state.lastHeaders;
+    },
+    release: () => {
+      state.released = true;
+      for (const send of state.held.splice(0)) send();
     },
     close: () =>
       new Promise((resolve) => {
