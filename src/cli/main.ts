@@ -30,6 +30,9 @@ export const EXIT = {
   interrupted: 130,
 } as const;
 
+/** Signals this close to the first are one stop, not a second "end now" (see `stop`). */
+const SAME_STOP_MS = 1000;
+
 async function run(argv: string[], redactor: Redactor): Promise<number> {
   const command = parseRunArgs(argv);
   // The command that goes on from here, as the console may show it: secrets left out.
@@ -57,10 +60,16 @@ async function run(argv: string[], redactor: Redactor): Promise<number> {
 
   const controller = new AbortController();
   const stop = () => {
+    const stoppedAt = performance.now();
     controller.abort();
-    // A second signal, or a step that does not end within a few seconds, ends the process.
-    process.once("SIGINT", () => process.exit(EXIT.interrupted));
-    process.once("SIGTERM", () => process.exit(EXIT.interrupted));
+    // A second signal, or a step that does not end within a few seconds, ends the process. One
+    // within SAME_STOP_MS is the same stop: Slurm signals every process of a job, this one and
+    // the launcher, which forwards its own.
+    const again = () => {
+      if (performance.now() - stoppedAt >= SAME_STOP_MS) process.exit(EXIT.interrupted);
+    };
+    process.on("SIGINT", again);
+    process.on("SIGTERM", again);
     setTimeout(() => {
       process.stderr.write("maskpipe: interrupted; a step did not stop in time\n");
       process.exit(EXIT.interrupted);
