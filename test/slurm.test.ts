@@ -1,6 +1,6 @@
 import { spawn } from "node:child_process";
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partitionOf } from "../src/core/partition.js";
@@ -139,6 +139,12 @@ describe("deploy/slurm/array.sh on a real Slurm", () => {
       expect(task1).toMatch(/interrupted[\s\S]*continue with\s+\S+ \S+ run casia[\s\S]*: done/);
       const part1 = await readJson<RunReport>(join(out, "partitions", "1of3", "report.json"));
       expect(part1.resumed, task1).toBeGreaterThan(0);
+      // A streamed side is downloaded whole by every task (docs/scale.md).
+      const tarBytes = (await stat(join(dir, "CASIA-WebFace.tar.gz"))).size;
+      for (const label of ["0of3", "2of3"]) {
+        const part = await readJson<RunReport>(join(out, "partitions", label, "report.json"));
+        expect(part.network.originals?.bytes).toBe(tarBytes);
+      }
       const report = await readJson<RunReport>(join(out, "report.json"));
       expect(report.partition, await log(`maskpipe-casia-merge-${merge}.out`)).toEqual({
         count: 3,
