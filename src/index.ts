@@ -35,6 +35,7 @@ export {
   type SampleMetadata,
   sampleMetadata,
 } from "./core/sample.js";
+export { type SamplePaths, samplePaths } from "./core/sample-paths.js";
 export type { FailureStage } from "./core/stats.js";
 export { type FailureRecord, RunStats, type Side } from "./core/stats.js";
 export { VERSION } from "./core/version.js";
