@@ -59,15 +59,16 @@ async function run(argv: string[], redactor: Redactor): Promise<number> {
   }
 
   const controller = new AbortController();
+  let stoppedAt = 0;
+  // A second signal, or a step that does not end within a few seconds, ends the process. One
+  // within SAME_STOP_MS is the same stop: Slurm signals every process of a job, this one and
+  // the launcher, which forwards its own.
+  const again = () => {
+    if (performance.now() - stoppedAt >= SAME_STOP_MS) process.exit(EXIT.interrupted);
+  };
   const stop = () => {
-    const stoppedAt = performance.now();
+    stoppedAt = performance.now();
     controller.abort();
-    // A second signal, or a step that does not end within a few seconds, ends the process. One
-    // within SAME_STOP_MS is the same stop: Slurm signals every process of a job, this one and
-    // the launcher, which forwards its own.
-    const again = () => {
-      if (performance.now() - stoppedAt >= SAME_STOP_MS) process.exit(EXIT.interrupted);
-    };
     process.on("SIGINT", again);
     process.on("SIGTERM", again);
     setTimeout(() => {
@@ -81,8 +82,10 @@ async function run(argv: string[], redactor: Redactor): Promise<number> {
     return await runWith(command, options, controller, { redactor, shownCommand });
   } finally {
     // main() may be called again in this process (a test, a user's script).
-    process.off("SIGINT", stop);
-    process.off("SIGTERM", stop);
+    for (const signal of ["SIGINT", "SIGTERM"] as const) {
+      process.off(signal, stop);
+      process.off(signal, again);
+    }
   }
 }
 
