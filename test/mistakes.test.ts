@@ -1,0 +1,100 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { describe, expect, it } from "vitest";
+import { maskPng, photoJpeg } from "../scripts/synthetic.js";
+import { runCli } from "./support/cli.js";
+import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { tempDir } from "./support/temp.js";
+
+const readJson = async (path: string) => JSON.parse(await readFile(path, "utf8"));
+const errorLines = async (path: string) =>
+  (await readFile(path, "utf8"))
+    .trim()
+    .split("\n")
+    .map((line) => JSON.parse(line));
+
+/** A CASIA-like input (photos zip, masks zip) with three extra pairs whose names no file can have. */
+async function badNames() {
+  const dir = await tempDir();
+  const files = await corpusFiles({ keys: casiaKeys(6, 100, 2) });
+  const odd = ["a\u0000b", "..", "n".repeat(300)];
+  for (const [i, name] of odd.entries()) {
+    files.photos.push({
+      name: `CASIA-WebFace/0000100/${name}.jpg`,
+      data: await photoJpeg({ seed: 50 + i, width: 64, height: 64 }),
+    });
+    files.masks.push({
+      name: `CASIA-WebFace_masks/0000100/${name}.png`,
+      data: await maskPng({ seed: 50 + i, width: 64, height: 64 }),
+    });
+  }
+  return {
+    dir,
+    photos: await writeArchive(dir, "photos", "zip", files.photos),
+    masks: await writeArchive(dir, "masks", "zip", files.masks),
+  };
+}
+
+describe("member names no file can have", () => {
+  for (const layout of ["folder", "webdataset"]) {
+    it(`--layout ${layout}: each such pair is a failure of its own; the run goes on`, async () => {
+      const c = await badNames();
+      const out = join(c.dir, "out");
+      const errors = join(c.dir, "errors.jsonl");
+      const args = ["run", "casia", "--originals", c.photos, "--masks", c.masks, "--out", out];
+      const result = await runCli([...args, "-q", "--layout", layout, "--errors", errors]);
+      const report = await readJson(join(out, "report.json"));
+      if (layout === "webdataset") {
+        // Shards hold any name (percent-encoded, long ones hashed): every pair is written.
+        expect(result.code, result.stderr).toBe(0);
+        expect(report).toMatchObject({ pairs: 9, written: 9, failed: 0 });
+        return;
+      }
+      expect(result.code, result.stderr).toBe(3);
+      expect(result.stderr).not.toContain("unexpected error");
+      expect(report).toMatchObject({
+        pairs: 9,
+        written: 6,
+        failed: 3,
+        failedByReason: { ERR_OUTPUT_NAME: 3 },
+      });
+      const lines = await errorLines(errors);
+      expect(lines.map((line) => [line.stage, line.code])).toEqual(
+        Array(3).fill(["write", "ERR_OUTPUT_NAME"]),
+      );
+      expect(lines.map((line) => line.member)).toEqual([
+        "CASIA-WebFace/0000100/a\u0000b.jpg",
+        "CASIA-WebFace/0000100/...jpg",
+        `CASIA-WebFace/0000100/${"n".repeat(300)}.jpg`,
+      ]);
+      expect(lines[0].message).toContain("holds a NUL byte");
+      expect(lines[2].message).toContain("longer than a file name may be");
+      // The good pairs are all there, and nothing else.
+      const written = [
+        ...(await readdir(join(out, "0000100"))),
+        ...(await readdir(join(out, "0000101"))),
+      ];
+      expect(written.sort()).toEqual([
+        "000.jpg",
+        "001.jpg",
+        "002.jpg",
+        "003.jpg",
+        "004.jpg",
+        "005.jpg",
+      ]);
+      // With the allowance the same run is complete.
+      const again = await runCli([
+        ...args.slice(0, -1),
+        join(c.dir, "out2"),
+        "-q",
+        "--layout",
+        layout,
+        "--max-failed",
+        "3",
+      ]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(existsSync(join(c.dir, "out2", "0000100", "000.jpg"))).toBe(true);
+    });
+  }
+});
