@@ -1,8 +1,12 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { maskPng, photoJpeg } from "../scripts/synthetic.js";
+import { imageSize } from "../src/transforms/image-size.js";
+import { checkPairSizes } from "../src/transforms/mask-size.js";
+import { PixelBudget } from "../src/transforms/pixel-budget.js";
 import { runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { tempDir } from "./support/temp.js";
@@ -97,4 +101,83 @@ describe("member names no file can have", () => {
       expect(existsSync(join(c.dir, "out2", "0000100", "000.jpg"))).toBe(true);
     });
   }
+});
+
+/** A 10000x10000 RGBA PNG, all transparent: 389 KB of file, 400 MB once decoded. */
+const hugeMask = () =>
+  sharp({
+    create: {
+      width: 10000,
+      height: 10000,
+      channels: 4,
+      background: { r: 0, g: 0, b: 0, alpha: 0 },
+    },
+  })
+    .png({ compressionLevel: 9 })
+    .toBuffer();
+
+describe("a mask far larger than its photo", () => {
+  it("is that pair's failure, refused from its header before it is decoded", async () => {
+    const dir = await tempDir();
+    const keys = casiaKeys(4, 100);
+    const files = await corpusFiles({ keys, size: 32 });
+    const huge = files.masks[1]!;
+    huge.data = await hugeMask();
+    const photos = await writeArchive(dir, "photos", "zip", files.photos);
+    const masks = await writeArchive(dir, "masks", "tar", files.masks);
+    const out = join(dir, "out");
+    const errors = join(dir, "errors.jsonl");
+    const args = ["run", "casia", "--originals", photos, "--masks", masks, "--out", out];
+    const result = await runCli([...args, "-q", "--errors", errors, "--concurrency", "4"]);
+    expect(result.code, result.stderr).toBe(3);
+    const report = await readJson(join(out, "report.json"));
+    expect(report).toMatchObject({ pairs: 4, written: 3, failed: 1, sizeMismatches: 0 });
+    expect(report.failedByReason).toEqual({ ERR_MASK_SIZE: 1 });
+    const [line] = await errorLines(errors);
+    expect(line).toMatchObject({ key: keys[1], member: huge.name, stage: "decode" });
+    expect(line.message).toContain(
+      `${huge.name}: mask 10000x10000 is far larger than its photo 32x32`,
+    );
+  });
+
+  it("headers give the size without decoding; a mask up to twice its photo's sides is kept", async () => {
+    const photo = await photoJpeg({ seed: 1, width: 37, height: 21 });
+    const mask = await maskPng({ seed: 1, width: 74, height: 42 });
+    expect(imageSize(photo)).toEqual({ width: 37, height: 21 });
+    expect(imageSize(mask)).toEqual({ width: 74, height: 42 });
+    expect(imageSize(Buffer.from("not an image"))).toBeUndefined();
+    const member = (path: string, data: Buffer) => ({ archive: "a.zip", path, data });
+    const pair = (maskData: Buffer) => ({
+      key: "k",
+      photo: member("p.jpg", photo),
+      mask: member("m.png", maskData),
+    });
+    expect(checkPairSizes(pair(mask)).mask).toEqual({ width: 74, height: 42 });
+    const wider = await maskPng({ seed: 1, width: 75, height: 21 });
+    expect(() => checkPairSizes(pair(wider))).toThrow(
+      "a.zip: m.png: mask 75x21 is far larger than its photo 37x21",
+    );
+  });
+
+  it("pixels in flight are bounded across images, first come first served", async () => {
+    const budget = new PixelBudget(100);
+    const first = await budget.take(60);
+    let secondStarted = false;
+    const second = budget.take(60).then((release) => {
+      secondStarted = true;
+      return release;
+    });
+    await new Promise((resolve) => setTimeout(resolve, 10));
+    expect(secondStarted).toBe(false);
+    expect(budget.inUse).toBe(60);
+    first();
+    const releaseSecond = await second;
+    expect(budget.inUse).toBe(60);
+    releaseSecond();
+    // A pair larger than the whole budget runs, alone.
+    const alone = await budget.take(1000);
+    expect(budget.inUse).toBe(100);
+    alone();
+    expect(budget.inUse).toBe(0);
+  });
 });
