@@ -181,3 +181,83 @@ describe("a mask far larger than its photo", () => {
     expect(budget.inUse).toBe(0);
   });
 });
+
+/** CelebA-like pairs (`img_celeba/000001.jpg`, `celeba_masks/000001_mask.png`) of given sizes. */
+async function celebaPairs(
+  dir: string,
+  count: number,
+  photoFolder: string,
+  size: (i: number) => { photo: [number, number]; mask: [number, number] },
+) {
+  const photos = [];
+  const masks = [];
+  for (let i = 0; i < count; i++) {
+    const name = String(i + 1).padStart(6, "0");
+    const { photo, mask } = size(i);
+    photos.push({
+      name: `${photoFolder}/${name}.jpg`,
+      data: await photoJpeg({ seed: i, width: photo[0], height: photo[1] }),
+    });
+    masks.push({
+      name: `celeba_masks/${name}_mask.png`,
+      data: await maskPng({ seed: i, width: mask[0], height: mask[1] }),
+    });
+  }
+  return {
+    photos: await writeArchive(dir, photoFolder, "zip", photos),
+    masks: await writeArchive(dir, "celeba_masks", "zip", masks),
+  };
+}
+
+describe("photos of another size than their masks", () => {
+  it("the aligned CelebA photos with the in-the-wild masks: refused up front, saying which", async () => {
+    const dir = await tempDir();
+    const c = await celebaPairs(dir, 10, "img_align_celeba", () => ({
+      photo: [178, 218],
+      mask: [409, 687],
+    }));
+    const out = join(dir, "out");
+    const result = await runCli([
+      "run",
+      "celeba",
+      "--originals",
+      c.photos,
+      "--masks",
+      c.masks,
+      "--out",
+      out,
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      `the photos (${c.photos}) are not the ones the masks (${c.masks}) were drawn on: 8 of the first 8 masks are another size than their photo (the photos are 178x218 but their masks 409x687, e.g. ${c.photos}: img_align_celeba/000001.jpg and celeba_masks/000001_mask.png)`,
+    );
+    expect(result.stderr).toContain(
+      "CelebA's masks belong to the in-the-wild photos (img_celeba, in Img/img_celeba.7z), not the aligned ones (img_align_celeba): give --originals the in-the-wild photos [ERR_INPUTS_MISMATCH]",
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("a few pairs of other sizes count against --max-failed: exit 3 naming the count", async () => {
+    const dir = await tempDir();
+    const odd = new Set([3, 9]);
+    const c = await celebaPairs(dir, 10, "img_celeba", (i) => ({
+      photo: [64, 64],
+      mask: odd.has(i) ? [70, 60] : [64, 64],
+    }));
+    const args = ["run", "celeba", "--originals", c.photos, "--masks", c.masks, "-q"];
+    const result = await runCli([...args, "--out", join(dir, "a")]);
+    expect(result.code, result.stderr).toBe(3);
+    const report = await readJson(join(dir, "a", "report.json"));
+    expect(report).toMatchObject({ pairs: 10, written: 10, failed: 0, sizeMismatches: 2 });
+    expect(report.problems).toEqual([
+      {
+        code: "SIZE_MISMATCHES",
+        message: expect.stringMatching(
+          /^2 of 10 masks are another size than their photo \(--max-failed 0\): clipped or covering part of it, they are misplaced; check that --originals/,
+        ),
+      },
+    ]);
+    const allowed = await runCli([...args, "--out", join(dir, "b"), "--max-failed", "2"]);
+    expect(allowed.code, allowed.stderr).toBe(0);
+  });
+});

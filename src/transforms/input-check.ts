@@ -4,6 +4,7 @@ import { MaskpipeError, where } from "../core/errors.js";
 import { type KeyRule, memberKey } from "../core/keys.js";
 import type { MemberData, Pair } from "../core/pair.js";
 import { RunStats, type Side } from "../core/stats.js";
+import { checkSizes } from "./size-check.js";
 
 export interface InputCheckOptions {
   /** Pairs looked at before the first one goes on. Default 8. */
@@ -79,12 +80,14 @@ export function keysDoNotMeet(
 interface Header {
   format: string | undefined;
   hasAlpha: boolean;
+  width: number;
+  height: number;
 }
 
 async function header(member: MemberData): Promise<Header | undefined> {
   try {
-    const { format, hasAlpha } = await sharp(member.data).metadata();
-    return { format, hasAlpha };
+    const { format, hasAlpha, width, height } = await sharp(member.data).metadata();
+    return { format, hasAlpha, width, height };
   } catch {
     return undefined; // an unreadable image is that pair's failure, counted by the overlay
   }
@@ -100,7 +103,8 @@ async function checkFirstPairs(pairs: readonly Pair[], options: InputCheckOption
   }
   const notMasks = looked.filter((item) => !isMaskLike(item.mask));
   // One odd mask is that pair's failure; most of them means the input is wrong.
-  if (notMasks.length === 0 || notMasks.length * 2 <= looked.length) return;
+  if (notMasks.length === 0 || notMasks.length * 2 <= looked.length)
+    return checkSizes(looked, options);
   const example = notMasks[0]!;
   const maskExample = where(example.pair.mask.archive, example.pair.mask.path);
   const photosLikeMasks =
