@@ -5,6 +5,7 @@ import sharp from "sharp";
 import { describe, expect, it } from "vitest";
 import { maskPng, photoJpeg } from "../scripts/synthetic.js";
 import { imageSize } from "../src/transforms/image-size.js";
+import { readBeforeKeysMeet } from "../src/transforms/keys-meet.js";
 import { checkPairSizes } from "../src/transforms/mask-size.js";
 import { PixelBudget } from "../src/transforms/pixel-budget.js";
 import { runCli } from "./support/cli.js";
@@ -259,5 +260,60 @@ describe("photos of another size than their masks", () => {
     ]);
     const allowed = await runCli([...args, "--out", join(dir, "b"), "--max-failed", "2"]);
     expect(allowed.code, allowed.stderr).toBe(0);
+  });
+});
+
+describe("a dry run gives the run's verdict", () => {
+  /** Photos in a zip; masks in a tar, read in order: `orphans` masks of no photo, then the pairs. */
+  async function lateFirstPair(orphans: number) {
+    const dir = await tempDir();
+    const files = await corpusFiles({ keys: casiaKeys(5, 100), size: 32 });
+    const strays = casiaKeys(orphans, 5000, 50).map((key) => ({
+      name: `CASIA-WebFace_masks/${key}.png`,
+      data: Buffer.alloc(8),
+    }));
+    return {
+      dir,
+      photos: await writeArchive(dir, "photos", "zip", files.photos),
+      masks: await writeArchive(dir, "masks", "tar", [...strays, ...files.masks]),
+    };
+  }
+
+  it("no pair in the first 1,000 members read: both stop with the same error", async () => {
+    const c = await lateFirstPair(1000);
+    const args = ["run", "casia", "--originals", c.photos, "--masks", c.masks, "-q"];
+    const dry = await runCli([...args, "--out", join(c.dir, "dry"), "--dry-run"]);
+    const run = await runCli([...args, "--out", join(c.dir, "run")]);
+    expect([dry.code, run.code]).toEqual([1, 1]);
+    for (const result of [dry, run]) {
+      expect(result.stderr).toContain(
+        "no photo found its mask: the key rules give the two sides different keys.",
+      );
+      expect(result.stderr).toContain("[ERR_INPUTS_MISMATCH]");
+    }
+    expect(existsSync(join(c.dir, "run"))).toBe(false);
+  });
+
+  it("a pair within the first 1,000: both go on", async () => {
+    const c = await lateFirstPair(999);
+    const args = ["run", "casia", "--originals", c.photos, "--masks", c.masks, "-q"];
+    const dry = await runCli([...args, "--out", join(c.dir, "dry"), "--dry-run"]);
+    // It pairs: exit 3 only because most masks found no photo, as the run's verdict says.
+    expect(dry.code, dry.stderr).toBe(3);
+    expect(dry.stderr).toContain("999 of 1,004 masks found no photo");
+    const run = await runCli([...args, "--out", join(c.dir, "run")]);
+    expect(run.code, run.stderr).toBe(3);
+    expect(run.stderr).toContain("999 of 1,004 masks found no photo");
+  });
+
+  it("counts members as the join reads them: in order, or both sides by key order", () => {
+    const keys = (n: number, prefix: string) =>
+      Array.from({ length: n }, (_, i) => `${prefix}${i}`);
+    expect(readBeforeKeysMeet("photos", ["x", "y", "a"], ["a"], 10)).toBe(2);
+    expect(readBeforeKeysMeet("masks", ["a"], keys(20, "m"), 10)).toBe(10);
+    // Sorted sides meet early in a merge however long the unmatched tail.
+    expect(readBeforeKeysMeet("both", ["a1", "b", ...keys(50, "c")], ["a2", "b"], 1000)).toBe(3);
+    // Keys that never meet: counting stops at the patience.
+    expect(readBeforeKeysMeet("both", keys(600, "p"), keys(600, "q"), 1000)).toBe(1000);
   });
 });

@@ -5,13 +5,8 @@ import type { RunStats, Side } from "../core/stats.js";
 import { listedUpFront } from "../sources/list-members.js";
 import type { Source } from "../sources/source.js";
 import { keysDoNotMeet } from "../transforms/input-check.js";
+import { NO_PAIR_PATIENCE } from "../transforms/keys-meet.js";
 import type { CheckedRunOptions } from "./run-options.js";
-
-/**
- * Unmatched members with no pair yet before a run stops, sure the inputs do not belong
- * together: real CelebA and CASIA-WebFace inputs pair from their first members.
- */
-const NO_PAIR_PATIENCE = 1000;
 
 /** Example members of a side the key-mismatch message shows. */
 const EXAMPLES = 3;
@@ -28,7 +23,8 @@ export function sideNames(options: CheckedRunOptions) {
 
 /**
  * Watches the join for inputs that never pair: refuses a side with no image before any work,
- * and stops the run once NO_PAIR_PATIENCE members found no partner and none did. Returns the
+ * and stops the run once the join has read NO_PAIR_PATIENCE members and none found its partner's
+ * key (a dry run applies the same rule to the listings: dry-run.ts). Returns the
  * example members of each side a key-mismatch message shows.
  */
 export async function guardPairing(
@@ -46,8 +42,8 @@ export async function guardPairing(
       stats.unmatchedExamples.photos.length > 0 ? stats.unmatchedExamples.photos : listed.photos,
     masks: stats.unmatchedExamples.masks.length > 0 ? stats.unmatchedExamples.masks : listed.masks,
   });
-  stats.onUnmatched = () => {
-    if (stats.pairs === 0 && stats.photosWithoutMask + stats.masksWithoutPhoto >= NO_PAIR_PATIENCE)
+  stats.onStreamed = () => {
+    if (!stats.keysMet && stats.readBeforeKeysMeet >= NO_PAIR_PATIENCE)
       throw keysDoNotMeet(sideNames(options), examples());
   };
   return examples;
