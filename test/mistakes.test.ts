@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { readdir, readFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
@@ -11,6 +11,10 @@ import { PixelBudget } from "../src/transforms/pixel-budget.js";
 import { runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { tempDir } from "./support/temp.js";
+
+/** `maskpipe run celeba` of these inputs into `out`. */
+const celebaRun = (photos: string, masks: string, out: string, ...more: string[]) =>
+  runCli(["run", "celeba", "--originals", photos, "--masks", masks, "--out", out, ...more]);
 
 const readJson = async (path: string) => JSON.parse(await readFile(path, "utf8"));
 const errorLines = async (path: string) =>
@@ -218,16 +222,7 @@ describe("photos of another size than their masks", () => {
       mask: [409, 687],
     }));
     const out = join(dir, "out");
-    const result = await runCli([
-      "run",
-      "celeba",
-      "--originals",
-      c.photos,
-      "--masks",
-      c.masks,
-      "--out",
-      out,
-    ]);
+    const result = await celebaRun(c.photos, c.masks, out);
     expect(result.code).toBe(1);
     expect(result.stderr).toContain(
       `the photos (${c.photos}) are not the ones the masks (${c.masks}) were drawn on: 8 of the first 8 masks are another size than their photo (the photos are 178x218 but their masks 409x687, e.g. ${c.photos}: img_align_celeba/000001.jpg and celeba_masks/000001_mask.png)`,
@@ -245,8 +240,7 @@ describe("photos of another size than their masks", () => {
       photo: [64, 64],
       mask: odd.has(i) ? [70, 60] : [64, 64],
     }));
-    const args = ["run", "celeba", "--originals", c.photos, "--masks", c.masks, "-q"];
-    const result = await runCli([...args, "--out", join(dir, "a")]);
+    const result = await celebaRun(c.photos, c.masks, join(dir, "a"), "-q");
     expect(result.code, result.stderr).toBe(3);
     const report = await readJson(join(dir, "a", "report.json"));
     expect(report).toMatchObject({ pairs: 10, written: 10, failed: 0, sizeMismatches: 2 });
@@ -258,7 +252,7 @@ describe("photos of another size than their masks", () => {
         ),
       },
     ]);
-    const allowed = await runCli([...args, "--out", join(dir, "b"), "--max-failed", "2"]);
+    const allowed = await celebaRun(c.photos, c.masks, join(dir, "b"), "-q", "--max-failed", "2");
     expect(allowed.code, allowed.stderr).toBe(0);
   });
 });
@@ -315,5 +309,89 @@ describe("a dry run gives the run's verdict", () => {
     expect(readBeforeKeysMeet("both", ["a1", "b", ...keys(50, "c")], ["a2", "b"], 1000)).toBe(3);
     // Keys that never meet: counting stops at the patience.
     expect(readBeforeKeysMeet("both", keys(600, "p"), keys(600, "q"), 1000)).toBe(1000);
+  });
+});
+
+describe("common mix-ups are named as such", () => {
+  /** CelebA photos and masks (`img_celeba/000001.jpg`, `celeba_masks/000001_mask.png`). */
+  const celebaFiles = () =>
+    corpusFiles({
+      keys: ["000001", "000002", "000003", "000004"],
+      photoPrefix: "img_celeba/",
+      maskPrefix: "celeba_masks/",
+      maskSuffix: "_mask",
+      size: 32,
+    });
+
+  it("CASIA-WebFace masks with CelebA photos: says which data set each side is", async () => {
+    const dir = await tempDir();
+    const celeba = await celebaFiles();
+    const casia = await corpusFiles({ keys: casiaKeys(4, 45, 2), size: 32 });
+    const photos = await writeArchive(dir, "img_celeba", "zip", celeba.photos);
+    const masks = await writeArchive(dir, "casia_masks", "zip", casia.masks);
+    const out = join(dir, "out");
+    const result = await celebaRun(photos, masks, out);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `maskpipe: the inputs are of two data sets: --originals (${photos}) looks like CelebA photos (img_celeba/000001.jpg) and --masks (${masks}) like CASIA-WebFace masks (CASIA-WebFace_masks/0000045/000.png); masks fit only the photos of their own data set: give --originals and --masks of one data set, with its pipeline (celeba or casia) [ERR_INPUTS_MISMATCH]\n`,
+    );
+    expect(existsSync(out)).toBe(false);
+  });
+
+  it("CASIA-WebFace masks read in order: the duplicate key says what they look like", async () => {
+    const dir = await tempDir();
+    const celeba = await celebaFiles();
+    const mask = await maskPng({ seed: 1, width: 32, height: 32 });
+    const photos = await writeArchive(dir, "img_celeba", "zip", celeba.photos);
+    const masks = await writeArchive(dir, "casia_masks", "tar", [
+      { name: "CASIA-WebFace_masks/0000045/001.png", data: mask },
+      { name: "CASIA-WebFace_masks/0000046/001.png", data: mask },
+    ]);
+    const out = join(dir, "out");
+    const result = await celebaRun(photos, masks, out);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain(
+      "CASIA-WebFace_masks/0000046/001.png looks like CASIA-WebFace masks (CASIA-WebFace_masks/0000046/001.png), whose keys need the identity folder: is this input for the casia pipeline? [ERR_DUPLICATE_KEY]",
+    );
+  });
+
+  for (const kind of ["zip", "tar"] as const) {
+    it(`CelebA photos and masks swapped (${kind}): says swap them`, async () => {
+      const dir = await tempDir();
+      const celeba = await celebaFiles();
+      const photos = await writeArchive(dir, "img_celeba", kind, celeba.photos);
+      const masks = await writeArchive(dir, "celeba_masks", kind, celeba.masks);
+      const out = join(dir, "out");
+      const result = await celebaRun(masks, photos, out);
+      expect(result.code).toBe(1);
+      expect(result.stderr).toBe(
+        `maskpipe: --originals and --masks look swapped: --originals (${masks}) looks like CelebA masks (celeba_masks/000001_mask.png) and --masks (${photos}) like CelebA photos (img_celeba/000001.jpg): swap --originals and --masks [ERR_INPUTS_MISMATCH]\n`,
+      );
+      expect(existsSync(out)).toBe(false);
+    });
+  }
+
+  it("the CelebA download folder as --originals: points at Img/img_celeba.7z", async () => {
+    const dir = await tempDir();
+    const top = join(dir, "CelebA");
+    for (const folder of ["Img/img_celeba.7z", "Anno", "Eval"]) {
+      await mkdir(join(top, folder), { recursive: true });
+    }
+    for (let i = 1; i <= 14; i++) {
+      const volume = `img_celeba.7z.${String(i).padStart(3, "0")}`;
+      await writeFile(join(top, "Img/img_celeba.7z", volume), "volume");
+    }
+    await writeFile(join(top, "Img/img_align_celeba.zip"), "zip");
+    for (const file of ["identity_CelebA.txt", "list_attr_celeba.txt", "list_bbox_celeba.txt"]) {
+      await writeFile(join(top, "Anno", file), "");
+    }
+    await writeFile(join(top, "Eval/list_eval_partition.txt"), "");
+    const celeba = await celebaFiles();
+    const masks = await writeArchive(dir, "celeba_masks", "zip", celeba.masks);
+    const result = await celebaRun(top, masks, join(dir, "out"));
+    expect(result.code).toBe(1);
+    expect(result.stderr).toBe(
+      `maskpipe: ${top}: holds no images (23 members, none a .jpg, .jpeg, .png or .webp file): this looks like the CelebA download folder, whose in-the-wild photos are the 7z split in Img/img_celeba.7z/: give --originals ${top}/Img/img_celeba.7z (the folder of its volumes) or its first volume ${top}/Img/img_celeba.7z/img_celeba.7z.001; not img_align_celeba.zip, whose aligned photos the masks do not fit [ERR_INPUTS_MISMATCH]\n`,
+    );
   });
 });

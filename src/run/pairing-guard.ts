@@ -4,8 +4,10 @@ import { redactUrl } from "../core/redact.js";
 import type { RunStats, Side } from "../core/stats.js";
 import { listedUpFront } from "../sources/list-members.js";
 import type { Source } from "../sources/source.js";
+import { mixUpError } from "../transforms/data-set-guess.js";
 import { keysDoNotMeet } from "../transforms/input-check.js";
 import { NO_PAIR_PATIENCE } from "../transforms/keys-meet.js";
+import { archiveHint } from "./archive-hint.js";
 import type { CheckedRunOptions } from "./run-options.js";
 
 /** Example members of a side the key-mismatch message shows. */
@@ -37,6 +39,9 @@ export async function guardPairing(
     photos: await imageExamples(sides.photos, signal),
     masks: await imageExamples(sides.masks, signal),
   };
+  // Swapped inputs, or two data sets' halves, said as such before any work.
+  const mixUp = mixUpError(sideNames(options), listed);
+  if (mixUp !== undefined) throw mixUp;
   const examples = (): Record<Side, readonly string[]> => ({
     photos:
       stats.unmatchedExamples.photos.length > 0 ? stats.unmatchedExamples.photos : listed.photos,
@@ -65,7 +70,7 @@ async function imageExamples(source: Source, signal?: AbortSignal): Promise<stri
   if (examples.length === 0) {
     throw new MaskpipeError(
       "ERR_INPUTS_MISMATCH",
-      `${source.name}: holds no images (${listing.length.toLocaleString("en-US")} members, none a .jpg, .jpeg, .png or .webp file)`,
+      `${source.name}: holds no images (${listing.length.toLocaleString("en-US")} members, none a .jpg, .jpeg, .png or .webp file)${archiveHint(source.name, listing)}`,
       { archive: source.name },
     );
   }

@@ -4,6 +4,7 @@ import { MaskpipeError, where } from "../core/errors.js";
 import { type KeyRule, memberKey } from "../core/keys.js";
 import type { MemberData, Pair } from "../core/pair.js";
 import { RunStats, type Side } from "../core/stats.js";
+import { mixUpError } from "./data-set-guess.js";
 import { checkSizes } from "./size-check.js";
 
 export interface InputCheckOptions {
@@ -65,6 +66,9 @@ export function keysDoNotMeet(
   options: Pick<InputCheckOptions, "photoKeys" | "maskKeys" | "photosName" | "masksName">,
   examples: Record<Side, readonly string[]>,
 ): MaskpipeError {
+  // Paths that say what went wrong (swapped, two data sets) say it better than the keys.
+  const mixUp = mixUpError(options, examples);
+  if (mixUp !== undefined) return mixUp;
   const show = (paths: readonly string[], rule: KeyRule) =>
     paths
       .slice(0, SHOWN)
