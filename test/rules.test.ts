@@ -2,7 +2,7 @@ import { describe, expect, it } from "vitest";
 import { memberKey } from "../src/core/keys.js";
 import { skipReason } from "../src/core/member-filter.js";
 import { byteSize, integerBetween, oneOf } from "../src/core/validate.js";
-import { safeRelativePath } from "../src/sinks/folder-sink.js";
+import { safeRelativePath } from "../src/sinks/folder-names.js";
 import {
   sampleMembers,
   shardFileName,

@@ -41,8 +41,12 @@ export class RunStats {
   readonly labelsMissing: Record<string, number> = {};
   /** Called with each failure as it happens (the CLI appends it to errors.jsonl). */
   onFailure: ((failure: FailureRecord) => void) | undefined;
-  /** Called after each unmatched member is counted (a run watches for inputs that never pair). */
-  onUnmatched: ((side: Side) => void) | undefined;
+  /** Members the join read before the first whose key the other side has (see `streamed`). */
+  readBeforeKeysMeet = 0;
+  /** True once a member's key was found on the other side: the key rules fit the inputs. */
+  keysMet = false;
+  /** Called after each member the join reads (a run watches for inputs that never pair). */
+  onStreamed: (() => void) | undefined;
 
   get skipped(): number {
     return Object.values(this.skippedByReason).reduce((sum, count) => sum + (count ?? 0), 0);
@@ -57,7 +61,14 @@ export class RunStats {
     else this.masksWithoutPhoto++;
     const examples = this.unmatchedExamples[side];
     if (examples.length < UNMATCHED_EXAMPLES) examples.push(path);
-    this.onUnmatched?.(side);
+  }
+
+  /** A member the join read, in its reading order: `met` when the other side has its key. */
+  streamed(met: boolean): void {
+    if (this.keysMet) return;
+    if (met) this.keysMet = true;
+    else this.readBeforeKeysMeet++;
+    this.onStreamed?.();
   }
 
   /** A photo the labeler found missing from annotation files, by each label it lacks. */

@@ -79,7 +79,13 @@ const LAYOUTS: Record<Layout, LayoutPlan> = {
       const { out, format } = run.options;
       return {
         ...kept(NOTHING),
-        isDone: (key) => existsSync(folderOutputPath(out, key, FILE_EXTENSION[format])),
+        isDone: (key) => {
+          try {
+            return existsSync(folderOutputPath(out, key, FILE_EXTENSION[format]));
+          } catch {
+            return false; // a key no file can be named after: the sink records it as failed
+          }
+        },
       };
     },
     sink: (run) => folderSink({ dir: run.options.out, stats: run.stats }),

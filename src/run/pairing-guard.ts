@@ -4,14 +4,11 @@ import { redactUrl } from "../core/redact.js";
 import type { RunStats, Side } from "../core/stats.js";
 import { listedUpFront } from "../sources/list-members.js";
 import type { Source } from "../sources/source.js";
+import { mixUpError } from "../transforms/data-set-guess.js";
 import { keysDoNotMeet } from "../transforms/input-check.js";
+import { NO_PAIR_PATIENCE } from "../transforms/keys-meet.js";
+import { archiveHint } from "./archive-hint.js";
 import type { CheckedRunOptions } from "./run-options.js";
-
-/**
- * Unmatched members with no pair yet before a run stops, sure the inputs do not belong
- * together: real CelebA and CASIA-WebFace inputs pair from their first members.
- */
-const NO_PAIR_PATIENCE = 1000;
 
 /** Example members of a side the key-mismatch message shows. */
 const EXAMPLES = 3;
@@ -28,7 +25,8 @@ export function sideNames(options: CheckedRunOptions) {
 
 /**
  * Watches the join for inputs that never pair: refuses a side with no image before any work,
- * and stops the run once NO_PAIR_PATIENCE members found no partner and none did. Returns the
+ * and stops the run once the join has read NO_PAIR_PATIENCE members and none found its partner's
+ * key (a dry run applies the same rule to the listings: dry-run.ts). Returns the
  * example members of each side a key-mismatch message shows.
  */
 export async function guardPairing(
@@ -41,13 +39,16 @@ export async function guardPairing(
     photos: await imageExamples(sides.photos, signal),
     masks: await imageExamples(sides.masks, signal),
   };
+  // Swapped inputs, or two data sets' halves, said as such before any work.
+  const mixUp = mixUpError(sideNames(options), listed);
+  if (mixUp !== undefined) throw mixUp;
   const examples = (): Record<Side, readonly string[]> => ({
     photos:
       stats.unmatchedExamples.photos.length > 0 ? stats.unmatchedExamples.photos : listed.photos,
     masks: stats.unmatchedExamples.masks.length > 0 ? stats.unmatchedExamples.masks : listed.masks,
   });
-  stats.onUnmatched = () => {
-    if (stats.pairs === 0 && stats.photosWithoutMask + stats.masksWithoutPhoto >= NO_PAIR_PATIENCE)
+  stats.onStreamed = () => {
+    if (!stats.keysMet && stats.readBeforeKeysMeet >= NO_PAIR_PATIENCE)
       throw keysDoNotMeet(sideNames(options), examples());
   };
   return examples;
@@ -69,7 +70,7 @@ async function imageExamples(source: Source, signal?: AbortSignal): Promise<stri
   if (examples.length === 0) {
     throw new MaskpipeError(
       "ERR_INPUTS_MISMATCH",
-      `${source.name}: holds no images (${listing.length.toLocaleString("en-US")} members, none a .jpg, .jpeg, .png or .webp file)`,
+      `${source.name}: holds no images (${listing.length.toLocaleString("en-US")} members, none a .jpg, .jpeg, .png or .webp file)${archiveHint(source.name, listing)}`,
       { archive: source.name },
     );
   }

@@ -7,6 +7,8 @@ import { removeOutputFile } from "../sinks/output-file.js";
 import { isHfUrl } from "../sources/hf/hf-url.js";
 import type { OpenedSource } from "../sources/opened-source.js";
 import { keysDoNotMeet } from "../transforms/input-check.js";
+import type { JoinStrategy } from "../transforms/join.js";
+import { NO_PAIR_PATIENCE, type Streamed } from "../transforms/keys-meet.js";
 import {
   checkOutputPaths,
   claimFolder,
@@ -87,12 +89,30 @@ function runContext(input: RunOptions): RunContext {
   };
 }
 
+/** The side(s) each join strategy reads in order. */
+const STREAMED: Record<JoinStrategy, Streamed> = {
+  "lookup-masks": "photos",
+  "lookup-photos": "masks",
+  merge: "both",
+};
+
 /** `--dry-run`: what the run would pair, from the listings alone; nothing is written. */
 async function dryRun(run: RunContext, inputs: RunInputs): Promise<RunReport> {
   const { options, stats, signal } = run;
   const { photos, masks, labeler } = inputs;
-  await countPairs({ ...options, photos, masks, stats, signal, labeler });
-  if (stats.pairs === 0 && stats.photosWithoutMask > 0 && stats.masksWithoutPhoto > 0)
+  const streamed = STREAMED[inputs.strategy as JoinStrategy];
+  const { readBeforeKeysMeet } = await countPairs({
+    ...options,
+    photos,
+    masks,
+    stats,
+    signal,
+    labeler,
+    streamed,
+  });
+  // The run's rule, on the listings: no pair in the first members read stops it, here too.
+  const neverMeet = stats.pairs === 0 && stats.photosWithoutMask > 0 && stats.masksWithoutPhoto > 0;
+  if (neverMeet || readBeforeKeysMeet >= NO_PAIR_PATIENCE)
     throw keysDoNotMeet(sideNames(options), stats.unmatchedExamples);
   return finalReport(run, inputs, { dryRun: true, written: 0, shards: [] });
 }

@@ -1,7 +1,11 @@
 import { invalid } from "../core/validate.js";
 
 /** Why a finished run's output cannot be trusted as complete; each makes the CLI exit 3. */
-export type RunProblemCode = "NOTHING_WRITTEN" | "TOO_MANY_FAILED" | "MASKS_UNMATCHED";
+export type RunProblemCode =
+  | "NOTHING_WRITTEN"
+  | "TOO_MANY_FAILED"
+  | "MASKS_UNMATCHED"
+  | "SIZE_MISMATCHES";
 
 export interface RunProblem {
   code: RunProblemCode;
@@ -43,6 +47,8 @@ export interface VerdictInput {
   failedByReason: Record<string, number>;
   failureExamples: Record<string, string>;
   masksWithoutPhoto: number;
+  /** Pairs written with a mask of another size than the photo: misplaced, judged as failures. */
+  sizeMismatches: number;
   unmatchedExamples: { masks: string[] };
   /** A dry run writes nothing on purpose: "nothing written" then only when nothing would pair. */
   dryRun?: boolean;
@@ -76,6 +82,12 @@ export function runProblems(report: VerdictInput, allowance: FailureAllowance): 
     problems.push({
       code: "TOO_MANY_FAILED",
       message: `${n(report.failed)} of ${n(report.pairs)} pairs failed (--max-failed ${allowanceText(allowance)}); most often ${reason} (${n(count)}), e.g. ${report.failureExamples[reason]}`,
+    });
+  }
+  if (report.sizeMismatches > allowed) {
+    problems.push({
+      code: "SIZE_MISMATCHES",
+      message: `${n(report.sizeMismatches)} of ${n(report.pairs)} masks are another size than their photo (--max-failed ${allowanceText(allowance)}): clipped or covering part of it, they are misplaced; check that --originals are the photos the masks were drawn on (CelebA's in-the-wild img_celeba, CASIA-WebFace's 250x250 release)`,
     });
   }
   if (report.masksWithoutPhoto > report.pairs) {

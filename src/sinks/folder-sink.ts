@@ -1,10 +1,10 @@
-import { isAbsolute, join, resolve, sep } from "node:path";
+import { join, resolve, sep } from "node:path";
 import { Writable } from "node:stream";
 import { MaskpipeError } from "../core/errors.js";
-import { pathComponents } from "../core/keys.js";
 import type { Sample } from "../core/sample.js";
 import { RunStats } from "../core/stats.js";
 import { nonEmptyString } from "../core/validate.js";
+import { nameError, safeRelativePath } from "./folder-names.js";
 import { writeOutputFile } from "./output-file.js";
 import type { SampleSink, SinkResult } from "./sink.js";
 
@@ -14,32 +14,12 @@ export interface FolderSinkOptions {
   stats?: RunStats;
 }
 
-/**
- * The relative file path for a key, refusing anything that could land outside the output
- * folder: absolute paths, drive letters, `..` components.
- */
-export function safeRelativePath(key: string, extension: string): string {
-  const parts = pathComponents(key);
-  if (
-    isAbsolute(key) ||
-    /^[a-zA-Z]:/.test(key) ||
-    parts.length === 0 ||
-    parts.some((part) => part === "..")
-  ) {
-    throw new MaskpipeError(
-      "ERR_OUTPUT",
-      `key "${key}" would be written outside the output folder; it is refused`,
-    );
-  }
-  return `${parts.join("/")}.${extension}`;
-}
-
 /** Where the folder layout puts a key's file under `dir`; throws for keys that would escape it. */
 export function folderOutputPath(dir: string, key: string, extension: string): string {
   const root = resolve(dir);
   const path = join(root, safeRelativePath(key, extension));
   if (!path.startsWith(root + sep)) {
-    throw new MaskpipeError("ERR_OUTPUT", `key "${key}" resolves outside ${root}; it is refused`);
+    throw nameError(key, `resolves outside ${root}`);
   }
   return path;
 }
@@ -59,19 +39,37 @@ export function folderSink(options: FolderSinkOptions): SampleSink {
     objectMode: true,
     highWaterMark: 1,
     write(sample: Sample, _encoding, callback) {
-      let path: string;
-      try {
-        path = folderOutputPath(dir, sample.key, sample.extension);
-      } catch (error) {
-        return callback(error as Error);
-      }
-      writeOutputFile(dir, path, sample.image).then(() => {
-        result.samples++;
-        result.bytes += sample.image.length;
-        stats.written++;
+      written(dir, sample, stats).then((done) => {
+        if (done) {
+          result.samples++;
+          result.bytes += sample.image.length;
+        }
         callback();
       }, callback);
     },
   });
   return Object.assign(sink, { result });
+}
+
+/**
+ * Writes one sample's file; false when its key cannot be a file name, which is recorded as that
+ * pair's failure (the policy may stop the run by throwing). Any other error stops the run.
+ */
+async function written(dir: string, sample: Sample, stats: RunStats): Promise<boolean> {
+  try {
+    await writeOutputFile(dir, folderOutputPath(dir, sample.key, sample.extension), sample.image);
+  } catch (error) {
+    if (!(error instanceof MaskpipeError) || error.code !== "ERR_OUTPUT_NAME") throw error;
+    stats.fail({
+      key: sample.key,
+      archive: sample.photo.archive,
+      member: sample.photo.path,
+      stage: "write",
+      code: error.code,
+      message: `${sample.photo.archive}: ${sample.photo.path}: ${error.message}`,
+    });
+    return false;
+  }
+  stats.written++;
+  return true;
 }

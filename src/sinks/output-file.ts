@@ -206,7 +206,7 @@ async function checkFolders(root: string, folder: string, make: boolean): Promis
 async function lstatOrUndefined(path: string): Promise<Stats | undefined> {
   return lstat(path).catch((error: NodeJS.ErrnoException) => {
     if (error.code === "ENOENT") return undefined;
-    throw error;
+    throw error.code === "ENAMETOOLONG" ? writeError(path, error) : error;
   });
 }
 
@@ -214,6 +214,17 @@ function writeError(path: string, cause: unknown): MaskpipeError {
   if (cause instanceof MaskpipeError) return cause;
   // O_NOFOLLOW: the name became a link between the check and the open.
   if ((cause as NodeJS.ErrnoException).code === "ELOOP") return outputLinkError(path);
+  // A name this file system does not take: that file's failure, not the output's.
+  if ((cause as NodeJS.ErrnoException).code === "ENAMETOOLONG") {
+    return new MaskpipeError(
+      "ERR_OUTPUT_NAME",
+      `${path}: the file system takes no name this long`,
+      {
+        archive: path,
+        cause,
+      },
+    );
+  }
   return new MaskpipeError("ERR_OUTPUT", `${path}: cannot write it: ${(cause as Error).message}`, {
     archive: path,
     cause,

@@ -4,6 +4,8 @@ import { MaskpipeError, where } from "../core/errors.js";
 import { type KeyRule, memberKey } from "../core/keys.js";
 import type { MemberData, Pair } from "../core/pair.js";
 import { RunStats, type Side } from "../core/stats.js";
+import { mixUpError } from "./data-set-guess.js";
+import { checkSizes } from "./size-check.js";
 
 export interface InputCheckOptions {
   /** Pairs looked at before the first one goes on. Default 8. */
@@ -64,6 +66,9 @@ export function keysDoNotMeet(
   options: Pick<InputCheckOptions, "photoKeys" | "maskKeys" | "photosName" | "masksName">,
   examples: Record<Side, readonly string[]>,
 ): MaskpipeError {
+  // Paths that say what went wrong (swapped, two data sets) say it better than the keys.
+  const mixUp = mixUpError(options, examples);
+  if (mixUp !== undefined) return mixUp;
   const show = (paths: readonly string[], rule: KeyRule) =>
     paths
       .slice(0, SHOWN)
@@ -79,12 +84,14 @@ export function keysDoNotMeet(
 interface Header {
   format: string | undefined;
   hasAlpha: boolean;
+  width: number;
+  height: number;
 }
 
 async function header(member: MemberData): Promise<Header | undefined> {
   try {
-    const { format, hasAlpha } = await sharp(member.data).metadata();
-    return { format, hasAlpha };
+    const { format, hasAlpha, width, height } = await sharp(member.data).metadata();
+    return { format, hasAlpha, width, height };
   } catch {
     return undefined; // an unreadable image is that pair's failure, counted by the overlay
   }
@@ -100,7 +107,8 @@ async function checkFirstPairs(pairs: readonly Pair[], options: InputCheckOption
   }
   const notMasks = looked.filter((item) => !isMaskLike(item.mask));
   // One odd mask is that pair's failure; most of them means the input is wrong.
-  if (notMasks.length === 0 || notMasks.length * 2 <= looked.length) return;
+  if (notMasks.length === 0 || notMasks.length * 2 <= looked.length)
+    return checkSizes(looked, options);
   const example = notMasks[0]!;
   const maskExample = where(example.pair.mask.archive, example.pair.mask.path);
   const photosLikeMasks =

@@ -4,6 +4,7 @@ import { skipReason } from "../core/member-filter.js";
 import { inPartition, type Partition } from "../core/partition.js";
 import type { RunStats, Side } from "../core/stats.js";
 import type { MemberList, Source, SourceEntry, SourceMember } from "../sources/source.js";
+import { describeLooks, looksLike } from "./data-set-guess.js";
 
 /**
  * What both join strategies do with each member of one side: skip and count non-images, derive
@@ -54,7 +55,7 @@ export class KeyedSide<S extends Source = Source> {
           : `${earlierPath} and ${member.path} both give the key "${key}"`;
       throw new MaskpipeError(
         "ERR_DUPLICATE_KEY",
-        `${this.source.name}: ${both}; each ${this.side === "photos" ? "photo" : "mask"} needs its own key (check the key rule's depth and suffixes in the pipeline file)`,
+        `${this.source.name}: ${both}; each ${this.side === "photos" ? "photo" : "mask"} needs its own key (check the key rule's depth and suffixes in the pipeline file)${duplicateHint(member.path, this.rule)}`,
         { archive: this.source.name, member: member.path },
       );
     }
@@ -92,4 +93,11 @@ export function isWanted(
     skipReason(member.path, member.kind) === undefined &&
     (partition === undefined || inPartition(partition, memberKey(member.path, rule)))
   );
+}
+
+/** What a duplicate key's member looks like, when that explains it: another data set's input. */
+function duplicateHint(path: string, rule: KeyRule): string {
+  const looks = looksLike(path);
+  if (looks?.dataSet !== "CASIA-WebFace" || rule.depth >= 2) return "";
+  return `; ${path} looks like ${describeLooks(looks)}, whose keys need the identity folder: is this input for the casia pipeline?`;
 }

@@ -34,6 +34,7 @@ export async function* lookupJoin(
       if (key === undefined) continue;
       const found = index.get(key);
       if (found !== undefined) index.delete(key);
+      stats.streamed(found !== undefined);
       const partner = found === undefined ? undefined : listing.at(found);
       if (streamed.failedRead(entry, key)) continue;
       if (partner === undefined) {

@@ -8,7 +8,9 @@ import { boolean, integerBetween, oneOf } from "../core/validate.js";
 import { blendMaskInto } from "./blend.js";
 import { decodeMask, decodePhoto, ImageProblem } from "./decode.js";
 import { type EncodeOptions, encodeRgb, FILE_EXTENSION, type OutputFormat } from "./encode.js";
+import { checkPairSizes, pairPixels } from "./mask-size.js";
 import { orderedMap } from "./ordered-map.js";
+import { PixelBudget } from "./pixel-budget.js";
 
 export type OnError = "skip" | "fail";
 
@@ -28,6 +30,12 @@ export interface OverlayOptions {
   concurrency?: number;
   /** Largest photo or mask, in pixels, that is decoded. Default 100 million. */
   maxPixels?: number;
+  /**
+   * Pixels (photos and masks, from their headers) decoded at once across the images in flight;
+   * a pair waits until its pixels fit, and one larger than this runs alone. Default 100 million
+   * (about 700 MB of raw pixels; CelebA-sized pairs never wait).
+   */
+  pixelsInFlight?: number;
   /** `skip`: record a bad image and go on (default); `fail`: stop the run. */
   onError?: OnError;
   stats?: RunStats;
@@ -39,12 +47,14 @@ export const OVERLAY_DEFAULTS = {
   optimizeCoding: false,
   concurrency: defaultConcurrency(),
   maxPixels: 100_000_000,
+  pixelsInFlight: 100_000_000,
   onError: "skip",
 } as const;
 
 interface ResolvedOverlay extends EncodeOptions {
   concurrency: number;
   maxPixels: number;
+  pixelsInFlight: number;
   onError: OnError;
 }
 
@@ -68,6 +78,12 @@ export function resolveOverlayOptions(options: OverlayOptions = {}): ResolvedOve
       1,
       2 ** 40,
     ),
+    pixelsInFlight: integerBetween(
+      "pixelsInFlight",
+      options.pixelsInFlight ?? OVERLAY_DEFAULTS.pixelsInFlight,
+      1,
+      2 ** 40,
+    ),
     onError: oneOf("onError", options.onError ?? OVERLAY_DEFAULTS.onError, ["skip", "fail"]),
   };
 }
@@ -80,7 +96,22 @@ export async function overlayPair(pair: Pair, options: OverlayOptions = {}): Pro
   return overlayResolved(pair, resolveOverlayOptions(options));
 }
 
-async function overlayResolved(pair: Pair, options: ResolvedOverlay): Promise<Sample> {
+async function overlayResolved(
+  pair: Pair,
+  options: ResolvedOverlay,
+  budget?: PixelBudget,
+): Promise<Sample> {
+  // A mask far larger than its photo is refused before its pixels take any memory.
+  const sizes = checkPairSizes(pair);
+  const release = await budget?.take(pairPixels(sizes));
+  try {
+    return await overlayDecoded(pair, options);
+  } finally {
+    release?.();
+  }
+}
+
+async function overlayDecoded(pair: Pair, options: ResolvedOverlay): Promise<Sample> {
   // Both decodes run at once; when both fail, the photo is blamed, so the report is the same
   // on every run.
   const [photoResult, maskResult] = await Promise.allSettled([
@@ -161,12 +192,13 @@ export async function* overlaySamples(
 ): AsyncGenerator<Sample> {
   const resolved = resolveOverlayOptions(options);
   const stats = options.stats ?? new RunStats();
+  const budget = new PixelBudget(resolved.pixelsInFlight);
 
   // Failures come back as values and are recorded in input order, like the samples, so
   // errors.jsonl is the same on every run whatever finished first.
   const attempt = async (pair: Pair): Promise<Sample | FailureRecord> => {
     try {
-      return await overlayResolved(pair, resolved);
+      return await overlayResolved(pair, resolved, budget);
     } catch (error) {
       if (resolved.onError === "fail" || !(error instanceof MaskpipeError)) throw error;
       const member =

@@ -3,6 +3,7 @@ import type { MemberData, Pair } from "../core/pair.js";
 import type { RunStats } from "../core/stats.js";
 import type { SourceEntry } from "../sources/source.js";
 import type { KeyedSide } from "./keyed-side.js";
+import { photosNext } from "./keys-meet.js";
 
 interface Held {
   readonly path: string;
@@ -83,6 +84,7 @@ export async function* streamJoin(
       const entry = next.value;
       const key = cursor.keyed.keyOf(entry.member);
       if (key === undefined) continue;
+      stats.streamed(other.keyed.positions.has(key));
       if (cursor.lastKey !== undefined && key < cursor.lastKey) cursor.sorted = false;
       cursor.lastKey = key;
       cursor.keysSeen++;
@@ -137,11 +139,7 @@ export async function* streamJoin(
 
 /** Reads the side that is behind in key order, so sorted sides meet; photos first on a tie. */
 function pickNext(a: Cursor, b: Cursor): Cursor {
-  if (a.done) return b;
-  if (b.done) return a;
-  if (a.lastKey === undefined) return a;
-  if (b.lastKey === undefined) return b;
-  return b.lastKey < a.lastKey ? b : a;
+  return photosNext(a, b) ? a : b;
 }
 
 const ADVICE =

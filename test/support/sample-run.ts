@@ -10,4 +10,6 @@ export const SAMPLE_RUN = {
   maskKeys: { depth: 2, suffixes: ["_mask"] },
   labels: "folder" as const,
   shardMaxCount: 16,
+  // One mask is drawn larger than its photo (clipped): allowed, as the pipeline allows it.
+  maxFailed: 1,
 };
