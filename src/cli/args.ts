@@ -15,6 +15,7 @@ const RUN_FLAGS = {
   quality: { type: "string" },
   "optimize-coding": { type: "boolean" },
   concurrency: { type: "string" },
+  "overlay-workers": { type: "string" },
   "max-pixels": { type: "string" },
   "on-error": { type: "string" },
   "shard-max-count": { type: "string" },
@@ -56,6 +57,7 @@ const RUN_FLAGS = {
 const INTEGER_FLAGS = new Set([
   "quality",
   "concurrency",
+  "overlay-workers",
   "max-pixels",
   "shard-max-count",
   "hub-buffer",

@@ -36,6 +36,8 @@ Images:
   --quality Q            1-100, default 95 (jpeg output equals OpenCV's byte for byte)
   --optimize-coding      optimised JPEG Huffman tables: 6-9% smaller, slower, not reference-identical
   --concurrency N        images in flight, default: twice the number of cores
+  --overlay-workers N    processes that decode, blend and encode, default: the cores this
+                         process may use (1: in this process); the same bytes whatever N
   --max-pixels N         largest image decoded, default 100000000
   --on-error E           skip (default: record in errors.jsonl, go on) | fail (stop the run)
 
@@ -93,8 +95,8 @@ Many workers (a Kubernetes Indexed Job, a Slurm array, or processes on one machi
                          report and card. --overwrite and --resume act on this partition only
   --partition N          the same, I from JOB_COMPLETION_INDEX or SLURM_ARRAY_TASK_ID
   --workers K|auto       run as K such partitions in K processes on this machine, then merge
-                         them (auto: a process per core; faster than one process, but the
-                         shards are named by partition, so their files depend on K)
+                         them (auto: a process per core; the shards are named by partition,
+                         so their files depend on K; each worker overlays in itself)
 
 Trial runs and checks:
   --dry-run              list and pair both inputs, print the counts; decode and write nothing

@@ -81,6 +81,10 @@ export async function runLocalWorkers(options: LocalWorkersOptions): Promise<Loc
         `${index}/${workers}`,
         "--quiet",
         ...(options.concurrency === undefined ? ["--concurrency", String(perWorker)] : []),
+        // K processes already use the cores: each overlays in itself unless told otherwise.
+        ...(options.args.some((arg) => arg.startsWith("--overlay-workers"))
+          ? []
+          : ["--overlay-workers", "1"]),
       ],
       {
         stdio: ["ignore", "ignore", "pipe", "ipc"],

@@ -36,7 +36,8 @@ export type ErrorCode =
   | "ERR_7Z_UNSUPPORTED"
   | "ERR_7Z_BINARY"
   | "ERR_ANNOTATION"
-  | "ERR_PARTITIONS";
+  | "ERR_PARTITIONS"
+  | "ERR_OVERLAY_WORKER";
 
 export interface ErrorContext {
   /** The archive, folder or URL the problem is in. */

@@ -15,6 +15,21 @@ export function peakRssBytes(): number {
   return process.resourceUsage().maxRSS * 1024;
 }
 
+/**
+ * CPU seconds this process's main (JavaScript) thread has used so far, from
+ * `/proc/self/task/{pid}/stat` (clock ticks, 100 a second); undefined without /proc.
+ */
+export function mainThreadCpuSeconds(): number | undefined {
+  try {
+    const stat = readFileSync(`/proc/self/task/${process.pid}/stat`, "utf8");
+    const fields = stat.slice(stat.lastIndexOf(")") + 2).split(" ");
+    // utime and stime, fields 14 and 15 of proc(5).
+    return (Number(fields[11]) + Number(fields[12])) / 100;
+  } catch {
+    return undefined;
+  }
+}
+
 /** CPU seconds this process has used so far (user + system, all threads). */
 export function cpuSecondsUsed(): number {
   const { user, system } = process.cpuUsage();

@@ -1,3 +1,4 @@
+import { readFileSync } from "node:fs";
 import { availableParallelism } from "node:os";
 
 /*
@@ -14,7 +15,33 @@ import { availableParallelism } from "node:os";
  * 200-221, 8 217-234; on 1 core (taskset): 1 in flight 134-142, 2 135-136, 4 120.
  */
 export function defaultConcurrency(): number {
-  return 2 * availableParallelism();
+  return 2 * usableCores();
+}
+
+/**
+ * The cores this process may use: its CPU affinity (`taskset`, cgroup CPU sets), and a cgroup CPU
+ * quota (a container's `--cpus`, Kubernetes' CPU limit) rounded up, whichever is fewer.
+ */
+export function usableCores(): number {
+  const quota = cgroupCpuQuota();
+  const cores = availableParallelism();
+  return quota === undefined ? cores : Math.max(1, Math.min(cores, Math.ceil(quota)));
+}
+
+/** CPUs' worth of time the cgroup allows (cgroup v2 `cpu.max`, else v1's CFS files), if any. */
+export function cgroupCpuQuota(root = "/sys/fs/cgroup"): number | undefined {
+  const read = (file: string) => {
+    try {
+      return readFileSync(`${root}/${file}`, "utf8").trim();
+    } catch {
+      return undefined;
+    }
+  };
+  const v2 = read("cpu.max")?.split(/\s+/);
+  const [quota, period] = v2 ?? [read("cpu/cpu.cfs_quota_us"), read("cpu/cpu.cfs_period_us")];
+  const q = Number(quota);
+  const p = Number(period);
+  return Number.isFinite(q) && q > 0 && Number.isFinite(p) && p > 0 ? q / p : undefined;
 }
 
 /** libuv's own limit on its pool. */

@@ -3,6 +3,7 @@ import { VERSION } from "../core/version.js";
 import type { ShardInfo } from "../sinks/sink.js";
 import type { SevenZipSource } from "../sources/sevenzip/seven-zip-source.js";
 import type { Source } from "../sources/source.js";
+import type { WorkerUsage } from "../transforms/overlay-messages.js";
 import { labelReport } from "./label-report.js";
 import { buildReport, type RunReport, splitCounts } from "./report.js";
 import type { RunContext, RunInputs } from "./run-context.js";
@@ -14,6 +15,8 @@ export interface RunOutcome {
   shards: readonly ShardInfo[];
   interrupted?: boolean;
   dryRun?: boolean;
+  /** What each overlay worker process used (a run whose overlay ran in processes). */
+  workerUsage?: readonly WorkerUsage[];
 }
 
 /** The report of the run so far, with its verdict (problems) when it was not interrupted. */
@@ -42,6 +45,8 @@ export function finalReport(run: RunContext, inputs: RunInputs, outcome: RunOutc
   if (labels !== undefined) report.labels = labels;
   if (labeler !== undefined && labeler.splits.length > 0 && outcome.dryRun !== true)
     report.splits = splitCounts(report.shards);
+  if (outcome.dryRun !== true)
+    report.overlayWorkers = overlayWorkers(options.overlayWorkers, outcome);
   if (options.partition !== undefined) report.partition = { ...options.partition };
   // A merge's card says how its partitions were made.
   if (options.command !== "") report.command = options.command;
@@ -49,6 +54,17 @@ export function finalReport(run: RunContext, inputs: RunInputs, outcome: RunOutc
   if (sevenZip !== undefined) report.sevenZip = { ...sevenZip.binary };
   if (!interrupted) report.problems = runProblems(report, options.maxFailed);
   return report;
+}
+
+/** The overlay's processes and, when they ran as children and finished, what they used. */
+function overlayWorkers(count: number, outcome: RunOutcome): RunReport["overlayWorkers"] {
+  const usage = outcome.workerUsage;
+  if (usage === undefined) return { count };
+  return {
+    count,
+    cpuSeconds: Math.round(usage.reduce((sum, u) => sum + u.cpuSeconds, 0) * 1000) / 1000,
+    peakRssBytes: usage.reduce((sum, u) => sum + u.peakRssBytes, 0),
+  };
 }
 
 /** The 7z input of a run, if any: its binary goes in the report, its progress on the screen. */

@@ -7,6 +7,7 @@ import { classesText } from "../labels/labeler.js";
 import type { HubSink } from "../sinks/hub-sink.js";
 import { rootOf, writeOutputFile } from "../sinks/output-file.js";
 import type { SampleSink } from "../sinks/sink.js";
+import type { WorkerUsage } from "../transforms/overlay-messages.js";
 import { localOutput } from "./claim-output.js";
 import type { ErrorLog } from "./error-log.js";
 import { finalReport } from "./final-report.js";
@@ -20,6 +21,8 @@ export interface StreamEnd {
   hub: HubSink | undefined;
   kept: KeptOutput;
   interrupted: boolean;
+  /** What each overlay worker process used, when there were any and they finished. */
+  workerUsage?: readonly WorkerUsage[];
 }
 
 /**
@@ -41,6 +44,7 @@ export async function finishRun(
     // A shard counts once complete: samples of one an interruption left are not in the output.
     written: options.layout === "folder" ? run.stats.written : inShards,
     shards: [...end.kept.shards, ...sink.result.shards],
+    ...(end.workerUsage !== undefined && { workerUsage: end.workerUsage }),
   });
   const { labeler } = inputs;
   const classes = labeler === undefined ? undefined : classesText(labeler.tables.classes);

@@ -1,4 +1,4 @@
-import { cpuSecondsUsed, peakRssBytes } from "../core/process-usage.js";
+import { cpuSecondsUsed, mainThreadCpuSeconds, peakRssBytes } from "../core/process-usage.js";
 import { publicName } from "../core/redact.js";
 import type { RunStats } from "../core/stats.js";
 import type { HubStats } from "../sinks/hub/hub-stats.js";
@@ -54,6 +54,15 @@ export interface RunReport {
   peakRssBytes: number;
   /** CPU time of the whole process (user + system, all threads). */
   cpuSeconds: number;
+  /** CPU time of this process's JavaScript thread alone (Linux). */
+  mainThreadCpuSeconds?: number;
+  /**
+   * The processes the overlay ran in (`overlayWorkers`; 1 is this process itself). With more,
+   * the child processes' CPU seconds and the sum of their peak memory, not counted in
+   * `cpuSeconds` and `peakRssBytes`. Not part of the identity: the bytes are the same whatever
+   * the count.
+   */
+  overlayWorkers?: { count: number; cpuSeconds?: number; peakRssBytes?: number };
   /**
    * The node that ran it, its flags (the command's worker runs with HEAP_FLAGS), and libuv's
    * thread pool size, which caps the cores sharp uses (the command sizes it: thread-pool.ts).
@@ -136,6 +145,11 @@ export function hasLabels(report: Pick<RunReport, "labels">): boolean {
   return report.labels !== undefined && report.labels.mode !== "none";
 }
 
+function mainThread(): { mainThreadCpuSeconds?: number } {
+  const seconds = mainThreadCpuSeconds();
+  return seconds === undefined ? {} : { mainThreadCpuSeconds: Math.round(seconds * 1000) / 1000 };
+}
+
 /** libuv's thread pool when UV_THREADPOOL_SIZE does not say. */
 const LIBUV_DEFAULT_POOL = 4;
 
@@ -162,6 +176,7 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     imagesPerSecond: seconds > 0 ? Math.round((written / seconds) * 10) / 10 : 0,
     peakRssBytes: peakRssBytes(),
     cpuSeconds: Math.round(cpuSecondsUsed() * 1000) / 1000,
+    ...mainThread(),
     node: {
       version: process.version,
       flags: [...process.execArgv],

@@ -1,6 +1,7 @@
 import { MaskpipeError } from "../core/errors.js";
 import type { KeyRule } from "../core/keys.js";
 import { checkPartition, type Partition, partitionFolder } from "../core/partition.js";
+import { usableCores } from "../core/thread-pool.js";
 import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "../core/validate.js";
 import type { AnnotationSpecs } from "../labels/annotation-files.js";
 import { holdoutPercent } from "../labels/holdout.js";
@@ -13,6 +14,7 @@ import type { HubOptions } from "../sources/opened-source.js";
 import type { OutputFormat } from "../transforms/encode.js";
 import { JOIN_DEFAULTS } from "../transforms/join.js";
 import { type OnError, OVERLAY_DEFAULTS, resolveOverlayOptions } from "../transforms/overlay.js";
+import { MAX_OVERLAY_WORKERS } from "../transforms/overlay-pool.js";
 import { checkFailureAllowance, type FailureAllowance, MAX_FAILED_DEFAULT } from "./run-verdict.js";
 
 export type Layout = "webdataset" | "folder";
@@ -52,6 +54,13 @@ export interface RunOptions {
   quality?: number;
   optimizeCoding?: boolean;
   concurrency?: number;
+  /**
+   * Processes the overlay runs in: 1 is this process; more are child processes that decode,
+   * blend and encode while this one reads, packs and writes. The samples and shards are the same
+   * bytes whatever the number. Default: the cores this process may use (`usableCores()`: CPU
+   * affinity and a cgroup CPU quota).
+   */
+  overlayWorkers?: number;
   maxPixels?: number;
   onError?: OnError;
   shardMaxCount?: number;
@@ -163,6 +172,7 @@ export const RUN_DEFAULTS = {
   quality: OVERLAY_DEFAULTS.quality,
   optimizeCoding: OVERLAY_DEFAULTS.optimizeCoding,
   concurrency: OVERLAY_DEFAULTS.concurrency,
+  overlayWorkers: usableCores(),
   maxPixels: OVERLAY_DEFAULTS.maxPixels,
   onError: OVERLAY_DEFAULTS.onError,
   shardMaxCount: SHARD_DEFAULTS.maxCount,
@@ -218,6 +228,12 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
     layout: oneOf("layout", options.layout ?? RUN_DEFAULTS.layout, ["webdataset", "folder"]),
     // The overlay's own check, so its ranges and defaults are stated once.
     ...resolveOverlayOptions(options),
+    overlayWorkers: integerBetween(
+      "overlayWorkers",
+      options.overlayWorkers ?? RUN_DEFAULTS.overlayWorkers,
+      1,
+      MAX_OVERLAY_WORKERS,
+    ),
     shardMaxCount: checkShardCount("shardMaxCount", options.shardMaxCount ?? shards.shardMaxCount),
     shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? shards.shardMaxBytes),
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),

@@ -61,10 +61,10 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     }
     await prepareOutput(run, inputs.identity, made);
     const { sink, hub, kept } = await makeSink(run, inputs);
-    const { interrupted } = await streamPairs(run, inputs, { sink, kept, expected, examples });
+    const streamed = await streamPairs(run, inputs, { sink, kept, expected, examples });
     // The join reads a little ahead: pairs past the limit were made but never taken.
     if (options.limit !== undefined) stats.pairs = Math.min(stats.pairs, options.limit);
-    return await finishRun(run, inputs, { sink, hub, kept, interrupted }, errors);
+    return await finishRun(run, inputs, { sink, hub, kept, ...streamed }, errors);
   } catch (error) {
     throw await stoppedEarly(run, made, error, inputs === undefined);
   } finally {

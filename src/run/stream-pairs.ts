@@ -1,5 +1,5 @@
 import { once } from "node:events";
-import { PassThrough, Transform } from "node:stream";
+import { type Duplex, PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Side } from "../core/stats.js";
 import type { SampleSink } from "../sinks/sink.js";
@@ -7,6 +7,8 @@ import { attachLabels } from "../transforms/attach-labels.js";
 import { inputCheck } from "../transforms/input-check.js";
 import { join } from "../transforms/join.js";
 import { overlay } from "../transforms/overlay.js";
+import type { WorkerUsage } from "../transforms/overlay-messages.js";
+import { overlayInProcesses } from "../transforms/overlay-pool.js";
 import { skipDone } from "../transforms/skip-done.js";
 import { takePairs } from "../transforms/take.js";
 import { sevenZipOf } from "./final-report.js";
@@ -24,16 +26,24 @@ export interface StreamPlan {
   examples: () => Record<Side, readonly string[]>;
 }
 
+/** How the stream stage ended: interrupted or not, and what its overlay workers used. */
+export interface StreamOutcome {
+  interrupted: boolean;
+  /** Each overlay worker process's CPU and peak memory, when the overlay ran in processes. */
+  workerUsage?: WorkerUsage[];
+}
+
 /**
  * The stages, one pipeline: join, --limit, the input check, labels, skip what --resume kept,
- * overlay, progress, the sink. Returns whether the run was interrupted (its signal aborted);
- * any other failure is thrown.
+ * overlay (in this process, or in `overlayWorkers` child processes: the same samples), progress,
+ * the sink. Returns whether the run was interrupted (its signal aborted); any other failure is
+ * thrown.
  */
 export async function streamPairs(
   run: RunContext,
   inputs: RunInputs,
   plan: StreamPlan,
-): Promise<{ interrupted: boolean }> {
+): Promise<StreamOutcome> {
   const { options, stats, signal } = run;
   const { photos, masks, labeler } = inputs;
   const pairs = join({
@@ -46,6 +56,7 @@ export async function streamPairs(
     ...(options.partition !== undefined && { partition: options.partition }),
     signal,
   });
+  const outcome: StreamOutcome = { interrupted: false };
   try {
     await pipeline(
       options.limit === undefined ? pairs : takePairs(pairs, options.limit),
@@ -54,14 +65,8 @@ export async function streamPairs(
         ? new PassThrough({ objectMode: true })
         : attachLabels({ labeler, strict: options.strictLabels, stats }),
       skipDone(plan.kept.isDone, stats),
-      overlay({
-        format: options.format,
-        quality: options.quality,
-        optimizeCoding: options.optimizeCoding,
-        concurrency: options.concurrency,
-        maxPixels: options.maxPixels,
-        onError: options.onError,
-        stats,
+      overlayStage(run, (usage) => {
+        outcome.workerUsage = usage;
       }),
       progress(run, inputs, plan.expected),
       plan.sink,
@@ -74,7 +79,24 @@ export async function streamPairs(
     if (signal?.aborted !== true) throw error;
     return { interrupted: true };
   }
-  return { interrupted: false };
+  return outcome;
+}
+
+/** The overlay in this process (`overlayWorkers` 1), or in worker processes. */
+function overlayStage(run: RunContext, onUsage: (usage: WorkerUsage[]) => void): Duplex {
+  const { options, stats } = run;
+  const settings = {
+    format: options.format,
+    quality: options.quality,
+    optimizeCoding: options.optimizeCoding,
+    concurrency: options.concurrency,
+    maxPixels: options.maxPixels,
+    onError: options.onError,
+    stats,
+  };
+  return options.overlayWorkers === 1
+    ? overlay(settings)
+    : overlayInProcesses({ ...settings, workers: options.overlayWorkers, onUsage });
 }
 
 async function closed(sink: SampleSink): Promise<void> {

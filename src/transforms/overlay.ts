@@ -1,5 +1,5 @@
 import { Duplex } from "node:stream";
-import { MaskpipeError, where } from "../core/errors.js";
+import { type ErrorCode, MaskpipeError, where } from "../core/errors.js";
 import type { MemberData, Pair } from "../core/pair.js";
 import type { Sample } from "../core/sample.js";
 import { type FailureRecord, RunStats } from "../core/stats.js";
@@ -51,7 +51,7 @@ export const OVERLAY_DEFAULTS = {
   onError: "skip",
 } as const;
 
-interface ResolvedOverlay extends EncodeOptions {
+export interface ResolvedOverlay extends EncodeOptions {
   concurrency: number;
   maxPixels: number;
   pixelsInFlight: number;
@@ -193,31 +193,65 @@ export async function* overlaySamples(
   const resolved = resolveOverlayOptions(options);
   const stats = options.stats ?? new RunStats();
   const budget = new PixelBudget(resolved.pixelsInFlight);
+  yield* recordedInOrder(
+    orderedMap(pairs, resolved.concurrency, (pair) => attemptOverlay(pair, resolved, budget)),
+    resolved.onError,
+    stats,
+  );
+}
 
-  // Failures come back as values and are recorded in input order, like the samples, so
-  // errors.jsonl is the same on every run whatever finished first.
-  const attempt = async (pair: Pair): Promise<Sample | FailureRecord> => {
-    try {
-      return await overlayResolved(pair, resolved, budget);
-    } catch (error) {
-      if (resolved.onError === "fail" || !(error instanceof MaskpipeError)) throw error;
-      const member =
-        error.member === pair.mask.path && error.archive === pair.mask.archive
-          ? pair.mask
-          : pair.photo;
-      return {
-        key: pair.key,
-        archive: member.archive,
-        member: member.path,
-        stage: error.code === "ERR_IMAGE_ENCODE" ? "encode" : "decode",
-        code: error.code,
-        message: error.message,
-      };
-    }
+/** A failed pair as a value: which member of it, at which stage, with the error's own words. */
+export type OverlayFailure = FailureRecord & { stage: "decode" | "encode" };
+
+/**
+ * One pair's overlay, an expected failure (a MaskpipeError: a bad image) returned as a value;
+ * anything else is thrown.
+ */
+export async function attemptOverlay(
+  pair: Pair,
+  options: ResolvedOverlay,
+  budget?: PixelBudget,
+): Promise<Sample | OverlayFailure> {
+  try {
+    return await overlayResolved(pair, options, budget);
+  } catch (error) {
+    return failureOf(pair, error);
+  }
+}
+
+/** A bad image's error as the pair's failure; anything else is thrown again. */
+export function failureOf(pair: Pair, error: unknown): OverlayFailure {
+  if (!(error instanceof MaskpipeError)) throw error;
+  const member =
+    error.member === pair.mask.path && error.archive === pair.mask.archive ? pair.mask : pair.photo;
+  return {
+    key: pair.key,
+    archive: member.archive,
+    member: member.path,
+    stage: error.code === "ERR_IMAGE_ENCODE" ? "encode" : "decode",
+    code: error.code,
+    message: error.message,
   };
+}
 
-  for await (const result of orderedMap(pairs, resolved.concurrency, attempt)) {
+/**
+ * Results in input order into samples: failures are recorded in `stats` (so errors.jsonl is the
+ * same on every run whatever finished first) and skipped, or end the stream with
+ * `onError: "fail"`; mask sizes that differ from their photo's are counted.
+ */
+export async function* recordedInOrder(
+  results: AsyncIterable<Sample | OverlayFailure>,
+  onError: OnError,
+  stats: RunStats,
+): AsyncGenerator<Sample> {
+  for await (const result of results) {
     if (!("image" in result)) {
+      if (onError === "fail") {
+        throw new MaskpipeError(result.code as ErrorCode, result.message, {
+          archive: result.archive,
+          member: result.member,
+        });
+      }
       stats.fail(result);
       continue;
     }

@@ -1,0 +1,91 @@
+import { Duplex } from "node:stream";
+import type { Pair } from "../core/pair.js";
+import type { Sample } from "../core/sample.js";
+import { RunStats } from "../core/stats.js";
+import { integerBetween } from "../core/validate.js";
+import { checkPairSizes, type PairSizes, pairPixels } from "./mask-size.js";
+import { orderedMap } from "./ordered-map.js";
+import {
+  failureOf,
+  type OverlayFailure,
+  type OverlayOptions,
+  recordedInOrder,
+  resolveOverlayOptions,
+} from "./overlay.js";
+import type { WorkerUsage } from "./overlay-messages.js";
+import { OverlayWorkers } from "./overlay-workers.js";
+import { PixelBudget } from "./pixel-budget.js";
+
+export interface OverlayPoolOptions extends OverlayOptions {
+  /**
+   * Overlay worker processes. Required here; a run's default is the cores it may use
+   * (`usableCores()`). Each has `concurrency / workers` images in flight (at least 1).
+   */
+  workers: number;
+  /** Called once the workers have exited, with what each used. */
+  onUsage?: (usage: WorkerUsage[]) => void;
+}
+
+/** Most overlay worker processes one stage starts. */
+export const MAX_OVERLAY_WORKERS = 256;
+
+/**
+ * The overlay stage with the work in `workers` child processes: `Pair` objects in, `Sample`
+ * objects out, as `overlay()` makes them, byte for byte and in input order, whatever the number
+ * of workers. Each process has its own JavaScript thread and libvips, so the cores are not
+ * shared by one process's threads. Pairs are read only while fewer than `2 x concurrency` are in
+ * the stage (in a worker, or done and waiting for an earlier one), so memory stays bounded. A
+ * bad image is recorded and skipped, or ends the stream with `onError: "fail"`, as in
+ * `overlay()`; a worker that dies ends the stream with an error naming it. The workers end with
+ * the stage, and with this process, even when it is killed.
+ *
+ * @example
+ * await pipeline(join({ photos, masks, photoKeys, maskKeys }), overlayInProcesses({ workers: 4 }),
+ *   webDatasetSink({ dir: "shards", name: "celeba" }));
+ */
+export function overlayInProcesses(
+  options: OverlayPoolOptions,
+): Duplex & { stats: RunStats; pids: () => number[] } {
+  const stats = options.stats ?? new RunStats();
+  const resolved = resolveOverlayOptions(options);
+  const workers = integerBetween("workers", options.workers, 1, MAX_OVERLAY_WORKERS);
+  const pool = new OverlayWorkers(
+    workers,
+    Math.max(1, Math.round(resolved.concurrency / workers)),
+    {
+      format: resolved.format,
+      quality: resolved.quality,
+      optimizeCoding: resolved.optimizeCoding,
+      maxPixels: resolved.maxPixels,
+    },
+  );
+  const window = 2 * Math.max(resolved.concurrency, workers);
+  const budget = new PixelBudget(resolved.pixelsInFlight);
+  // The sizes are read from the headers here, so a pair waits for its pixels before it is sent.
+  const attempt = async (pair: Pair): Promise<Sample | OverlayFailure> => {
+    let sizes: PairSizes;
+    try {
+      sizes = checkPairSizes(pair);
+    } catch (error) {
+      return failureOf(pair, error);
+    }
+    const release = await budget.take(pairPixels(sizes));
+    try {
+      return await pool.overlay(pair);
+    } finally {
+      release();
+    }
+  };
+  async function* samples(pairs: AsyncIterable<Pair>): AsyncGenerator<Sample> {
+    let done = false;
+    try {
+      yield* recordedInOrder(orderedMap(pairs, window, attempt), resolved.onError, stats);
+      done = true;
+    } finally {
+      if (done) options.onUsage?.(await pool.close());
+      else pool.destroy();
+    }
+  }
+  const stage = Duplex.from(samples);
+  return Object.assign(stage, { stats, pids: () => pool.pids });
+}

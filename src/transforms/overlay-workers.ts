@@ -1,0 +1,208 @@
+import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
+import { fileURLToPath } from "node:url";
+import { MaskpipeError } from "../core/errors.js";
+import { HEAP_FLAGS } from "../core/heap-flags.js";
+import type { Pair } from "../core/pair.js";
+import type { Sample } from "../core/sample.js";
+import { threadPoolSize } from "../core/thread-pool.js";
+import type { OverlayFailure } from "./overlay.js";
+import { FrameReader, frameBuffers } from "./overlay-frames.js";
+import type { OverlayReply, WorkerSettings, WorkerUsage } from "./overlay-messages.js";
+
+/** How much of a worker's stderr a message about its death quotes. */
+const STDERR_TAIL = 2000;
+
+type Result = Sample | OverlayFailure;
+
+interface Waiting {
+  pair: Pair;
+  resolve: (result: Result) => void;
+  reject: (error: Error) => void;
+}
+
+interface Worker {
+  index: number;
+  child: ChildProcessWithoutNullStreams;
+  waiting: Map<number, Waiting>;
+  stderr: string;
+  usage: WorkerUsage | undefined;
+  exited: Promise<void>;
+}
+
+/**
+ * `count` overlay worker processes (overlay-child.ts), each with up to `perWorker` pairs at once.
+ * `overlay(pair)` sends a pair to the least busy one (waiting for a free slot) and resolves with
+ * its sample or failure. A worker that dies fails every pair it held and every later call, with
+ * an error naming it. Started at the first pair, so a run that stops before any starts none.
+ */
+export class OverlayWorkers {
+  private workers: Worker[] = [];
+  private nextId = 0;
+  private freed: (() => void)[] = [];
+  private failure: MaskpipeError | undefined;
+  private closing = false;
+
+  constructor(
+    readonly count: number,
+    private readonly perWorker: number,
+    private readonly settings: WorkerSettings,
+  ) {}
+
+  /** The workers' process ids (started ones). */
+  get pids(): number[] {
+    return this.workers.map((worker) => worker.child.pid ?? 0);
+  }
+
+  async overlay(pair: Pair): Promise<Result> {
+    if (this.workers.length === 0) this.start();
+    let worker = this.leastBusy();
+    while (worker.waiting.size >= this.perWorker && this.failure === undefined) {
+      await new Promise<void>((resolve) => this.freed.push(resolve));
+      worker = this.leastBusy();
+    }
+    if (this.failure !== undefined) throw this.failure;
+    const id = this.nextId++;
+    const result = new Promise<Result>((resolve, reject) =>
+      worker.waiting.set(id, { pair, resolve, reject }),
+    );
+    const { photo, mask } = pair;
+    const request = {
+      id,
+      key: pair.key,
+      photo: { archive: photo.archive, path: photo.path },
+      mask: { archive: mask.archive, path: mask.path },
+      sizes: [photo.data.length, mask.data.length],
+    };
+    const input = worker.child.stdin;
+    input.cork();
+    for (const buffer of frameBuffers(request, [photo.data, mask.data])) input.write(buffer);
+    input.uncork();
+    return result;
+  }
+
+  /** Ends the workers' input and waits for them to exit; what each used. */
+  async close(): Promise<WorkerUsage[]> {
+    this.closing = true;
+    for (const worker of this.workers) worker.child.stdin.end();
+    await Promise.all(this.workers.map((worker) => worker.exited));
+    if (this.failure !== undefined) throw this.failure;
+    return this.workers.map((worker) => worker.usage ?? { cpuSeconds: 0, peakRssBytes: 0 });
+  }
+
+  /** Stops the workers at once (the run failed or was interrupted). */
+  destroy(): void {
+    this.closing = true;
+    for (const worker of this.workers) {
+      worker.child.stdin.destroy();
+      worker.child.kill("SIGKILL");
+    }
+  }
+
+  private leastBusy(): Worker {
+    return this.workers.reduce((best, worker) =>
+      worker.waiting.size < best.waiting.size ? worker : best,
+    );
+  }
+
+  private start(): void {
+    for (let index = 0; index < this.count; index++) this.workers.push(this.spawnWorker(index));
+  }
+
+  private spawnWorker(index: number): Worker {
+    const child = spawn(
+      process.execPath,
+      [...HEAP_FLAGS, ...childLoader(), childFile(), JSON.stringify(this.settings)],
+      {
+        stdio: ["pipe", "pipe", "pipe"],
+        ...(fromSource && { cwd: fileURLToPath(new URL("../..", import.meta.url)) }),
+        env: { ...process.env, UV_THREADPOOL_SIZE: String(threadPoolSize(this.perWorker)) },
+      },
+    );
+    const worker: Worker = {
+      index,
+      child,
+      waiting: new Map(),
+      stderr: "",
+      usage: undefined,
+      exited: new Promise((resolve) => child.on("close", () => resolve())),
+    };
+    const reader = new FrameReader<OverlayReply>();
+    child.stdout.on("data", (chunk: Buffer) => {
+      for (const { header, payloads } of reader.push(chunk)) this.receive(worker, header, payloads);
+    });
+    child.stderr.on("data", (chunk: Buffer) => {
+      process.stderr.write(chunk);
+      worker.stderr = (worker.stderr + chunk.toString()).slice(-STDERR_TAIL);
+    });
+    // Writes to a worker that died fail: its exit says why.
+    child.stdin.on("error", () => {});
+    child.on("error", (error) => this.fail(worker, error.message));
+    child.on("exit", (code, signal) => {
+      if (this.closing && code === 0) return;
+      if (this.closing && worker.waiting.size === 0 && this.failure === undefined) return;
+      this.fail(worker, signal === null ? `exit code ${code}` : `killed by ${signal}`);
+    });
+    return worker;
+  }
+
+  private receive(worker: Worker, reply: OverlayReply, payloads: Buffer[]): void {
+    if (reply.usage !== undefined) {
+      worker.usage = reply.usage;
+      return;
+    }
+    const waiting = worker.waiting.get(reply.id);
+    if (waiting === undefined) return;
+    worker.waiting.delete(reply.id);
+    this.freed.shift()?.();
+    if (reply.fatal !== undefined) {
+      this.fail(worker, `unexpected error: ${reply.fatal}`);
+      waiting.reject(this.failure!);
+    } else if (reply.failure !== undefined) {
+      waiting.resolve(reply.failure);
+    } else {
+      waiting.resolve(sampleOf(waiting.pair, reply, payloads[0]!));
+    }
+  }
+
+  private fail(worker: Worker, why: string): void {
+    const pid = worker.child.pid ?? "not started";
+    const said = worker.stderr.trim() === "" ? "" : `; it printed:\n  ${worker.stderr.trim()}`;
+    this.failure ??= new MaskpipeError(
+      "ERR_OVERLAY_WORKER",
+      `overlay worker ${worker.index + 1} of ${this.count} (pid ${pid}) stopped: ${why}${said}`,
+    );
+    for (const waiting of worker.waiting.values()) waiting.reject(this.failure);
+    worker.waiting.clear();
+    for (const wake of this.freed.splice(0)) wake();
+  }
+}
+
+function sampleOf(pair: Pair, reply: OverlayReply, image: Buffer): Sample {
+  const { width, height, maskWidth, maskHeight, extension } = reply.sample!;
+  return {
+    key: pair.key,
+    photo: { archive: pair.photo.archive, path: pair.photo.path },
+    mask: { archive: pair.mask.archive, path: pair.mask.path },
+    width,
+    height,
+    maskWidth,
+    maskHeight,
+    extension,
+    image,
+    ...(pair.label !== undefined && { label: pair.label }),
+  };
+}
+
+const fromSource = import.meta.url.endsWith(".ts");
+
+/** The worker's script beside this file: overlay-child.js, or overlay-child.ts run from source. */
+function childFile(): string {
+  return fileURLToPath(
+    new URL(fromSource ? "./overlay-child.ts" : "./overlay-child.js", import.meta.url),
+  );
+}
+
+/** Run from source (tests, tsx), the worker needs a TypeScript loader too (found from the root). */
+function childLoader(): string[] {
+  return fromSource ? ["--import", "tsx"] : [];
+}
