@@ -4,28 +4,11 @@ import { join } from "node:path";
 import { setTimeout as sleep } from "node:timers/promises";
 import { describe, expect, it } from "vitest";
 import { HEAP_FLAGS } from "../src/core/heap-flags.js";
-import { finished, ROOT, runCli, runCliProcess, startCli } from "./support/cli.js";
+import { casiaRun, finished, ROOT, runCli, runCliProcess, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { tempDir } from "./support/temp.js";
 
 const SAMPLE = join(ROOT, "pipelines/sample.json");
-
-/** `maskpipe run pipelines/casia.json` over the given archives, with small shards. */
-function casiaRun(photos: string, masks: string, out: string, shardMaxCount: string): string[] {
-  const pipeline = join(ROOT, "pipelines/casia.json");
-  return [
-    "run",
-    pipeline,
-    "--originals",
-    photos,
-    "--masks",
-    masks,
-    "--out",
-    out,
-    "--shard-max-count",
-    shardMaxCount,
-  ];
-}
 
 describe("maskpipe run on the embedded sample", () => {
   it("writes shards, index and report, and prints the summary", async () => {

@@ -169,7 +169,7 @@ export class OverlayWorkers {
     const said = worker.stderr.trim() === "" ? "" : `; it printed:\n  ${worker.stderr.trim()}`;
     this.failure ??= new MaskpipeError(
       "ERR_OVERLAY_WORKER",
-      `overlay worker ${worker.index + 1} of ${this.count} (pid ${pid}) stopped: ${why}${said}`,
+      `overlay worker ${worker.index + 1} of ${this.count} (pid ${pid}) stopped: ${why}${said}; complete shards are kept, and --resume goes on from them`,
     );
     for (const waiting of worker.waiting.values()) waiting.reject(this.failure);
     worker.waiting.clear();

@@ -93,3 +93,25 @@ export async function runCli(
     }
   }
 }
+
+/** `maskpipe run pipelines/casia.json` over the given archives, with small shards. */
+export function casiaRun(
+  photos: string,
+  masks: string,
+  out: string,
+  shardMaxCount: string,
+): string[] {
+  const pipeline = join(ROOT, "pipelines/casia.json");
+  return [
+    "run",
+    pipeline,
+    "--originals",
+    photos,
+    "--masks",
+    masks,
+    "--out",
+    out,
+    "--shard-max-count",
+    shardMaxCount,
+  ];
+}

@@ -1,0 +1,193 @@
+import { existsSync } from "node:fs";
+import { readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+import { Readable } from "node:stream";
+import { setTimeout as sleep } from "node:timers/promises";
+import { beforeAll, describe, expect, it } from "vitest";
+import type { Pair } from "../src/core/pair.js";
+import type { Sample } from "../src/core/sample.js";
+import { RunStats } from "../src/core/stats.js";
+import type { RunOptions } from "../src/run/run-options.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
+import { overlay } from "../src/transforms/overlay.js";
+import { FrameReader, frameBuffers } from "../src/transforms/overlay-frames.js";
+import { overlayInProcesses } from "../src/transforms/overlay-pool.js";
+import { casiaRun, finished, runCli, startCli } from "./support/cli.js";
+import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { tempDir, tempDirForFile } from "./support/temp.js";
+
+const casia = { depth: 2, suffixes: [] };
+
+/** The shard files of an output, name and bytes, and its errors file. */
+async function outputBytes(out: string): Promise<Map<string, Buffer>> {
+  const names = (await readdir(out)).filter((f) => f.endsWith(".tar") || f === "errors.jsonl");
+  return new Map(
+    await Promise.all(names.sort().map(async (n) => [n, await readFile(join(out, n))] as const)),
+  );
+}
+
+let photos: string;
+let masks: string;
+let corpusDir: string;
+
+beforeAll(async () => {
+  corpusDir = await tempDirForFile();
+  const keys = casiaKeys(90, 500, 6);
+  const files = await corpusFiles({ keys, size: 96, withoutMask: [keys[5]!] });
+  // One photo that is not an image: a failure, recorded in input order whatever finished first.
+  files.photos[11] = { name: files.photos[11]!.name, data: Buffer.from("not a jpeg") };
+  photos = await writeArchive(corpusDir, "p", "zip", files.photos);
+  masks = await writeArchive(corpusDir, "m", "tar", files.masks);
+});
+
+const runOptions = (out: string, more: Partial<RunOptions> = {}): RunOptions => ({
+  name: "casia",
+  originals: photos,
+  masks,
+  out,
+  photoKeys: casia,
+  maskKeys: casia,
+  labels: "folder",
+  shardMaxCount: 12,
+  ...more,
+});
+
+describe("overlay worker processes", () => {
+  it("write the bytes of the in-process overlay for 1, 2 and 3 workers", async () => {
+    const dir = await tempDir();
+    const outputs: Map<string, Buffer>[] = [];
+    for (const workers of [1, 2, 3]) {
+      const out = join(dir, `w${workers}`);
+      const report = await runPipeline(runOptions(out, { overlayWorkers: workers }));
+      expect(report.failed).toBe(1);
+      expect(report.overlayWorkers?.count).toBe(workers);
+      if (workers > 1) expect(report.overlayWorkers?.cpuSeconds).toBeGreaterThan(0);
+      outputs.push(await outputBytes(out));
+    }
+    expect(outputs[0]!.size).toBe(9); // 8 shards and errors.jsonl
+    for (const output of outputs.slice(1)) expect(output).toEqual(outputs[0]);
+  });
+
+  it("resume an interrupted run to the bytes of an uninterrupted one", async () => {
+    const dir = await tempDir();
+    const straight = join(dir, "straight");
+    await runPipeline(runOptions(straight, { overlayWorkers: 2 }));
+    const out = join(dir, "resumed");
+    const controller = new AbortController();
+    const stopped = await runPipeline(
+      runOptions(out, {
+        overlayWorkers: 2,
+        concurrency: 2,
+        signal: controller.signal,
+        onProgress: ({ written }) => {
+          if (written >= 30) controller.abort();
+        },
+      }),
+    );
+    expect(stopped.interrupted).toBe(true);
+    expect(stopped.written).toBeLessThan(89);
+    const resumed = await runPipeline(runOptions(out, { overlayWorkers: 3, resume: true }));
+    expect(resumed.resumed).toBeGreaterThanOrEqual(24);
+    expect(await outputBytes(out)).toEqual(await outputBytes(straight));
+  });
+
+  it("the stage gives overlay()'s samples, failures and counts, and stops on onError: fail", async () => {
+    const files = await corpusFiles({ keys: casiaKeys(6, 700), size: 40 });
+    const pairs: Pair[] = files.photos.map((photo, i) => ({
+      key: `k${i}`,
+      photo: { archive: "p.zip", path: photo.name, data: i === 2 ? Buffer.from("x") : photo.data! },
+      mask: { archive: "m.tar", path: files.masks[i]!.name, data: files.masks[i]!.data! },
+    }));
+    const collect = async (stage: NodeJS.ReadWriteStream) => {
+      const out: Sample[] = [];
+      for await (const sample of Readable.from(pairs).pipe(stage))
+        out.push(sample as unknown as Sample);
+      return out;
+    };
+    const [inProcess, inWorkers] = [new RunStats(), new RunStats()];
+    const expected = await collect(overlay({ stats: inProcess }));
+    const got = await collect(overlayInProcesses({ workers: 2, stats: inWorkers }));
+    expect(got).toEqual(expected);
+    expect([inWorkers.failed, inWorkers.failureExamples]).toEqual([
+      inProcess.failed,
+      inProcess.failureExamples,
+    ]);
+    await expect(
+      collect(overlayInProcesses({ workers: 2, onError: "fail" })),
+    ).rejects.toMatchObject({
+      code: "ERR_IMAGE_DECODE",
+      message: expect.stringContaining("p.zip"),
+    });
+  });
+});
+
+describe("a worker process that dies", () => {
+  it("ends the run with exit 1 naming it; --resume ends with the bytes of a straight run", async () => {
+    const dir = await tempDir();
+    const args = (out: string) => [
+      ...casiaRun(photos, masks, out, "12"),
+      "--overlay-workers",
+      "2",
+      "--max-failed",
+      "1",
+      "-q",
+    ];
+    const straight = join(dir, "straight");
+    expect((await runCli(args(straight))).code).toBe(0);
+
+    const out = join(dir, "out");
+    const child = startCli([...args(out), "--concurrency", "2"]);
+    const ended = finished(child);
+    const childrenOf = async (pid: number) =>
+      (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => ""))
+        .trim()
+        .split(" ")
+        .filter((p) => p !== "")
+        .map(Number);
+    while (!existsSync(join(out, "casia-000001.tar"))) await sleep(10);
+    const [main] = await childrenOf(child.pid!);
+    const workers = await childrenOf(main!);
+    expect(workers.length).toBe(2);
+    process.kill(workers[1]!, "SIGKILL");
+    const { code, stderr } = await ended;
+    expect(code).toBe(1);
+    expect(stderr).toMatch(
+      new RegExp(`overlay worker 2 of 2 \\(pid ${workers[1]}\\) stopped: killed by SIGKILL`),
+    );
+    expect(stderr).toContain("[ERR_OVERLAY_WORKER]");
+    // The other worker went with the run.
+    await sleep(200);
+    expect(existsSync(`/proc/${workers[0]}`)).toBe(false);
+
+    const resumed = await runCli([...args(out), "--resume"]);
+    expect(resumed.code, resumed.stderr).toBe(0);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect(report.resumed).toBeGreaterThanOrEqual(12);
+    expect(await outputBytes(out)).toEqual(await outputBytes(straight));
+  });
+});
+
+describe("frames between the stage and its workers", () => {
+  it("come out whole whatever the chunks, payloads as sent", () => {
+    const frames = [
+      frameBuffers({ id: 1, sizes: [3, 0, 5] }, [
+        Buffer.from("abc"),
+        Buffer.alloc(0),
+        Buffer.from("12345"),
+      ]),
+      frameBuffers({ id: 2, sizes: [] }, []),
+      frameBuffers({ id: 3, sizes: [70_000] }, [Buffer.alloc(70_000, 7)]),
+    ];
+    const stream = Buffer.concat(frames.flat());
+    for (const size of [1, 7, 64, 65_536, stream.length]) {
+      const reader = new FrameReader<{ id: number; sizes: number[] }>();
+      const got = [];
+      for (let at = 0; at < stream.length; at += size)
+        got.push(...reader.push(stream.subarray(at, at + size)));
+      expect(got.map((f) => f.header.id)).toEqual([1, 2, 3]);
+      expect(got[0]!.payloads.map(String)).toEqual(["abc", "", "12345"]);
+      expect(got[2]!.payloads[0]!.equals(Buffer.alloc(70_000, 7))).toBe(true);
+      expect(reader.pending).toBe(0);
+    }
+  });
+});
