@@ -56,6 +56,8 @@ export interface CliRun {
   concurrency?: number;
   /** `--workers`. */
   workers?: number;
+  /** `--overlay-workers`; default the command's own (the usable cores). */
+  overlayWorkers?: number;
   /** CPUs to run on (`taskset -c`), e.g. "0". */
   cpus?: string;
   /** More flags, e.g. `--labels none`. */
@@ -64,8 +66,9 @@ export interface CliRun {
 
 /**
  * The CLI as a user runs it: wall time with both node start-ups; CPU of the launcher, its worker
- * and their children (a 7-Zip, --workers' processes), from /proc; peak RSS of the worker, or
- * with --workers the sum of the workers' (the launcher adds ~43 MiB).
+ * and their children (overlay workers, a 7-Zip, --workers' processes), from /proc; peak RSS of
+ * the worker and its overlay workers, or with --workers the sum of the partition processes'
+ * (the launcher adds ~43 MiB).
  */
 export async function measureCli(run: CliRun): Promise<Measurement> {
   await rm(run.out, { recursive: true, force: true });
@@ -83,6 +86,9 @@ export async function measureCli(run: CliRun): Promise<Measurement> {
       run.out,
       ...(run.concurrency === undefined ? [] : ["--concurrency", String(run.concurrency)]),
       ...(run.workers === undefined ? [] : ["--workers", String(run.workers)]),
+      ...(run.overlayWorkers === undefined
+        ? []
+        : ["--overlay-workers", String(run.overlayWorkers)]),
       ...(run.flags ?? []),
       "--quiet",
     ],
@@ -90,7 +96,8 @@ export async function measureCli(run: CliRun): Promise<Measurement> {
     run.cpus,
   );
   const report = JSON.parse(await readFile(join(run.out, "report.json"), "utf8"));
-  let peakRssBytes: number = report.peakRssBytes;
+  // The whole tree: the run's process and its overlay worker processes.
+  let peakRssBytes: number = report.peakRssBytes + (report.overlayWorkers?.peakRssBytes ?? 0);
   if (run.workers !== undefined && run.workers > 1) {
     peakRssBytes = 0;
     for (const label of await readdir(join(run.out, "partitions"))) {
@@ -108,5 +115,8 @@ export async function measureCli(run: CliRun): Promise<Measurement> {
     cpuSeconds:
       cpuBefore === undefined || cpuAfter === undefined ? report.cpuSeconds : cpuAfter - cpuBefore,
     peakRssBytes,
+    ...(report.mainThreadCpuSeconds !== undefined && {
+      mainThreadCpuSeconds: report.mainThreadCpuSeconds,
+    }),
   };
 }

@@ -8,6 +8,8 @@ export interface Measurement {
   seconds: number;
   cpuSeconds: number;
   peakRssBytes: number;
+  /** CPU seconds of the run's main (JavaScript) thread, from its report (CLI runs, Linux). */
+  mainThreadCpuSeconds?: number;
   /** Sizes of the shards written (pipeline runs). */
   shardBytes?: number[];
   /** What publishing to a Hub repo cost (bench/hub.ts). */

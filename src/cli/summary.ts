@@ -66,7 +66,7 @@ export function summaryText(
         ? formatDuration(report.seconds)
         : `${formatDuration(report.seconds)} (${report.imagesPerSecond} img/s)`,
     ],
-    ["peak RSS", `${Math.round(report.peakRssBytes / 2 ** 20)} MiB`],
+    ["peak RSS", peakRss(report)],
   ];
   if (report.layout === "webdataset" && report.dryRun !== true) {
     const bytes = report.shards.reduce((sum, shard) => sum + shard.bytes, 0);
@@ -164,4 +164,13 @@ function exampleRows(report: RunReport): [string, string][] {
     if (masks.length > 0) rows.push(["e.g. mask without photo", masks.slice(0, 3).join(", ")]);
   }
   return rows;
+}
+
+/** This process's peak memory, and its overlay workers' (summed) when it had them. */
+function peakRss(report: RunReport): string {
+  const mib = (bytes: number) => `${Math.round(bytes / 2 ** 20)} MiB`;
+  const workers = report.overlayWorkers;
+  if (workers === undefined || workers.count === 1 || workers.peakRssBytes === undefined)
+    return mib(report.peakRssBytes);
+  return `${mib(report.peakRssBytes)}, and ${mib(workers.peakRssBytes)} in ${workers.count} overlay worker processes`;
 }
