@@ -139,4 +139,10 @@ export {
   overlayPair,
   overlaySamples,
 } from "./transforms/overlay.js";
+export type { WorkerUsage } from "./transforms/overlay-messages.js";
+export {
+  MAX_OVERLAY_WORKERS,
+  type OverlayPoolOptions,
+  overlayInProcesses,
+} from "./transforms/overlay-pool.js";
 export { takePairs } from "./transforms/take.js";
