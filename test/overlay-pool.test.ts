@@ -1,7 +1,8 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable } from "node:stream";
+import { Readable, Writable } from "node:stream";
+import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
 import type { Pair } from "../src/core/pair.js";
@@ -17,6 +18,16 @@ import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { tempDir, tempDirForFile } from "./support/temp.js";
 
 const casia = { depth: 2, suffixes: [] };
+
+/** `count` synthetic pairs of `size` pixels square, in memory. */
+async function pairsOf(count: number, size: number): Promise<Pair[]> {
+  const files = await corpusFiles({ keys: casiaKeys(count, 700), size });
+  return files.photos.map((photo, i) => ({
+    key: `k${i}`,
+    photo: { archive: "p.zip", path: photo.name, data: photo.data! },
+    mask: { archive: "m.tar", path: files.masks[i]!.name, data: files.masks[i]!.data! },
+  }));
+}
 
 /** The shard files of an output, name and bytes, and its errors file. */
 async function outputBytes(out: string): Promise<Map<string, Buffer>> {
@@ -92,12 +103,8 @@ describe("overlay worker processes", () => {
   });
 
   it("the stage gives overlay()'s samples, failures and counts, and stops on onError: fail", async () => {
-    const files = await corpusFiles({ keys: casiaKeys(6, 700), size: 40 });
-    const pairs: Pair[] = files.photos.map((photo, i) => ({
-      key: `k${i}`,
-      photo: { archive: "p.zip", path: photo.name, data: i === 2 ? Buffer.from("x") : photo.data! },
-      mask: { archive: "m.tar", path: files.masks[i]!.name, data: files.masks[i]!.data! },
-    }));
+    const pairs = await pairsOf(6, 40);
+    pairs[2] = { ...pairs[2]!, photo: { ...pairs[2]!.photo, data: Buffer.from("x") } };
     const collect = async (stage: NodeJS.ReadWriteStream) => {
       const out: Sample[] = [];
       for await (const sample of Readable.from(pairs).pipe(stage))
@@ -118,6 +125,36 @@ describe("overlay worker processes", () => {
       code: "ERR_IMAGE_DECODE",
       message: expect.stringContaining("p.zip"),
     });
+  });
+
+  it("reads no further ahead than its window when the sink is slow", async () => {
+    const all = await pairsOf(120, 24);
+    let pulled = 0;
+    let written = 0;
+    let mostAhead = 0;
+    async function* pairs() {
+      for (const pair of all) {
+        pulled++;
+        mostAhead = Math.max(mostAhead, pulled - written);
+        yield pair;
+      }
+    }
+    const slowSink = new Writable({
+      objectMode: true,
+      highWaterMark: 1,
+      write(_sample, _encoding, callback) {
+        written++;
+        sleep(2).then(() => callback());
+      },
+    });
+    await pipeline(
+      Readable.from(pairs(), { highWaterMark: 1 }),
+      overlayInProcesses({ workers: 2, concurrency: 4 }),
+      slowSink,
+    );
+    expect(written).toBe(120);
+    // Stream buffers and the stage's window (2 x concurrency): a few dozen, never the input.
+    expect(mostAhead).toBeLessThan(48);
   });
 });
 
