@@ -11,6 +11,7 @@ import { openFileReader } from "../src/sources/byte-reader.js";
 import { zipSource } from "../src/sources/zip/zip-source.js";
 import { finished, ROOT, runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { slowSink } from "./support/samples.js";
 import { closeAfterTest, tempDir } from "./support/temp.js";
 
 const casia = { depth: 2, suffixes: ["_mask"] };
@@ -305,9 +306,8 @@ describe("bounded memory", () => {
     const { openLocalSource } = await import("../src/sources/open-source.js");
     const { join: joinStage } = await import("../src/transforms/join.js");
     const { overlay } = await import("../src/transforms/overlay.js");
-    const { Transform, Writable } = await import("node:stream");
+    const { Transform } = await import("node:stream");
     const { pipeline } = await import("node:stream/promises");
-    const { setTimeout: sleep } = await import("node:timers/promises");
     let pulled = 0;
     let written = 0;
     let mostAhead = 0;
@@ -320,14 +320,6 @@ describe("bounded memory", () => {
         callback(null, pair);
       },
     });
-    const slowSink = new Writable({
-      objectMode: true,
-      highWaterMark: 1,
-      write(_sample, _encoding, callback) {
-        written++;
-        sleep(2).then(() => callback());
-      },
-    });
     await pipeline(
       joinStage({
         photos: closeAfterTest(await openLocalSource(await writeArchive(dir, "p", "zip", photos))),
@@ -337,7 +329,7 @@ describe("bounded memory", () => {
       }),
       counting,
       overlay({ concurrency: 4 }),
-      slowSink,
+      slowSink(() => written++),
     );
     expect(written).toBe(400);
     // Stream buffers, images in flight and one read-ahead batch: a few dozen, never the corpus.

@@ -1,7 +1,7 @@
 import { existsSync } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
-import { Readable, Writable } from "node:stream";
+import { Readable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { setTimeout as sleep } from "node:timers/promises";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -15,6 +15,7 @@ import { FrameReader, frameBuffers } from "../src/transforms/overlay-frames.js";
 import { overlayInProcesses } from "../src/transforms/overlay-pool.js";
 import { casiaRun, finished, runCli, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { slowSink } from "./support/samples.js";
 import { tempDir, tempDirForFile } from "./support/temp.js";
 
 const casia = { depth: 2, suffixes: [] };
@@ -139,18 +140,10 @@ describe("overlay worker processes", () => {
         yield pair;
       }
     }
-    const slowSink = new Writable({
-      objectMode: true,
-      highWaterMark: 1,
-      write(_sample, _encoding, callback) {
-        written++;
-        sleep(2).then(() => callback());
-      },
-    });
     await pipeline(
       Readable.from(pairs(), { highWaterMark: 1 }),
       overlayInProcesses({ workers: 2, concurrency: 4 }),
-      slowSink,
+      slowSink(() => written++),
     );
     expect(written).toBe(120);
     // Stream buffers and the stage's window (2 x concurrency): a few dozen, never the input.
