@@ -37,7 +37,8 @@ Images:
   --optimize-coding      optimised JPEG Huffman tables: 6-9% smaller, slower, not reference-identical
   --concurrency N        images in flight, default: twice the number of cores
   --overlay-workers N    processes that decode, blend and encode, default: the cores this
-                         process may use (1: in this process); the same bytes whatever N
+                         process may use (1: in this process, the default under 500 pairs);
+                         the same bytes whatever N
   --max-pixels N         largest image decoded, default 100000000
   --on-error E           skip (default: record in errors.jsonl, go on) | fail (stop the run)
 

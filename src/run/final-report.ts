@@ -17,6 +17,8 @@ export interface RunOutcome {
   dryRun?: boolean;
   /** What each overlay worker process used (a run whose overlay ran in processes). */
   workerUsage?: readonly WorkerUsage[];
+  /** The processes the overlay ran in, when it ran. */
+  overlayWorkers?: number;
 }
 
 /** The report of the run so far, with its verdict (problems) when it was not interrupted. */
@@ -45,8 +47,8 @@ export function finalReport(run: RunContext, inputs: RunInputs, outcome: RunOutc
   if (labels !== undefined) report.labels = labels;
   if (labeler !== undefined && labeler.splits.length > 0 && outcome.dryRun !== true)
     report.splits = splitCounts(report.shards);
-  if (outcome.dryRun !== true)
-    report.overlayWorkers = overlayWorkers(options.overlayWorkers, outcome);
+  if (outcome.overlayWorkers !== undefined)
+    report.overlayWorkers = overlayWorkers(outcome.overlayWorkers, outcome);
   if (options.partition !== undefined) report.partition = { ...options.partition };
   // A merge's card says how its partitions were made.
   if (options.command !== "") report.command = options.command;

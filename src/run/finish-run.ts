@@ -21,6 +21,8 @@ export interface StreamEnd {
   hub: HubSink | undefined;
   kept: KeptOutput;
   interrupted: boolean;
+  /** The processes the overlay ran in. */
+  overlayWorkers: number;
   /** What each overlay worker process used, when there were any and they finished. */
   workerUsage?: readonly WorkerUsage[];
 }
@@ -44,6 +46,7 @@ export async function finishRun(
     // A shard counts once complete: samples of one an interruption left are not in the output.
     written: options.layout === "folder" ? run.stats.written : inShards,
     shards: [...end.kept.shards, ...sink.result.shards],
+    overlayWorkers: end.overlayWorkers,
     ...(end.workerUsage !== undefined && { workerUsage: end.workerUsage }),
   });
   const { labeler } = inputs;

@@ -1,7 +1,6 @@
 import { MaskpipeError } from "../core/errors.js";
 import type { KeyRule } from "../core/keys.js";
 import { checkPartition, type Partition, partitionFolder } from "../core/partition.js";
-import { usableCores } from "../core/thread-pool.js";
 import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "../core/validate.js";
 import type { AnnotationSpecs } from "../labels/annotation-files.js";
 import { holdoutPercent } from "../labels/holdout.js";
@@ -34,7 +33,8 @@ type OptionalRunOptions =
   | "annotationFiles"
   | "classes"
   | "holdout"
-  | "partition";
+  | "partition"
+  | "overlayWorkers";
 
 /** Everything one run needs. Defaults are the `*_DEFAULTS` of the stages they belong to. */
 export interface RunOptions {
@@ -57,8 +57,9 @@ export interface RunOptions {
   /**
    * Processes the overlay runs in: 1 is this process; more are child processes that decode,
    * blend and encode while this one reads, packs and writes. The samples and shards are the same
-   * bytes whatever the number. Default: the cores this process may use (`usableCores()`: CPU
-   * affinity and a cgroup CPU quota).
+   * bytes whatever the number. Default: the cores this process may use (CPU affinity and a
+   * cgroup CPU quota), or 1 for a run known to have fewer than 500 pairs
+   * (`MIN_PAIRS_FOR_WORKERS`), where starting the workers costs more than they save.
    */
   overlayWorkers?: number;
   maxPixels?: number;
@@ -172,7 +173,6 @@ export const RUN_DEFAULTS = {
   quality: OVERLAY_DEFAULTS.quality,
   optimizeCoding: OVERLAY_DEFAULTS.optimizeCoding,
   concurrency: OVERLAY_DEFAULTS.concurrency,
-  overlayWorkers: usableCores(),
   maxPixels: OVERLAY_DEFAULTS.maxPixels,
   onError: OVERLAY_DEFAULTS.onError,
   shardMaxCount: SHARD_DEFAULTS.maxCount,
@@ -228,12 +228,14 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
     layout: oneOf("layout", options.layout ?? RUN_DEFAULTS.layout, ["webdataset", "folder"]),
     // The overlay's own check, so its ranges and defaults are stated once.
     ...resolveOverlayOptions(options),
-    overlayWorkers: integerBetween(
-      "overlayWorkers",
-      options.overlayWorkers ?? RUN_DEFAULTS.overlayWorkers,
-      1,
-      MAX_OVERLAY_WORKERS,
-    ),
+    ...(options.overlayWorkers !== undefined && {
+      overlayWorkers: integerBetween(
+        "overlayWorkers",
+        options.overlayWorkers,
+        1,
+        MAX_OVERLAY_WORKERS,
+      ),
+    }),
     shardMaxCount: checkShardCount("shardMaxCount", options.shardMaxCount ?? shards.shardMaxCount),
     shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? shards.shardMaxBytes),
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),

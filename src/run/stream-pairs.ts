@@ -2,6 +2,7 @@ import { once } from "node:events";
 import { type Duplex, PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import type { Side } from "../core/stats.js";
+import { usableCores } from "../core/thread-pool.js";
 import type { SampleSink } from "../sinks/sink.js";
 import { attachLabels } from "../transforms/attach-labels.js";
 import { inputCheck } from "../transforms/input-check.js";
@@ -26,9 +27,27 @@ export interface StreamPlan {
   examples: () => Record<Side, readonly string[]>;
 }
 
+/**
+ * Fewer pairs than this, when the run knows its count, are overlaid in the run's own process by
+ * default: a worker's start (node and sharp, ~0.3 CPU s each) costs more than it saves on a few
+ * hundred images.
+ */
+export const MIN_PAIRS_FOR_WORKERS = 500;
+
+/** The overlay's processes: as given, else the usable cores, or 1 for a small run. */
+export function overlayWorkerCount(
+  given: number | undefined,
+  expected: number | undefined,
+): number {
+  if (given !== undefined) return given;
+  return expected !== undefined && expected < MIN_PAIRS_FOR_WORKERS ? 1 : usableCores();
+}
+
 /** How the stream stage ended: interrupted or not, and what its overlay workers used. */
 export interface StreamOutcome {
   interrupted: boolean;
+  /** The processes the overlay ran in (1: this one). */
+  overlayWorkers: number;
   /** Each overlay worker process's CPU and peak memory, when the overlay ran in processes. */
   workerUsage?: WorkerUsage[];
 }
@@ -56,7 +75,8 @@ export async function streamPairs(
     ...(options.partition !== undefined && { partition: options.partition }),
     signal,
   });
-  const outcome: StreamOutcome = { interrupted: false };
+  const workers = overlayWorkerCount(options.overlayWorkers, plan.expected);
+  const outcome: StreamOutcome = { interrupted: false, overlayWorkers: workers };
   try {
     await pipeline(
       options.limit === undefined ? pairs : takePairs(pairs, options.limit),
@@ -65,7 +85,7 @@ export async function streamPairs(
         ? new PassThrough({ objectMode: true })
         : attachLabels({ labeler, strict: options.strictLabels, stats }),
       skipDone(plan.kept.isDone, stats),
-      overlayStage(run, (usage) => {
+      overlayStage(run, workers, (usage) => {
         outcome.workerUsage = usage;
       }),
       progress(run, inputs, plan.expected),
@@ -77,13 +97,17 @@ export async function streamPairs(
     // nothing in the output changes after runPipeline returns or throws.
     await closed(plan.sink);
     if (signal?.aborted !== true) throw error;
-    return { interrupted: true };
+    return { interrupted: true, overlayWorkers: workers };
   }
   return outcome;
 }
 
 /** The overlay in this process (`overlayWorkers` 1), or in worker processes. */
-function overlayStage(run: RunContext, onUsage: (usage: WorkerUsage[]) => void): Duplex {
+function overlayStage(
+  run: RunContext,
+  workers: number,
+  onUsage: (usage: WorkerUsage[]) => void,
+): Duplex {
   const { options, stats } = run;
   const settings = {
     format: options.format,
@@ -94,9 +118,7 @@ function overlayStage(run: RunContext, onUsage: (usage: WorkerUsage[]) => void):
     onError: options.onError,
     stats,
   };
-  return options.overlayWorkers === 1
-    ? overlay(settings)
-    : overlayInProcesses({ ...settings, workers: options.overlayWorkers, onUsage });
+  return workers === 1 ? overlay(settings) : overlayInProcesses({ ...settings, workers, onUsage });
 }
 
 async function closed(sink: SampleSink): Promise<void> {
