@@ -166,18 +166,7 @@ describe("a worker process that dies", () => {
     expect((await runCli(args(straight))).code).toBe(0);
 
     const out = join(dir, "out");
-    const child = startCli([...args(out), "--concurrency", "2"]);
-    const ended = finished(child);
-    const childrenOf = async (pid: number) =>
-      (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => ""))
-        .trim()
-        .split(" ")
-        .filter((p) => p !== "")
-        .map(Number);
-    while (!existsSync(join(out, "casia-000001.tar"))) await sleep(10);
-    const [main] = await childrenOf(child.pid!);
-    const workers = await childrenOf(main!);
-    expect(workers.length).toBe(2);
+    const { ended, workers } = await runningWithWorkers([...args(out), "--concurrency", "2"]);
     process.kill(workers[1]!, "SIGKILL");
     const { code, stderr } = await ended;
     expect(code).toBe(1);
@@ -196,6 +185,46 @@ describe("a worker process that dies", () => {
     expect(await outputBytes(out)).toEqual(await outputBytes(straight));
   });
 });
+
+describe("a run killed with kill -9", () => {
+  it("takes its worker processes with it", async () => {
+    const out = join(await tempDir(), "out");
+    const { child, ended, workers } = await runningWithWorkers([
+      ...casiaRun(photos, masks, out, "12"),
+      "--overlay-workers",
+      "2",
+      "--concurrency",
+      "2",
+    ]);
+    child.kill("SIGKILL");
+    expect((await ended).signal).toBe("SIGKILL");
+    const started = performance.now();
+    while (
+      workers.some((pid) => existsSync(`/proc/${pid}`)) &&
+      performance.now() - started < 10_000
+    )
+      await sleep(20);
+    expect(workers.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
+  });
+});
+
+/** The command started as a process, once its first shard is written, with its overlay workers' pids. */
+async function runningWithWorkers(args: string[]) {
+  const child = startCli(args);
+  const ended = finished(child);
+  const out = args[args.indexOf("--out") + 1]!;
+  const childrenOf = async (pid: number) =>
+    (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => ""))
+      .trim()
+      .split(" ")
+      .filter((p) => p !== "")
+      .map(Number);
+  while (!existsSync(join(out, "casia-000000.tar"))) await sleep(10);
+  const [main] = await childrenOf(child.pid!);
+  const workers = await childrenOf(main!);
+  expect(workers.length).toBe(2);
+  return { child, ended, workers };
+}
 
 describe("frames between the stage and its workers", () => {
   it("come out whole whatever the chunks, payloads as sent", () => {
