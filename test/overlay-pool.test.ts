@@ -250,3 +250,17 @@ describe("frames between the stage and its workers", () => {
     }
   });
 });
+
+describe("the default worker count", () => {
+  it("a run of a few dozen pairs overlays in its own process, even with its masks in a tar", async () => {
+    // The sample streams its masks from a tar (no count up front); its photos' zip bounds the
+    // pairs at 36, so starting worker processes would cost more than they save.
+    const out = join(await tempDir(), "out");
+    const result = await runCli(["run", "sample", "--out", out, "-q"]);
+    expect(result.code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect(report.join).toBe("lookup-photos");
+    expect(report.overlayWorkers).toEqual({ count: 1 });
+    expect(result.stderr).not.toContain("overlay worker processes");
+  });
+});

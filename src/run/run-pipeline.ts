@@ -54,14 +54,14 @@ export async function runPipeline(input: RunOptions): Promise<RunReport> {
     inputs = await openInputs(run, opened);
     if (options.dryRun) return await dryRun(run, inputs);
     const examples = await abortable(guardPairing(options, inputs, stats, signal), signal);
-    const expected = await abortable(expectedOf(run, inputs), signal);
+    const { expected, atMost } = await abortable(expectedOf(run, inputs), signal);
     if (!run.toHub) {
       const finished = await claimFolder(run, inputs.identity);
       if (finished !== undefined) return { ...finished, nothingToDo: true };
     }
     await prepareOutput(run, inputs.identity, made);
     const { sink, hub, kept } = await makeSink(run, inputs);
-    const streamed = await streamPairs(run, inputs, { sink, kept, expected, examples });
+    const streamed = await streamPairs(run, inputs, { sink, kept, expected, atMost, examples });
     // The join reads a little ahead: pairs past the limit were made but never taken.
     if (options.limit !== undefined) stats.pairs = Math.min(stats.pairs, options.limit);
     return await finishRun(run, inputs, { sink, hub, kept, ...streamed }, errors);
@@ -117,16 +117,26 @@ async function dryRun(run: RunContext, inputs: RunInputs): Promise<RunReport> {
   return finalReport(run, inputs, { dryRun: true, written: 0, shards: [] });
 }
 
-/** Pairs expected from the side the join streams, for progress. */
-function expectedOf(run: RunContext, inputs: RunInputs): Promise<number | undefined> {
+/**
+ * Pairs expected, for progress: counted on the side the join streams when it can be listed.
+ * `atMost` bounds them by the side it looks members up in when the streamed side cannot be
+ * listed, for the overlay's worker count (a few dozen pairs from a tar are a small run too).
+ */
+async function expectedOf(
+  run: RunContext,
+  inputs: RunInputs,
+): Promise<{ expected: number | undefined; atMost: number | undefined }> {
   const { options } = run;
   const masksStreamed = inputs.strategy === "lookup-photos";
-  return expectedPairs(
-    masksStreamed ? inputs.masks : inputs.photos,
-    masksStreamed ? options.maskKeys : options.photoKeys,
-    options.limit,
-    options.partition,
-  );
+  const count = (side: "photos" | "masks") =>
+    expectedPairs(
+      side === "masks" ? inputs.masks : inputs.photos,
+      side === "masks" ? options.maskKeys : options.photoKeys,
+      options.limit,
+      options.partition,
+    );
+  const expected = await count(masksStreamed ? "masks" : "photos");
+  return { expected, atMost: expected ?? (await count(masksStreamed ? "photos" : "masks")) };
 }
 
 /**

@@ -23,6 +23,8 @@ export interface StreamPlan {
   kept: KeptOutput;
   /** Pairs expected, for progress; undefined when the streamed side cannot be listed. */
   expected: number | undefined;
+  /** At most this many pairs (the looked-up side's count when the streamed side is unknown). */
+  atMost: number | undefined;
   /** Example members of each side, for the message when keys never meet. */
   examples: () => Record<Side, readonly string[]>;
 }
@@ -35,12 +37,9 @@ export interface StreamPlan {
 export const MIN_PAIRS_FOR_WORKERS = 500;
 
 /** The overlay's processes: as given, else the usable cores, or 1 for a small run. */
-export function overlayWorkerCount(
-  given: number | undefined,
-  expected: number | undefined,
-): number {
+export function overlayWorkerCount(given: number | undefined, atMost: number | undefined): number {
   if (given !== undefined) return given;
-  return expected !== undefined && expected < MIN_PAIRS_FOR_WORKERS ? 1 : usableCores();
+  return atMost !== undefined && atMost < MIN_PAIRS_FOR_WORKERS ? 1 : usableCores();
 }
 
 /** How the stream stage ended: interrupted or not, and what its overlay workers used. */
@@ -75,7 +74,7 @@ export async function streamPairs(
     ...(options.partition !== undefined && { partition: options.partition }),
     signal,
   });
-  const workers = overlayWorkerCount(options.overlayWorkers, plan.expected);
+  const workers = overlayWorkerCount(options.overlayWorkers, plan.atMost);
   const outcome: StreamOutcome = { interrupted: false, overlayWorkers: workers };
   try {
     await pipeline(
