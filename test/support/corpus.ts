@@ -35,6 +35,20 @@ export function casiaKeys(count: number, first: number, identities = 1): string[
   );
 }
 
+/**
+ * Images made once per test file: a corpus's n-th photo and mask depend only on n and the size,
+ * and the suite builds the same ones again and again (a JPEG and a PNG encode each).
+ */
+const made = new Map<string, Promise<Buffer>>();
+function memo(what: string, make: () => Promise<Buffer>): Promise<Buffer> {
+  let image = made.get(what);
+  if (image === undefined) {
+    image = make();
+    made.set(what, image);
+  }
+  return image;
+}
+
 /** Synthetic photos and masks, deterministic for the same keys. */
 export async function corpusFiles(options: CorpusOptions): Promise<CorpusFiles> {
   const size = options.size ?? 64;
@@ -49,12 +63,16 @@ export async function corpusFiles(options: CorpusOptions): Promise<CorpusFiles> 
     seed++;
     photos.push({
       name: `${photoPrefix}${key}.jpg`,
-      data: await photoJpeg({ seed, width: size, height: size }),
+      data: await memo(`photo ${seed} ${size}`, () =>
+        photoJpeg({ seed, width: size, height: size }),
+      ),
     });
     if (!without.has(key)) {
       masks.push({
         name: `${maskPrefix}${key}${suffix}.png`,
-        data: await maskPng({ seed, width: size, height: size }),
+        data: await memo(`mask ${seed} ${size}`, () =>
+          maskPng({ seed, width: size, height: size }),
+        ),
       });
     }
   }
