@@ -8,6 +8,12 @@ set -euo pipefail
 MARK="# written by maskpipe's .ci/start-slurm.sh"
 CONF=/etc/slurm/slurm.conf
 
+# A daemon is up when a process of that name is, not a zombie: a daemon killed at the end of an
+# earlier session can stay <defunct> when nothing reaps it, and pgrep still finds that.
+alive() {
+  ps -C "$1" -o stat= 2>/dev/null | grep -qv '^Z'
+}
+
 node_ready() {
   timeout 5 sinfo --noheader --format=%t 2>/dev/null | grep -qE '^(idle|mix|alloc)'
 }
@@ -26,7 +32,7 @@ chown munge:munge /etc/munge/munge.key
 chmod 400 /etc/munge/munge.key
 mkdir -p /run/munge /var/log/munge /var/lib/munge
 chown munge:munge /run/munge /var/log/munge /var/lib/munge
-if ! pgrep -u munge -x munged >/dev/null; then
+if ! alive munged; then
   runuser -u munge -- /usr/sbin/munged
 fi
 
@@ -78,8 +84,8 @@ for daemon in slurmd slurmctld; do
     while kill -0 "$pid" 2>/dev/null; do sleep 0.2; done
   fi
 done
-pgrep -x slurmctld >/dev/null || slurmctld
-pgrep -x slurmd >/dev/null || slurmd
+alive slurmctld || slurmctld
+alive slurmd || slurmd
 
 for _ in $(seq 60); do
   if node_ready; then
