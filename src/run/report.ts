@@ -106,23 +106,26 @@ export interface RunReport {
   partition?: { index: number; count: number } | { count: number; merged: true };
 }
 
-export interface ReportContext {
+/** What buildReport takes beyond the counts: the report's own fields, as the run knows them. */
+export interface ReportContext
+  extends Pick<
+    RunReport,
+    | "identity"
+    | "dryRun"
+    | "limit"
+    | "written"
+    | "name"
+    | "originals"
+    | "masks"
+    | "out"
+    | "layout"
+    | "join"
+    | "seconds"
+    | "interrupted"
+    | "network"
+  > {
   version: string;
-  identity: RunIdentity;
-  dryRun?: boolean;
-  limit?: number;
-  /** Samples in the output written by this run (shards: in complete shards). */
-  written: number;
-  name: string;
-  originals: string;
-  masks: string;
-  out: string;
-  layout: string;
-  join: string;
-  seconds: number;
-  interrupted: boolean;
   shards: readonly ShardInfo[];
-  network: { originals?: HttpStats; masks?: HttpStats };
 }
 
 /** Samples and shards per split, from shard names `train/celeba-000000.tar`. */
