@@ -13,6 +13,11 @@ const AUTH_SCHEMES = new Set(["bearer", "basic", "token", "digest"]);
 /** What stands where something was left out. */
 export const HIDDEN = "…";
 
+/** An http(s) URL, as --originals and --masks take them (not a path, not an hf:// spec). */
+export function isUrl(spec: string): boolean {
+  return /^https?:\/\//i.test(spec);
+}
+
 const URL_IN_TEXT = /\bhttps?:\/\/[^\s"'`<>]+/gi;
 
 /** Flags whose value is a secret in any form: `--flag VALUE` and `--flag=VALUE`. */
@@ -45,7 +50,7 @@ const PATH_FLAGS = new Set([
  * redactUrl("https://u:pw@host/photos.zip?X-Amz-Signature=abc") // "https://host/photos.zip?…"
  */
 export function redactUrl(spec: string): string {
-  if (!/^https?:\/\//i.test(spec)) return spec;
+  if (!isUrl(spec)) return spec;
   try {
     const url = new URL(spec);
     return `${url.origin}${url.pathname}${url.search === "" ? "" : `?${HIDDEN}`}`;
@@ -57,7 +62,7 @@ export function redactUrl(spec: string): string {
 
 /** A digest of a URL's query, so the run identity can tell two queries apart without keeping either. */
 export function queryDigest(spec: string): string | undefined {
-  if (!/^https?:\/\//i.test(spec)) return undefined;
+  if (!isUrl(spec)) return undefined;
   const search = URL.canParse(spec) ? new URL(spec).search : "";
   if (search === "") return undefined;
   return createHash("sha256").update(search).digest("hex").slice(0, 16);
@@ -172,7 +177,7 @@ export class Redactor {
     }
     for (const token of sources.tokens ?? []) if (token !== undefined) found.add(token);
     for (const spec of sources.specs ?? []) {
-      if (spec === undefined || !URL.canParse(spec) || !/^https?:/i.test(spec)) continue;
+      if (spec === undefined || !isUrl(spec) || !URL.canParse(spec)) continue;
       const url = new URL(spec);
       for (const part of [url.username, url.password, url.search.slice(1)]) {
         found.add(part);

@@ -29,9 +29,7 @@ export interface RemoteVersion {
  */
 export type OpenedSource = Source & { readonly http?: HttpStats; readonly remote?: RemoteVersion };
 
-export function isUrl(spec: string): boolean {
-  return /^https?:\/\//i.test(spec);
-}
+export { isUrl } from "../core/redact.js";
 
 export interface HubOptions {
   /** Access token (`hf_...`); default the HF_TOKEN environment variable. */
