@@ -300,13 +300,13 @@ describe("publishing to a Hub dataset repo", () => {
 });
 
 describe("uploading a shard", () => {
-  it("streams a spooled shard from its file: memory stays flat while 384 MB go up", async () => {
+  it("streams a spooled shard from its file: memory stays flat while 192 MB go up", async () => {
     const hub = await fakeHub({ keepBlobs: false });
     const piece = Buffer.alloc(1 << 20);
     for (let i = 0; i < piece.length; i++) piece[i] = (i * 2654435761) >>> 24;
     const spool = new ShardSpool(await tempDir());
     const file = await spool.open("big-000000.tar");
-    for (let i = 0; i < 384; i++) await file.write([piece]);
+    for (let i = 0; i < 192; i++) await file.write([piece]);
     const blob = await file.complete();
     const transport = hubFetch();
     const repo = new HubRepo({
@@ -325,9 +325,10 @@ describe("uploading a shard", () => {
     }, 20);
     await repo.commit("big", [{ path: "data/train/big-000000.tar", content: blob }], []);
     clearInterval(sampler);
-    expect(transport.stats.bytesUploaded).toBe(384 * 2 ** 20);
-    expect(hub.files(REPO).get("data/train/big-000000.tar")?.size).toBe(384 * 2 ** 20);
-    expect(peak - before).toBeLessThan(128 * 2 ** 20);
+    expect(transport.stats.bytesUploaded).toBe(192 * 2 ** 20);
+    expect(hub.files(REPO).get("data/train/big-000000.tar")?.size).toBe(192 * 2 ** 20);
+    // A third of the shard: a client that held the shard in memory would pass it.
+    expect(peak - before).toBeLessThan(64 * 2 ** 20);
     await file.remove();
     await spool.close();
   }, 60_000);
