@@ -7,14 +7,6 @@
 
 export { type MergeOptions, mergePartitions } from "./commands/merge/merge-partitions.js";
 export type { MergeStoreOptions } from "./commands/merge/merge-store.js";
-export {
-  CONTACT_SHEET_DEFAULTS,
-  type ContactSheet,
-  type ContactSheetOptions,
-  contactSheet,
-  type PreviewShard,
-  type SheetTile,
-} from "./commands/preview/contact-sheet.js";
 export { type PreviewOptions, previewOutput } from "./commands/preview/preview-output.js";
 export {
   type VerifyOptions,
@@ -39,8 +31,32 @@ export { type SamplePaths, samplePaths } from "./core/sample-paths.js";
 export type { FailureStage } from "./core/stats.js";
 export { type FailureRecord, RunStats, type Side } from "./core/stats.js";
 export { VERSION } from "./core/version.js";
+export {
+  CONTACT_SHEET_DEFAULTS,
+  type ContactSheet,
+  type ContactSheetOptions,
+  contactSheet,
+  type PreviewShard,
+  type SheetTile,
+} from "./dataset/contact-sheet.js";
+export {
+  HUB_RETRY,
+  HUB_SHARD_DEFAULTS,
+  type HubSink,
+  type HubSinkOptions,
+  hubSink,
+  type PublishDetails,
+} from "./dataset/hub-dataset.js";
 export { type OpenOutputOptions, type OutputFiles, openOutput } from "./dataset/output-files.js";
 export type { OutputMode } from "./dataset/output-policy.js";
+export type { RunReport } from "./dataset/report.js";
+export type { InputVersion, RunIdentity } from "./dataset/run-identity.js";
+export {
+  type FailureAllowance,
+  MAX_FAILED_DEFAULT,
+  type RunProblem,
+  type RunProblemCode,
+} from "./dataset/run-verdict.js";
 export type { AnnotationText } from "./labels/annotation-files.js";
 export {
   type AnnotationKind,
@@ -53,28 +69,12 @@ export type { LabelIdentity } from "./labels/label-plan.js";
 export { Labeler, type LabelMode, type LabelTables, type MissingLabel } from "./labels/labeler.js";
 export { type MaskedSamplesOptions, maskedSamples } from "./run/masked-samples.js";
 export { loadPipelineFile, type PipelineDefaults, parsePipelineFile } from "./run/pipeline-file.js";
-export type { RunReport } from "./run/report.js";
-export type { InputVersion, RunIdentity } from "./run/run-identity.js";
 export { type Layout, RUN_DEFAULTS, type RunOptions, type RunProgress } from "./run/run-options.js";
 export { runPipeline } from "./run/run-pipeline.js";
-export {
-  type FailureAllowance,
-  MAX_FAILED_DEFAULT,
-  type RunProblem,
-  type RunProblemCode,
-} from "./run/run-verdict.js";
 export { discardSink } from "./sinks/discard-sink.js";
 export { type FolderSinkOptions, folderSink } from "./sinks/folder-sink.js";
 export type { CommitPace } from "./sinks/hub/commit-pacer.js";
 export type { HubStats } from "./sinks/hub/hub-stats.js";
-export {
-  HUB_RETRY,
-  HUB_SHARD_DEFAULTS,
-  type HubSink,
-  type HubSinkOptions,
-  hubSink,
-  type PublishDetails,
-} from "./sinks/hub-sink.js";
 export type { ResumePoint } from "./sinks/resume.js";
 export { type WidsIndex, widsIndex } from "./sinks/shard-index.js";
 export type { SampleSink, ShardInfo, SinkResult } from "./sinks/sink.js";

@@ -3,7 +3,7 @@ import { tmpdir } from "node:os";
 import { join } from "node:path";
 import { afterAll, afterEach, beforeAll, describe, expect, it } from "vitest";
 import { MaskpipeError } from "../src/core/errors.js";
-import { publishedIdentity } from "../src/run/run-identity.js";
+import { publishedIdentity } from "../src/dataset/run-identity.js";
 import type { RunOptions } from "../src/run/run-options.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
 import { CommitPacer } from "../src/sinks/hub/commit-pacer.js";

@@ -5,7 +5,7 @@ import { join } from "node:path";
 import { promisify } from "node:util";
 import { transform } from "esbuild";
 import { beforeAll, describe, expect, it } from "vitest";
-import type { RunReport } from "../src/run/report.js";
+import type { RunReport } from "../src/dataset/report.js";
 import { finished, ROOT } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { docExamples } from "./support/doc-examples.js";

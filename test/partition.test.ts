@@ -10,7 +10,7 @@ import {
   partitionOf,
   partitionShardSet,
 } from "../src/core/partition.js";
-import type { RunReport } from "../src/run/report.js";
+import type { RunReport } from "../src/dataset/report.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
 import { finished, ROOT, runCli, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";

@@ -1,8 +1,8 @@
 import { join } from "node:path";
 import sharp from "sharp";
 import { describe, expect, it } from "vitest";
-import { LABEL_HEIGHT, tilePixels } from "../src/commands/preview/contact-sheet.js";
 import { previewOutput } from "../src/commands/preview/preview-output.js";
+import { LABEL_HEIGHT, tilePixels } from "../src/dataset/contact-sheet.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
 import { runCli } from "./support/cli.js";
 import { startFakeHub } from "./support/fake-hub.js";

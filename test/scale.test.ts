@@ -2,7 +2,7 @@ import { readFile } from "node:fs/promises";
 import { availableParallelism } from "node:os";
 import { basename, join } from "node:path";
 import { describe, expect, it } from "vitest";
-import type { RunReport } from "../src/run/report.js";
+import type { RunReport } from "../src/dataset/report.js";
 import { ROOT, runCliProcess as runCli } from "./support/cli.js";
 import { samplesIn } from "./support/read-shard.js";
 import { interruptWhileOpening } from "./support/stalled-input.js";

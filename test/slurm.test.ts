@@ -4,7 +4,7 @@ import { mkdir, readdir, readFile, stat } from "node:fs/promises";
 import { join } from "node:path";
 import { afterAll, beforeAll, describe, expect, it } from "vitest";
 import { partitionOf } from "../src/core/partition.js";
-import type { RunReport } from "../src/run/report.js";
+import type { RunReport } from "../src/dataset/report.js";
 import { CLI, finished, ROOT, runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { startFileServer, type TestServer } from "./support/http-server.js";

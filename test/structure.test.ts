@@ -1,6 +1,6 @@
 /**
  * The house rules of src/ (docs/internals.md), checked on the code itself: imports never run in
- * a circle, core/ imports nothing else of src/, no loose file but index.ts, no function longer
+ * a circle and only run down through the layers, core/ imports nothing else of src/, no loose file but index.ts, no function longer
  * than a screenful or two. Imports and functions are read with TypeScript's own parser.
  */
 import { readdirSync, readFileSync } from "node:fs";
@@ -10,6 +10,20 @@ import { describe, expect, it } from "vitest";
 import { ROOT } from "./support/cli.js";
 
 const SRC = join(ROOT, "src");
+/**
+ * The layers, lowest first (docs/internals.md): a folder imports only from its own layer's
+ * folder or from lower layers. Folders on one layer do not import each other.
+ */
+const LAYERS = [
+  ["core"],
+  ["sources"],
+  ["labels"],
+  ["transforms", "sinks"],
+  ["dataset"],
+  ["run", "commands"],
+  ["cli"],
+];
+const layerOf = (file: string) => LAYERS.findIndex((layer) => layer.includes(file.split("/")[0]!));
 const LONGEST_FUNCTION = 100;
 
 function sourceFiles(dir: string): string[] {
@@ -92,6 +106,19 @@ describe("the layout of src/", () => {
           .map((target) => `${file} -> ${target}`),
       );
     expect(outward).toEqual([]);
+  });
+
+  it("imports only downward through the layers", () => {
+    const upward = [...graph]
+      .filter(([file]) => file.includes("/"))
+      .flatMap(([file, targets]) =>
+        targets
+          .filter((target) => target.split("/")[0] !== file.split("/")[0])
+          .filter((target) => layerOf(target) >= layerOf(file))
+          .map((target) => `${file} -> ${target}`),
+      );
+    expect(upward).toEqual([]);
+    expect(FILES.filter((file) => file.includes("/") && layerOf(file) < 0)).toEqual([]);
   });
 
   it("has no loose file but index.ts", () => {

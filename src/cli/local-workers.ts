@@ -5,7 +5,7 @@ import { mergePartitions } from "../commands/merge/merge-partitions.js";
 import { MaskpipeError } from "../core/errors.js";
 import { MAX_PARTITIONS } from "../core/partition.js";
 import { defaultConcurrency, threadPoolSize } from "../core/thread-pool.js";
-import type { RunReport } from "../run/report.js";
+import type { RunReport } from "../dataset/report.js";
 import type { RunProgress } from "../run/run-options.js";
 
 /**

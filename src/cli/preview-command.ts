@@ -1,7 +1,7 @@
-import { CONTACT_SHEET_DEFAULTS } from "../commands/preview/contact-sheet.js";
 import { previewOutput, writeSheet } from "../commands/preview/preview-output.js";
 import { MaskpipeError } from "../core/errors.js";
 import { integerBetween } from "../core/validate.js";
+import { CONTACT_SHEET_DEFAULTS } from "../dataset/contact-sheet.js";
 import { parseCommandArgs } from "./args.js";
 
 export const PREVIEW_HELP = `Usage: maskpipe preview <output> [options]

@@ -1,5 +1,5 @@
 import { resumeCommand } from "../core/resume-command.js";
-import type { RunReport } from "../run/report.js";
+import type { RunReport } from "../dataset/report.js";
 import { shellWord } from "./invocation.js";
 import { formatBytes, formatDuration } from "./progress.js";
 

@@ -1,5 +1,5 @@
 import { publicName } from "../core/redact.js";
-import { hasLabels, type RunReport } from "../run/report.js";
+import { hasLabels, type RunReport } from "./report.js";
 import { CARD_MARKER } from "./run-files.js";
 
 /** What the card says beyond the report's counts. */

@@ -1,6 +1,6 @@
 import { readFile } from "node:fs/promises";
 import { MaskpipeError } from "../core/errors.js";
-import { identityDifferences, type RunIdentity } from "../run/run-identity.js";
+import { identityDifferences, type RunIdentity } from "./run-identity.js";
 
 /** The identity recorded in `run.json` text, or `undefined` when the text is not one. */
 export function parseIdentity(text: string): RunIdentity | undefined {

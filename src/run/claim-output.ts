@@ -5,7 +5,9 @@ import { jsonText } from "../core/json-text.js";
 import { checkOutputPath, type OutputPath, prepareOutputPaths } from "../dataset/output-paths.js";
 import { claimOutput } from "../dataset/output-policy.js";
 import { isMaskpipeErrors, isMaskpipeReport } from "../dataset/owned-file.js";
+import type { RunReport } from "../dataset/report.js";
 import { RUN_FILES } from "../dataset/run-files.js";
+import { identityDifferences, type RunIdentity } from "../dataset/run-identity.js";
 import { checkResumable, readIdentityFile } from "../dataset/run-record.js";
 import {
   makeOutputFolder,
@@ -14,9 +16,7 @@ import {
   writeOutputFile,
 } from "../sinks/output-file.js";
 import { FILE_EXTENSION } from "../transforms/encode.js";
-import type { RunReport } from "./report.js";
 import type { RunContext } from "./run-context.js";
-import { identityDifferences, type RunIdentity } from "./run-identity.js";
 
 /** What a run made before its first sample, taken back if it stops before writing one. */
 export interface MadeBeforeFirstSample {

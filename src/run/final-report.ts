@@ -1,13 +1,13 @@
 import { redactUrl } from "../core/redact.js";
 import { VERSION } from "../core/version.js";
+import { buildReport, type RunReport, splitCounts } from "../dataset/report.js";
+import { runProblems } from "../dataset/run-verdict.js";
 import type { ShardInfo } from "../sinks/sink.js";
 import type { SevenZipSource } from "../sources/sevenzip/seven-zip-source.js";
 import type { Source } from "../sources/source.js";
 import type { WorkerUsage } from "../transforms/overlay-messages.js";
 import { labelReport } from "./label-report.js";
-import { buildReport, type RunReport, splitCounts } from "./report.js";
 import type { RunContext, RunInputs } from "./run-context.js";
-import { runProblems } from "./run-verdict.js";
 
 /** How the run ended: what it wrote, and whether it was a dry run or interrupted. */
 export interface RunOutcome {

@@ -2,9 +2,10 @@ import { join } from "node:path";
 import { jsonText } from "../core/json-text.js";
 import { VERSION } from "../core/version.js";
 import { datasetCard } from "../dataset/dataset-card.js";
+import type { HubSink } from "../dataset/hub-dataset.js";
+import { publishedReport, type RunReport } from "../dataset/report.js";
 import { RUN_FILES } from "../dataset/run-files.js";
 import { classesText } from "../labels/labeler.js";
-import type { HubSink } from "../sinks/hub-sink.js";
 import { rootOf, writeOutputFile } from "../sinks/output-file.js";
 import type { SampleSink } from "../sinks/sink.js";
 import type { WorkerUsage } from "../transforms/overlay-messages.js";
@@ -12,7 +13,6 @@ import { localOutput } from "./claim-output.js";
 import type { ErrorLog } from "./error-log.js";
 import { finalReport } from "./final-report.js";
 import type { KeptOutput } from "./make-sink.js";
-import { publishedReport, type RunReport } from "./report.js";
 import type { RunContext, RunInputs } from "./run-context.js";
 
 /** The stream stage's end: the sink and what it held, and whether the run was interrupted. */

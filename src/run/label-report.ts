@@ -1,9 +1,9 @@
 import type { Partition } from "../core/partition.js";
 import type { RunStats } from "../core/stats.js";
+import type { RunReport } from "../dataset/report.js";
 import { type AnnotationKind, annotationName, CELEBA_FILES } from "../labels/annotation-files.js";
 import type { LabelPlan } from "../labels/label-plan.js";
 import type { Labeler } from "../labels/labeler.js";
-import type { RunReport } from "./report.js";
 
 /**
  * The report's `labels`: where the identities came from, which annotations the output has and

@@ -1,15 +1,15 @@
 import { existsSync } from "node:fs";
 import { join } from "node:path";
 import { abortable } from "../core/abortable.js";
+import type { HubSink } from "../dataset/hub-dataset.js";
+import { publishedIdentity } from "../dataset/run-identity.js";
 import { folderOutputPath, folderSink } from "../sinks/folder-sink.js";
-import type { HubSink } from "../sinks/hub-sink.js";
 import { findResumePoint, type ResumePoint } from "../sinks/resume.js";
 import type { SampleSink, ShardInfo } from "../sinks/sink.js";
 import { SPLIT_ORDER, SplitSink } from "../sinks/split-sink.js";
 import { webDatasetSink } from "../sinks/webdataset-sink.js";
 import { FILE_EXTENSION } from "../transforms/encode.js";
 import type { RunContext, RunInputs } from "./run-context.js";
-import { publishedIdentity } from "./run-identity.js";
 import type { Layout } from "./run-options.js";
 
 /** What --resume keeps: complete shards (by split too) and the keys they hold, or nothing. */
@@ -125,7 +125,7 @@ export async function makeSink(
  */
 async function openHubSink(run: RunContext, inputs: RunInputs): Promise<HubSink> {
   const { options } = run;
-  const { hubSink } = await abortable(import("../sinks/hub-sink.js"), run.signal);
+  const { hubSink } = await abortable(import("../dataset/hub-dataset.js"), run.signal);
   const splits = inputs.labeler?.splits ?? [];
   return abortable(
     hubSink({

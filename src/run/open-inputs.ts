@@ -1,12 +1,12 @@
 import { abortable } from "../core/abortable.js";
 import { VERSION } from "../core/version.js";
+import { inputVersion, type RunIdentity } from "../dataset/run-identity.js";
 import { type LabelIdentity, planLabels } from "../labels/label-plan.js";
 import { Labeler } from "../labels/labeler.js";
 import { openSource } from "../sources/open-source.js";
 import type { OpenedSource } from "../sources/opened-source.js";
 import { joinStrategy } from "../transforms/join.js";
 import type { RunContext, RunInputs } from "./run-context.js";
-import { inputVersion, type RunIdentity } from "./run-identity.js";
 import type { CheckedRunOptions } from "./run-options.js";
 
 /**

@@ -1,9 +1,9 @@
 import type { RunStats } from "../core/stats.js";
 import type { OutputMode } from "../dataset/output-policy.js";
+import type { RunIdentity } from "../dataset/run-identity.js";
 import type { LabelPlan } from "../labels/label-plan.js";
 import type { Labeler } from "../labels/labeler.js";
 import type { OpenedSource } from "../sources/opened-source.js";
-import type { RunIdentity } from "./run-identity.js";
 import type { CheckedRunOptions } from "./run-options.js";
 
 /** One run as its phases share it: the checked options, its counts, where its output goes. */

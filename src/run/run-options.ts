@@ -2,6 +2,11 @@ import { MaskpipeError } from "../core/errors.js";
 import type { KeyRule } from "../core/keys.js";
 import { checkPartition, type Partition, partitionFolder } from "../core/partition.js";
 import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "../core/validate.js";
+import {
+  checkFailureAllowance,
+  type FailureAllowance,
+  MAX_FAILED_DEFAULT,
+} from "../dataset/run-verdict.js";
 import type { AnnotationSpecs } from "../labels/annotation-files.js";
 import { holdoutPercent } from "../labels/holdout.js";
 import type { LabelMode } from "../labels/labeler.js";
@@ -14,7 +19,6 @@ import type { OutputFormat } from "../transforms/encode.js";
 import { JOIN_DEFAULTS } from "../transforms/join.js";
 import { type OnError, OVERLAY_DEFAULTS, resolveOverlayOptions } from "../transforms/overlay.js";
 import { MAX_OVERLAY_WORKERS } from "../transforms/overlay-pool.js";
-import { checkFailureAllowance, type FailureAllowance, MAX_FAILED_DEFAULT } from "./run-verdict.js";
 
 export type Layout = "webdataset" | "folder";
 

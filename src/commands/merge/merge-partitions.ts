@@ -10,11 +10,11 @@ import {
 import { VERSION } from "../../core/version.js";
 import { datasetCard } from "../../dataset/dataset-card.js";
 import { indexFiles, shardFolder } from "../../dataset/index-files.js";
+import { hasLabels, publishedReport, type RunReport } from "../../dataset/report.js";
 import { CARD_MARKER, RUN_FILES } from "../../dataset/run-files.js";
+import { identityDifferences, type RunIdentity } from "../../dataset/run-identity.js";
 import { parseIdentity } from "../../dataset/run-record.js";
-import { hasLabels, publishedReport, type RunReport } from "../../run/report.js";
-import { identityDifferences, type RunIdentity } from "../../run/run-identity.js";
-import { checkFailureAllowance, MAX_FAILED_DEFAULT } from "../../run/run-verdict.js";
+import { checkFailureAllowance, MAX_FAILED_DEFAULT } from "../../dataset/run-verdict.js";
 import type { ShardInfo } from "../../sinks/sink.js";
 import { SPLIT_ORDER } from "../../sinks/split-sink.js";
 import { parseHfRepoUrl } from "../../sources/hf/hf-url.js";

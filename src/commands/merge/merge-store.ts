@@ -1,12 +1,12 @@
 import { readdir } from "node:fs/promises";
 import { join } from "node:path";
 import { PARTITIONS_FOLDER } from "../../core/partition.js";
+import type { PreviewShard } from "../../dataset/contact-sheet.js";
 import type { OutputPlace } from "../../dataset/index-files.js";
 import { openOutput } from "../../dataset/output-files.js";
 import { HUB_DATA_ROOT } from "../../sinks/hub/hub-defaults.js";
 import { writeOutputFile } from "../../sinks/output-file.js";
 import { isHfUrl } from "../../sources/hf/hf-url.js";
-import type { PreviewShard } from "../preview/contact-sheet.js";
 
 /** A file the merge writes, by its path in the output. */
 export interface MergedFile {
@@ -76,7 +76,10 @@ async function folderStore(dir: string): Promise<MergeStore> {
 }
 
 async function hubStore(repo: string, options: MergeStoreOptions): Promise<MergeStore> {
-  const { connectHubRepo, hubPreview } = await import("../../sinks/hub-sink.js");
+  const [{ connectHubRepo }, { hubPreview }] = await Promise.all([
+    import("../../sinks/hub/hub-connect.js"),
+    import("../../dataset/hub-publish.js"),
+  ]);
   const { hub } = await connectHubRepo({ repo, ...options });
   const shards = await hub.list(HUB_DATA_ROOT);
   return {

@@ -1,7 +1,7 @@
 import { UNMATCHED_EXAMPLES } from "../../core/stats.js";
-import { type RunReport, splitCounts } from "../../run/report.js";
-import type { RunIdentity } from "../../run/run-identity.js";
-import { type FailureAllowance, runProblems } from "../../run/run-verdict.js";
+import { type RunReport, splitCounts } from "../../dataset/report.js";
+import type { RunIdentity } from "../../dataset/run-identity.js";
+import { type FailureAllowance, runProblems } from "../../dataset/run-verdict.js";
 import type { HttpStats } from "../../sources/http/http-client.js";
 
 /** A partition's identity without its place: what every partition of one run shares. */

@@ -1,21 +1,21 @@
 import { writeFile } from "node:fs/promises";
 import { basename, dirname } from "node:path";
-import sharp from "sharp";
 import { MaskpipeError } from "../../core/errors.js";
+import {
+  type ContactSheet,
+  type ContactSheetOptions,
+  contactSheet,
+  encodeSheet,
+  type PreviewShard,
+} from "../../dataset/contact-sheet.js";
 import {
   type OpenOutputOptions,
   type OutputFiles,
   openOutput,
 } from "../../dataset/output-files.js";
+import type { RunReport } from "../../dataset/report.js";
 import { RUN_FILES } from "../../dataset/run-files.js";
-import type { RunReport } from "../../run/report.js";
 import { listOutputShards } from "../verify/output-shards.js";
-import {
-  type ContactSheet,
-  type ContactSheetOptions,
-  contactSheet,
-  type PreviewShard,
-} from "./contact-sheet.js";
 
 export interface PreviewOptions extends ContactSheetOptions, OpenOutputOptions {}
 
@@ -62,14 +62,6 @@ async function shardsOf(files: OutputFiles): Promise<PreviewShard[]> {
   }
   const listed = await listOutputShards(files, JSON.parse(text) as RunReport);
   return listed.shards.map((shard) => ({ path: shard.path, nsamples: shard.nsamples }));
-}
-
-/** The sheet as a JPEG (quality 90) or a PNG. */
-export function encodeSheet(sheet: ContactSheet, format: "jpeg" | "png"): Promise<Buffer> {
-  const image = sharp(sheet.pixels, {
-    raw: { width: sheet.width, height: sheet.height, channels: 3 },
-  });
-  return format === "png" ? image.png().toBuffer() : image.jpeg({ quality: 90 }).toBuffer();
 }
 
 /** Writes the sheet where `path` says, in the format its extension says. */

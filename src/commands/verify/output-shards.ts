@@ -1,7 +1,7 @@
 import { dirname } from "node:path";
 import type { OutputFiles } from "../../dataset/output-files.js";
+import type { RunReport } from "../../dataset/report.js";
 import { RUN_FILES } from "../../dataset/run-files.js";
-import type { RunReport } from "../../run/report.js";
 import type { WidsIndex } from "../../sinks/shard-index.js";
 
 /** One shard an output's index lists: where it is and what the index and report say of it. */

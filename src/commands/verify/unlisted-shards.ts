@@ -1,5 +1,5 @@
 import type { OutputFiles } from "../../dataset/output-files.js";
-import type { RunReport } from "../../run/report.js";
+import type { RunReport } from "../../dataset/report.js";
 import type { ListedShard } from "./output-shards.js";
 import type { VerifyProblem } from "./verify-report.js";
 

@@ -1,7 +1,7 @@
 import type { Readable } from "node:stream";
 import sharp from "sharp";
 import type { OutputFiles } from "../../dataset/output-files.js";
-import type { RunReport } from "../../run/report.js";
+import type { RunReport } from "../../dataset/report.js";
 import { FILE_EXTENSION, type OutputFormat } from "../../transforms/encode.js";
 import type { VerifyReport } from "./verify-report.js";
 

@@ -5,8 +5,8 @@ import {
   type OutputFiles,
   openOutput,
 } from "../../dataset/output-files.js";
+import { hasLabels, type RunReport } from "../../dataset/report.js";
 import { RUN_FILES } from "../../dataset/run-files.js";
-import { hasLabels, type RunReport } from "../../run/report.js";
 import { FILE_EXTENSION, type OutputFormat } from "../../transforms/encode.js";
 import { type ListedShard, listOutputShards } from "./output-shards.js";
 import { unlistedShards } from "./unlisted-shards.js";

@@ -19,3 +19,9 @@ export const HUB_DATA_ROOT = "data";
 export function hubSplitFolder(split = "train"): string {
   return `${HUB_DATA_ROOT}/${split}`;
 }
+
+/** `data/{split}/{name}-000000.tar`: a shard in a Hub repo whose file name `pattern` takes. */
+export function isHubShardPath(path: string, pattern: RegExp): boolean {
+  const parts = path.split("/");
+  return parts.length === 3 && parts[0] === HUB_DATA_ROOT && pattern.test(parts[2]!);
+}

@@ -215,3 +215,8 @@ function statusOf(error: unknown): number | undefined {
   const status = (error as { statusCode?: unknown } | undefined)?.statusCode;
   return typeof status === "number" ? status : undefined;
 }
+
+/** A file of text (or bytes already in memory) to commit. */
+export function textUpload(path: string, content: string | Buffer): HubUpload {
+  return { path, content: new Blob([content]) };
+}

@@ -1,11 +1,11 @@
 import { Readable } from "node:stream";
 import sharp, { type OverlayOptions } from "sharp";
 import { extract } from "tar-stream";
-import { MaskpipeError } from "../../core/errors.js";
-import { seededRandom } from "../../core/seeded-random.js";
-import type { OutputFiles } from "../../dataset/output-files.js";
-import { splitMemberName } from "../../sinks/webdataset-names.js";
-import { OUTPUT_EXTENSIONS } from "../../transforms/encode.js";
+import { MaskpipeError } from "../core/errors.js";
+import { seededRandom } from "../core/seeded-random.js";
+import { splitMemberName } from "../sinks/webdataset-names.js";
+import { OUTPUT_EXTENSIONS } from "../transforms/encode.js";
+import type { OutputFiles } from "./output-files.js";
 
 /** A shard to pick from: where it is in the output and how many samples it holds. */
 export interface PreviewShard {
@@ -250,4 +250,12 @@ function decodeURIComponentSafe(text: string): string {
   } catch {
     return text;
   }
+}
+
+/** The sheet as a JPEG (quality 90) or a PNG. */
+export function encodeSheet(sheet: ContactSheet, format: "jpeg" | "png"): Promise<Buffer> {
+  const image = sharp(sheet.pixels, {
+    raw: { width: sheet.width, height: sheet.height, channels: 3 },
+  });
+  return format === "png" ? image.png().toBuffer() : image.jpeg({ quality: 90 }).toBuffer();
 }
