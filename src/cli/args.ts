@@ -20,6 +20,7 @@ const RUN_FLAGS = {
   "on-error": { type: "string" },
   "shard-max-count": { type: "string" },
   "shard-max-bytes": { type: "string" },
+  "dali-index": { type: "boolean" },
   "join-memory": { type: "string" },
   header: { type: "string", multiple: true },
   "hf-token": { type: "string" },

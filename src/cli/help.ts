@@ -45,6 +45,7 @@ Images:
 Shards and join:
   --shard-max-count N    samples per shard, default 10000
   --shard-max-bytes B    bytes per shard, default 1GB (units: B, KB, MB, GB, KiB, MiB, GiB)
+  --dali-index           write X.idx beside each shard X.tar: NVIDIA DALI's wds2idx index
   --join-memory B        memory for out-of-order members when both inputs are tar, default 512MB
 
 Remote inputs (http:// and https:// URLs):

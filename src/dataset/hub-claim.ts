@@ -19,7 +19,7 @@ import { checkResumable, parseIdentity } from "./run-record.js";
 
 /** What a run found in the repo and made of it before its first shard. */
 export interface RepoClaim extends Omit<RepoForShards, "hub" | "transport"> {
-  /** The shard file names of this run (or partition). */
+  /** The shard file names of this run (or partition), and of their DALI indexes. */
   pattern: RegExp;
   /** Where the run's own records go: the repo's top, or its partition's folder (`.../`). */
   records: string;
@@ -38,7 +38,8 @@ export async function claimRepo(hub: HubRepo, options: HubSinkOptions): Promise<
   const mode = options.mode ?? "new";
   const { partition } = options;
   const shardSet = partitionShardSet(options.name, partition);
-  const pattern = shardFilePattern(shardSet);
+  // The run's shards and their DALI indexes: held, replaced and left stale alike.
+  const pattern = shardFilePattern(shardSet, "", "tar|idx");
   const ours = [...remote.keys()].filter((path) => isHubShardPath(path, pattern));
   const foreign = [...remote.keys()].filter(
     (path) =>
@@ -72,7 +73,7 @@ export async function claimRepo(hub: HubRepo, options: HubSinkOptions): Promise<
     kept.set(
       split,
       mode === "resume"
-        ? await findHubResumePoint(hub, shardSet, remote, hubSplitFolder(split))
+        ? await findHubResumePoint(hub, shardSet, remote, hubSplitFolder(split), options.daliIndex)
         : { shards: [], keys: new Set() },
     );
   }

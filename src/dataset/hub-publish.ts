@@ -1,4 +1,5 @@
 import { jsonText } from "../core/json-text.js";
+import { daliIndexName } from "../sinks/dali-index.js";
 import { hubSplitFolder, isHubShardPath } from "../sinks/hub/hub-defaults.js";
 import { type HubRepo, type HubUpload, textUpload } from "../sinks/hub/hub-repo.js";
 import type { HubStats } from "../sinks/hub/hub-stats.js";
@@ -35,8 +36,11 @@ export async function publishRun(
   const made = [...bySplit].flatMap(([split, shards]) =>
     shards.map((shard) => ({ path: `${hubSplitFolder(split)}/${shard.name}`, shard })),
   );
-  // Shards of this run's names in the repo that the run did not make (a longer earlier run's).
-  const madePaths = new Set(made.map((shard) => shard.path));
+  // Shards of this run's names in the repo that the run did not make (a longer earlier run's),
+  // and DALI indexes of shards it made without one.
+  const madePaths = new Set(
+    made.flatMap(({ path }) => [path, ...(options.daliIndex ? [daliIndexName(path)] : [])]),
+  );
   const stale = [...claim.remote.keys()].filter(
     (path) => isHubShardPath(path, claim.pattern) && !madePaths.has(path),
   );

@@ -32,18 +32,24 @@ export function isFixedRunFile(file: string): boolean {
   return FIXED.has(withoutPartial(file));
 }
 
-/** True for a shard of the shard set `set` (`{set}-000000.tar`), or one half-written. */
+/** What is named after a shard: the shard, and its DALI index (`--dali-index`). */
+const SHARD_FILE_EXTENSIONS = "tar|idx";
+
+/**
+ * True for a shard of the shard set `set` (`{set}-000000.tar`) or its DALI index
+ * (`{set}-000000.idx`), or one half-written.
+ */
 export function isShardFile(file: string, set: string): boolean {
-  return shardFilePattern(set, `(${PARTIAL_SUFFIX})?`).test(file);
+  return shardFilePattern(set, `(${PARTIAL_SUFFIX})?`, SHARD_FILE_EXTENSIONS).test(file);
 }
 
 /**
- * The shard set a shard of run `name` belongs to, whether a single run's (`celeba`) or a
+ * The shard set a shard (or its DALI index) of run `name` belongs to, whether a single run's (`celeba`) or a
  * partition's (`celeba-03of16`); `undefined` for any other file.
  */
 export function shardSetOf(file: string, name: string): string | undefined {
   const match = new RegExp(
-    `^(${escapeRegExp(name)}(?:-\\d+of\\d+)?)-\\d{6}\\.tar(?:${PARTIAL_SUFFIX})?$`,
+    `^(${escapeRegExp(name)}(?:-\\d+of\\d+)?)-\\d{6}\\.(?:${SHARD_FILE_EXTENSIONS})(?:${PARTIAL_SUFFIX})?$`,
   ).exec(file);
   return match?.[1];
 }

@@ -53,6 +53,8 @@ export interface RunIdentity {
   /** Shard limits: for shard layouts only (the folder layout has none). */
   shardMaxCount?: number;
   shardMaxBytes?: number;
+  /** `--dali-index`: recorded only when set, so a run without it keeps the identity it had. */
+  daliIndex?: true;
   keys: { photos: KeyRule; masks: KeyRule };
   /** A trial run's `--limit`. */
   limit?: number;
@@ -75,6 +77,7 @@ const FIELD_NAMES: Record<keyof RunIdentity, string> = {
   maxPixels: "--max-pixels",
   shardMaxCount: "--shard-max-count",
   shardMaxBytes: "--shard-max-bytes",
+  daliIndex: "--dali-index",
   keys: "key rules (keys in the pipeline file)",
   limit: "--limit",
   originals: "--originals",

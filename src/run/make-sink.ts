@@ -38,7 +38,10 @@ const LAYOUTS: Record<Layout, LayoutPlan> = {
     async resume(run, splits) {
       const { out } = run.options;
       // A partition's folder index is the merge's, not a record of its shards.
-      const resumeOptions = { indexed: run.options.partition === undefined };
+      const resumeOptions = {
+        indexed: run.options.partition === undefined,
+        daliIndex: run.options.daliIndex,
+      };
       const find = (dir: string) => findResumePoint(dir, run.shardSet, resumeOptions);
       if (splits.length === 0) return kept(await find(out));
       // Each split is a shard set of its own, resumed on its own; a key is done in any of them.
@@ -65,6 +68,7 @@ const LAYOUTS: Record<Layout, LayoutPlan> = {
           index: options.partition === undefined,
           maxCount: options.shardMaxCount,
           maxBytes: options.shardMaxBytes,
+          daliIndex: options.daliIndex,
           resumeFrom,
           stats: run.stats,
         });
@@ -134,6 +138,7 @@ async function openHubSink(run: RunContext, inputs: RunInputs): Promise<HubSink>
       ...(options.partition !== undefined && { partition: options.partition }),
       maxCount: options.shardMaxCount,
       maxBytes: options.shardMaxBytes,
+      daliIndex: options.daliIndex,
       stats: run.stats,
       private: options.private,
       xet: options.xet,

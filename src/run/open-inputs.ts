@@ -62,6 +62,7 @@ async function runIdentity(
       shardMaxCount: options.shardMaxCount,
       shardMaxBytes: options.shardMaxBytes,
     }),
+    ...(options.daliIndex && { daliIndex: true as const }),
     keys: { photos: options.photoKeys, masks: options.maskKeys },
     ...(options.limit !== undefined && { limit: options.limit }),
     originals: await inputVersion(options.originals, photos),

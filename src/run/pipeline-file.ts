@@ -38,6 +38,7 @@ const OPTION_KEYS = new Set([
   "onError",
   "shardMaxCount",
   "shardMaxBytes",
+  "daliIndex",
   "joinMemory",
   "maxFailed",
   "labels",

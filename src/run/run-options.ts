@@ -70,6 +70,12 @@ export interface RunOptions {
   onError?: OnError;
   shardMaxCount?: number;
   shardMaxBytes?: number;
+  /**
+   * Beside each shard `X.tar`, write `X.idx`: the index NVIDIA DALI's `wds2idx` writes for it,
+   * which `fn.readers.webdataset(index_paths=...)` reads instead of scanning every tar. Shard
+   * layouts only (a folder, its splits, partitions, a Hub repo). Default false.
+   */
+  daliIndex?: boolean;
   /** Bytes of out-of-order members the join may hold. Default 512 MB. */
   joinMemory?: number;
   /** Headers (`--header`), retries and timeouts for http(s) sources. */
@@ -220,6 +226,9 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
   if (partition !== undefined && options.layout === "folder") {
     throw invalid("webdataset (partitions write shards that merge joins)", "layout", "folder");
   }
+  if (options.daliIndex === true && options.layout === "folder") {
+    throw invalid("webdataset (DALI indexes are of shards)", "layout", "folder");
+  }
   const records = runRecordsFolder(out, partition);
   return {
     ...options,
@@ -242,6 +251,7 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
     }),
     shardMaxCount: checkShardCount("shardMaxCount", options.shardMaxCount ?? shards.shardMaxCount),
     shardMaxBytes: byteSize("shardMaxBytes", options.shardMaxBytes ?? shards.shardMaxBytes),
+    daliIndex: options.daliIndex ?? false,
     joinMemory: byteSize("joinMemory", options.joinMemory ?? RUN_DEFAULTS.joinMemory),
     resume: options.resume ?? false,
     labels: oneOf("labels", options.labels ?? "none", ["none", "folder", "annotations"]),

@@ -1,6 +1,7 @@
 import { createReadStream } from "node:fs";
 import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
+import { daliIndexName, daliIndexText, daliSamples } from "./dali-index.js";
 import { PARTIAL_SUFFIX, removeOutputFile } from "./output-file.js";
 import type { WidsIndex } from "./shard-index.js";
 import { type ReadShard, readShardBack } from "./shard-readback.js";
@@ -24,6 +25,11 @@ export interface ResumeOptions {
    * Default true.
    */
   indexed?: boolean;
+  /**
+   * The run writes DALI indexes (`--dali-index`): a shard is complete only with its `.idx`
+   * beside it, listing exactly its members. Default false.
+   */
+  daliIndex?: boolean;
 }
 
 type Recorded = ReadonlyMap<string, WidsIndex["shardlist"][number]>;
@@ -32,8 +38,9 @@ type Recorded = ReadonlyMap<string, WidsIndex["shardlist"][number]>;
  * Reads back the complete shards of an earlier run in `dir` (`{name}-000000.tar`, ... in an
  * unbroken run from 0) and removes the `.partial` files an interruption left (shards, the index).
  * A shard is complete when its tar ends with the end-of-archive blocks and its size, sample count
- * and MD5 are those the index recorded; the first that is not, and every shard after it, are
- * removed and written again (`redone` says which and why).
+ * and MD5 are those the index recorded (and, with `daliIndex`, its DALI index lists its members);
+ * the first that is not, and every shard after it, are removed and written again (`redone` says
+ * which and why), with their DALI indexes.
  */
 export async function findResumePoint(
   dir: string,
@@ -54,7 +61,7 @@ export async function findResumePoint(
   for (let index = 0; present.has(shardFileName(name, index)); index++) {
     const file = shardFileName(name, index);
     const shardKeys = new Set<string>();
-    const verdict = await checkShard(dir, file, recorded, shardKeys);
+    const verdict = await checkShard(dir, file, recorded, shardKeys, options.daliIndex === true);
     if (typeof verdict === "string") {
       broken = `${join(dir, file)}: not complete (${verdict}): it and the shards after it are made again`;
       break;
@@ -62,10 +69,10 @@ export async function findResumePoint(
     shards.push(verdict);
     for (const key of shardKeys) keys.add(key);
   }
-  const pattern = shardFilePattern(name, `(${PARTIAL_SUFFIX})?`);
+  const pattern = shardFilePattern(name, `(${PARTIAL_SUFFIX})?`, "tar|idx");
   // The index is rewritten after every shard: a kill can leave one half-written.
   const index = new RegExp(`^index\\.json${PARTIAL_SUFFIX}$`);
-  const known = new Set(shards.map((shard) => shard.name));
+  const known = new Set(shards.flatMap((shard) => [shard.name, daliIndexName(shard.name)]));
   for (const file of files) {
     const left = pattern.test(file) || (options.indexed !== false && index.test(file));
     if (left && !known.has(file)) await removeOutputFile(dir, join(dir, file));
@@ -91,6 +98,7 @@ async function checkShard(
   file: string,
   recorded: Recorded | undefined,
   keys: Set<string>,
+  daliIndex: boolean,
 ): Promise<ShardInfo | string> {
   let shard: ReadShard;
   try {
@@ -98,9 +106,17 @@ async function checkShard(
   } catch (cause) {
     return `it cannot be read as a tar: ${(cause as Error).message}`;
   }
-  const { ended, ...info } = shard;
+  const { ended, members, ...info } = shard;
   if (info.bytes === 0) return "it is empty, 0 bytes";
   if (!ended) return "it is cut short: its tar lacks the end-of-archive blocks";
+  if (daliIndex) {
+    const idx = daliIndexName(file);
+    const text = await readFile(join(dir, idx), "utf8").catch(() => undefined);
+    if (text === undefined) return `its DALI index ${idx} is missing`;
+    if (text !== daliIndexText(daliSamples(members))) {
+      return `its DALI index ${idx} does not list its members`;
+    }
+  }
   if (recorded === undefined) return info;
   const line = recorded.get(file);
   if (line === undefined) return "index.json does not record it: the run stopped before it could";

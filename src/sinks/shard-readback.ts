@@ -1,10 +1,9 @@
 import { createHash } from "node:crypto";
 import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
+import type { DaliComponent } from "./dali-index.js";
 import type { ShardInfo } from "./sink.js";
-import { END_OF_ARCHIVE_BYTES } from "./webdataset-names.js";
-
-const BLOCK = 512;
+import { END_OF_ARCHIVE_BYTES, paddedDataBytes, tarHeaderBytes } from "./webdataset-names.js";
 
 /** A shard read back: what the index needs of it, and whether its tar ends as a written one does. */
 export interface ReadShard extends ShardInfo {
@@ -13,6 +12,8 @@ export interface ReadShard extends ShardInfo {
    * cut short (even exactly between members, which a tar reader takes without an error) or empty.
    */
   ended: boolean;
+  /** Each member's name, and where its data starts and how long it is: what a DALI index lists. */
+  members: Omit<DaliComponent, "extension">[];
 }
 
 /**
@@ -24,7 +25,7 @@ export async function readShardStream(
   input: Readable,
   keys: Set<string>,
 ): Promise<ShardInfo> {
-  const { ended: _, ...shard } = await readShardBack(name, input, keys);
+  const { ended: _, members: __, ...shard } = await readShardBack(name, input, keys);
   return shard;
 }
 
@@ -38,8 +39,9 @@ export async function readShardBack(
   const md5 = createHash("md5");
   let bytes = 0;
   let samples = 0;
-  // Where the members end (header and padded data each; maskpipe writes no PAX header).
+  // Where the members end (header and padded data each).
   let membersEnd = 0;
+  const members: ReadShard["members"] = [];
   let tail = Buffer.alloc(0);
   const reader = extract();
   input.on("data", (chunk) => {
@@ -54,7 +56,10 @@ export async function readShardBack(
   for await (const entry of reader) {
     const chunks: Buffer[] = [];
     for await (const chunk of entry) chunks.push(chunk as Buffer);
-    membersEnd += BLOCK + Math.ceil((entry.header.size ?? 0) / BLOCK) * BLOCK;
+    const size = entry.header.size ?? 0;
+    const offset = membersEnd + tarHeaderBytes(entry.header.name);
+    members.push({ name: entry.header.name, offset, size });
+    membersEnd = offset + paddedDataBytes(size);
     if (!entry.header.name.endsWith(".json")) continue;
     const key = (JSON.parse(Buffer.concat(chunks).toString("utf8")) as { key?: unknown }).key;
     if (typeof key !== "string") throw new Error(`${entry.header.name} has no key`);
@@ -65,5 +70,6 @@ export async function readShardBack(
     membersEnd > 0 &&
     bytes === membersEnd + END_OF_ARCHIVE_BYTES &&
     tail.every((byte) => byte === 0);
-  return { name, samples, bytes, sha256: sha256.digest("hex"), md5: md5.digest("hex"), ended };
+  const [sha, md] = [sha256.digest("hex"), md5.digest("hex")];
+  return { name, samples, bytes, sha256: sha, md5: md, ended, members };
 }

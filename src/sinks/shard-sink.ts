@@ -35,6 +35,11 @@ export interface ShardLimits {
   stats?: RunStats;
   /** Complete shards of an interrupted run: kept, listed in the index, numbering goes on. */
   resumeFrom?: readonly ShardInfo[];
+  /**
+   * Beside each shard `X.tar`, its NVIDIA DALI index `X.idx` (what DALI's `wds2idx` writes for
+   * it), counted while packing. Default false.
+   */
+  daliIndex?: boolean;
 }
 
 /** Samples per shard: the one check the sinks and the run options share. */
@@ -54,6 +59,7 @@ export class ShardSink extends Writable implements SampleSink {
   private readonly maxBytes: number;
   private readonly stats: RunStats;
   private readonly keptShards: readonly ShardInfo[];
+  private readonly daliIndex: boolean;
   private current: ShardWriter | undefined;
   /** The next shard's file while it is being opened. */
   private opening: Promise<ShardOutput> | undefined;
@@ -68,6 +74,7 @@ export class ShardSink extends Writable implements SampleSink {
   ) {
     super({ objectMode: true, highWaterMark: 1 });
     this.keptShards = limits.resumeFrom ?? [];
+    this.daliIndex = limits.daliIndex ?? false;
     this.name = nonEmptyString("name", limits.name);
     this.maxCount = checkShardCount("maxCount", limits.maxCount ?? defaults.maxCount);
     this.maxBytes = integerBetween(
@@ -124,7 +131,7 @@ export class ShardSink extends Writable implements SampleSink {
         if (this.opening === opening) this.opening = undefined;
       });
       if (this.destroyed) return;
-      this.current = new ShardWriter(name, output);
+      this.current = new ShardWriter(name, output, this.daliIndex);
     }
     await this.current.add(members);
     this.currentBytes += size;

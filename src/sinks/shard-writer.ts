@@ -3,19 +3,27 @@ import { Writable } from "node:stream";
 import { pipeline } from "node:stream/promises";
 import { pack as tarPack } from "tar-stream";
 import { MaskpipeError } from "../core/errors.js";
+import { type DaliComponent, daliIndexText, daliSamples } from "./dali-index.js";
 import type { ShardInfo } from "./sink.js";
-import { TAR_HEADER_FIELDS, type TarMember } from "./webdataset-names.js";
+import {
+  END_OF_ARCHIVE_BYTES,
+  paddedDataBytes,
+  TAR_HEADER_FIELDS,
+  type TarMember,
+  tarHeaderBytes,
+} from "./webdataset-names.js";
 
 /**
  * Where one shard's bytes go: a `.partial` file renamed when complete, or memory handed to an
  * uploader. `write` takes chunks in order (one call, one `writev` for a file); `complete` runs
- * once every byte is written; `abort` drops what was written.
+ * once every byte is written, with the shard's DALI index when the writer was asked for one (it
+ * goes beside the shard); `abort` drops what was written.
  */
 export interface ShardOutput {
   /** The shard as messages name it (a path or a repo path). */
   readonly label: string;
   write(chunks: readonly Buffer[]): Promise<void>;
-  complete(shard: ShardInfo): Promise<void>;
+  complete(shard: ShardInfo, daliIndex?: string): Promise<void>;
   abort(): Promise<void>;
 }
 
@@ -34,12 +42,18 @@ export class ShardWriter {
   private readonly writeFailure: Promise<never>;
   private bytes = 0;
   private failure: Error | undefined;
+  /** Where each member's data starts, counted as it is packed: the DALI index's offsets. */
+  private readonly members: Omit<DaliComponent, "extension">[] | undefined;
+  private packed = 0;
   samples = 0;
 
+  /** `daliIndex`: count where each member lands, and hand `complete` the shard's DALI index. */
   constructor(
     readonly name: string,
     private readonly output: ShardOutput,
+    daliIndex = false,
   ) {
+    this.members = daliIndex ? [] : undefined;
     const take = (chunks: Buffer[], callback: (error?: Error | null) => void) => {
       for (const chunk of chunks) {
         this.sha256.update(chunk);
@@ -74,6 +88,7 @@ export class ShardWriter {
   /** Adds one sample's members; resolves once tar-stream has taken them (backpressure). */
   async add(members: readonly TarMember[]): Promise<void> {
     for (const member of members) {
+      this.place(member);
       const taken = new Promise<void>((resolve, reject) => {
         const entry = this.pack.entry(
           { ...TAR_HEADER_FIELDS, name: member.name, size: member.data.length },
@@ -94,6 +109,27 @@ export class ShardWriter {
     this.samples++;
   }
 
+  /** Records where `member`'s data goes: after the bytes packed so far and its own header. */
+  private place(member: TarMember): void {
+    if (this.members === undefined) return;
+    const offset = this.packed + tarHeaderBytes(member.name);
+    this.members.push({ name: member.name, offset, size: member.data.length });
+    this.packed = offset + paddedDataBytes(member.data.length);
+  }
+
+  /** The shard's DALI index, once every byte is out: none unless asked for. */
+  private daliIndex(): string | undefined {
+    if (this.members === undefined) return undefined;
+    // The offsets are counted, not read back: if tar-stream ever packs otherwise, fail loudly
+    // rather than publish an index that points DALI at the wrong bytes.
+    if (this.packed + END_OF_ARCHIVE_BYTES !== this.bytes) {
+      throw new Error(
+        `its DALI index counts ${this.packed + END_OF_ARCHIVE_BYTES} bytes, the tar has ${this.bytes}`,
+      );
+    }
+    return daliIndexText(daliSamples(this.members));
+  }
+
   async close(): Promise<ShardInfo> {
     this.pack.finalize();
     let shard: ShardInfo;
@@ -106,7 +142,7 @@ export class ShardWriter {
         sha256: this.sha256.digest("hex"),
         md5: this.md5.digest("hex"),
       };
-      await this.output.complete(shard);
+      await this.output.complete(shard, this.daliIndex());
     } catch (cause) {
       throw this.outputError(this.failure ?? cause);
     }

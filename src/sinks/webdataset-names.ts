@@ -81,9 +81,12 @@ export function shardFileName(prefix: string, index: number): string {
   return `${prefix}-${String(index).padStart(6, "0")}.tar`;
 }
 
-/** Matches the names `shardFileName(prefix, n)` makes, plus `suffix` (a regular expression). */
-export function shardFilePattern(prefix: string, suffix = ""): RegExp {
-  return new RegExp(`^${escapeRegExp(prefix)}-\\d{6}\\.tar${suffix}$`);
+/**
+ * Matches the names `shardFileName(prefix, n)` makes, plus `suffix` (a regular expression);
+ * `extensions` (an alternation) for the files named after a shard: `tar|idx`.
+ */
+export function shardFilePattern(prefix: string, suffix = "", extensions = "tar"): RegExp {
+  return new RegExp(`^${escapeRegExp(prefix)}-\\d{6}\\.(?:${extensions})${suffix}$`);
 }
 
 /** `text` matched literally inside a RegExp. */
@@ -134,4 +137,37 @@ export function tarMemberBytes(member: TarMember): number {
   if (nameBytes <= 100) return BLOCK + data;
   const record = ` path=${member.name}\n`.length + 8;
   return BLOCK + BLOCK + Math.ceil(record / BLOCK) * BLOCK + data;
+}
+
+/**
+ * Bytes tar-stream writes before a member's data, exactly: one ustar header when the name fits
+ * its name and prefix fields (split at a `/`, ASCII), else a PAX header, its `path` record and
+ * then the ustar header. What the DALI index's offsets are counted with.
+ */
+export function tarHeaderBytes(name: string): number {
+  if (fitsUstar(name)) return BLOCK;
+  const record = ` path=${name}\n`;
+  const length = Buffer.byteLength(record);
+  let digits = String(length).length;
+  if (length + digits >= 10 ** digits) digits++;
+  return BLOCK + Math.ceil((length + digits) / BLOCK) * BLOCK + BLOCK;
+}
+
+/** Whether tar-stream writes `name` in the ustar name (and prefix) fields, with no PAX header. */
+function fitsUstar(full: string): boolean {
+  if (Buffer.byteLength(full) !== full.length) return false;
+  let name = full;
+  let prefix = "";
+  while (name.length > 100) {
+    const slash = name.indexOf("/");
+    if (slash === -1) return false;
+    prefix += prefix ? `/${name.slice(0, slash)}` : name.slice(0, slash);
+    name = name.slice(slash + 1);
+  }
+  return prefix.length <= 155;
+}
+
+/** Bytes a member's data takes in the tar, padded to whole blocks. */
+export function paddedDataBytes(size: number): number {
+  return Math.ceil(size / BLOCK) * BLOCK;
 }

@@ -1,7 +1,8 @@
 import { join } from "node:path";
 import { jsonText } from "../core/json-text.js";
 import { nonEmptyString } from "../core/validate.js";
-import { openOutputFile, writeOutputFile } from "./output-file.js";
+import { daliIndexName } from "./dali-index.js";
+import { openOutputFile, removeOutputFile, writeOutputFile } from "./output-file.js";
 import { widsIndex } from "./shard-index.js";
 import { type ShardLimits, ShardSink, type ShardStore } from "./shard-sink.js";
 import type { ShardOutput } from "./shard-writer.js";
@@ -31,7 +32,8 @@ export const SHARD_DEFAULTS = { maxCount: 10_000, maxBytes: 1e9 } as const;
  * Writes samples as WebDataset tar shards in a folder: `{key}.jpg` then `{key}.json` per sample,
  * fixed tar headers (same samples, same bytes), each shard synced and renamed into place when
  * complete, then listed in `index.json` (the wids format): the index lists exactly the complete
- * shards, even of a stopped run.
+ * shards, even of a stopped run. With `daliIndex`, each shard's DALI index is put in place just
+ * before the shard.
  *
  * @example
  * const sink = webDatasetSink({ dir: "shards/celeba", name: "celeba" });
@@ -61,7 +63,17 @@ class FolderShardStore implements ShardStore {
     return {
       label: file.path,
       write: (chunks) => file.write(chunks),
-      complete: () => file.complete(),
+      complete: async (_shard, daliIndex) => {
+        // The index goes in place first: a shard under its final name always has its index.
+        const index = join(this.dir, daliIndexName(name));
+        if (daliIndex !== undefined) await writeOutputFile(this.root, index, daliIndex);
+        try {
+          await file.complete();
+        } catch (error) {
+          if (daliIndex !== undefined) await removeOutputFile(this.root, index).catch(() => {});
+          throw error;
+        }
+      },
       abort: () => file.abort(),
     };
   }

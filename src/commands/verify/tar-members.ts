@@ -1,5 +1,6 @@
 import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
+import { paddedDataBytes, tarHeaderBytes } from "../../sinks/webdataset-names.js";
 
 /** One member of a shard, read whole (shard members are small), and where its header starts. */
 export interface ShardMember {
@@ -7,8 +8,6 @@ export interface ShardMember {
   data: Buffer;
   offset: number;
 }
-
-const BLOCK = 512;
 
 /** The members of a tar, each read whole, with the offset of its header. */
 export async function* tarMembers(input: Readable): AsyncGenerator<ShardMember> {
@@ -21,6 +20,6 @@ export async function* tarMembers(input: Readable): AsyncGenerator<ShardMember> 
     for await (const chunk of entry) chunks.push(chunk as Buffer);
     const data = Buffer.concat(chunks);
     yield { name: entry.header.name, data, offset };
-    offset += BLOCK + Math.ceil(data.length / BLOCK) * BLOCK;
+    offset += tarHeaderBytes(entry.header.name) + paddedDataBytes(data.length);
   }
 }

@@ -10,6 +10,7 @@ import { RUN_FILES } from "../../dataset/run-files.js";
 import { FILE_EXTENSION, type OutputFormat } from "../../transforms/encode.js";
 import { type ListedShard, listOutputShards } from "./output-shards.js";
 import { unlistedShards } from "./unlisted-shards.js";
+import { verifyDaliIndex } from "./verify-dali-index.js";
 import { verifyFolder } from "./verify-folder.js";
 import { emptyReport, type VerifyReport } from "./verify-report.js";
 import { verifyShard } from "./verify-shard.js";
@@ -73,8 +74,13 @@ async function verifyShards(
   const extension = FILE_EXTENSION[(report.identity?.format ?? "jpeg") as OutputFormat];
   const needed = [extension, "json", ...(hasLabels(report) ? ["cls"] : [])];
   const keys = new Set<string>();
+  const daliRequired = report.identity?.daliIndex === true;
+  let daliIndexes = 0;
   for (const [i, shard] of listed.shards.entries()) {
-    await verifyShard(files, shard, needed, keys, options.decode === true, result);
+    const places = await verifyShard(files, shard, needed, keys, options.decode === true, result);
+    // A missing shard is named already; its index has nothing to be checked against.
+    if (places.length > 0 && (await verifyDaliIndex(files, shard, places, daliRequired, result)))
+      daliIndexes++;
     options.onShard?.(shard.path, i + 1, listed.shards.length);
   }
   compareCounts(report, listed.shards, result);
@@ -82,6 +88,9 @@ async function verifyShards(
     `${result.shards} shards, ${result.bytes.toLocaleString("en-US")} bytes: present, sizes and MD5 as in the index${listed.shards.some((s) => s.sha256 !== undefined) ? ", SHA-256 as in the report" : ""}`,
     `${result.samples.toLocaleString("en-US")} samples: each with ${needed.join(", ")}, members consecutive, no key twice`,
     `counts per shard, per split and in all against the index and report`,
+    ...(daliIndexes > 0
+      ? [`${daliIndexes} DALI indexes: sample counts, member offsets and sizes against the shards`]
+      : []),
     ...(options.decode === true
       ? [`${result.decoded.toLocaleString("en-US")} images decoded`]
       : []),

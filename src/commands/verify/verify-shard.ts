@@ -3,11 +3,12 @@ import type { Readable } from "node:stream";
 import { finished } from "node:stream/promises";
 import sharp from "sharp";
 import type { OutputFiles } from "../../dataset/output-files.js";
-import { splitMemberName } from "../../sinks/webdataset-names.js";
+import { splitMemberName, tarHeaderBytes } from "../../sinks/webdataset-names.js";
 import { OUTPUT_EXTENSIONS } from "../../transforms/encode.js";
 import { memberFault } from "./member-fault.js";
 import type { ListedShard } from "./output-shards.js";
 import { type ShardMember, tarMembers } from "./tar-members.js";
+import type { MemberPlace } from "./verify-dali-index.js";
 import type { VerifyReport } from "./verify-report.js";
 
 /**
@@ -15,7 +16,8 @@ import type { VerifyReport } from "./verify-report.js";
  * names (or those of its first sample), consecutive, no key twice (across `keys`), images
  * decoding with `decode`; then its size, MD5 and SHA-256 and sample count against the index and
  * report (unless `filesize` is -1: a shard alone). When its bytes differ, the member that holds
- * the change is named where it can be told (member-fault.ts).
+ * the change is named where it can be told (member-fault.ts). Returns where each member's data
+ * lies, for the shard's DALI index.
  */
 export async function verifyShard(
   files: OutputFiles,
@@ -24,13 +26,14 @@ export async function verifyShard(
   keys: Set<string>,
   decode: boolean,
   result: VerifyReport,
-): Promise<void> {
+): Promise<MemberPlace[]> {
   const problem = (message: string, member?: string) =>
     result.problems.push({ shard: shard.path, ...(member !== undefined && { member }), message });
   const input = await files.stream(shard.path);
+  const places: MemberPlace[] = [];
   if (input === undefined) {
     problem("missing");
-    return;
+    return places;
   }
   result.shards++;
   const md5 = createHash("md5");
@@ -46,6 +49,8 @@ export async function verifyShard(
   try {
     for await (const member of tarMembers(input)) {
       lastMember = member;
+      const offset = member.offset + tarHeaderBytes(member.name);
+      places.push({ name: member.name, offset, size: member.data.length });
       await samples.add(member);
     }
     await samples.close();
@@ -61,7 +66,7 @@ export async function verifyShard(
   result.bytes += bytes;
   const split = shard.split ?? "";
   result.samplesBySplit[split] = (result.samplesBySplit[split] ?? 0) + samples.count;
-  if (shard.filesize < 0) return; // one shard alone: no index to compare with
+  if (shard.filesize < 0) return places; // one shard alone: no index to compare with
   if (bytes !== shard.filesize)
     problem(
       `${bytes.toLocaleString("en-US")} bytes, the index says ${shard.filesize.toLocaleString("en-US")}`,
@@ -79,6 +84,7 @@ export async function verifyShard(
     const fault = await memberFault(files, shard.path);
     problem(fault.message, fault.member);
   }
+  return places;
 }
 
 /** The samples of one shard as its members arrive: whole, consecutive, no key twice. */

@@ -1,5 +1,6 @@
 import { MaskpipeError } from "../../core/errors.js";
 import { HttpClient } from "../../sources/http/http-client.js";
+import { daliIndexName } from "../dali-index.js";
 import { type ResumePoint, readShardStream } from "../resume.js";
 import type { ShardInfo } from "../sink.js";
 import { shardFileName } from "../webdataset-names.js";
@@ -19,6 +20,8 @@ export async function findHubResumePoint(
   remote: ReadonlyMap<string, RemoteFile>,
   /** The split's folder: `data/train`. */
   folder: string,
+  /** The run writes DALI indexes: a shard is kept only with its index beside it. */
+  daliIndex = false,
 ): Promise<ResumePoint> {
   const shards: ResumePoint["shards"] = [];
   const keys = new Set<string>();
@@ -29,6 +32,7 @@ export async function findHubResumePoint(
       const path = `${folder}/${file}`;
       const there = remote.get(path);
       if (there?.sha256 === undefined) break;
+      if (daliIndex && !remote.has(`${folder}/${daliIndexName(file)}`)) break;
       const shardKeys = new Set<string>();
       const shard = await readRepoShard(client, repo, path, file, shardKeys);
       if (shard.sha256 !== there.sha256 || shard.bytes !== there.size) break;

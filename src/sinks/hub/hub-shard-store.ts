@@ -1,3 +1,4 @@
+import { daliIndexName } from "../dali-index.js";
 import type { ShardStore } from "../shard-sink.js";
 import type { ShardOutput } from "../shard-writer.js";
 import type { ShardInfo } from "../sink.js";
@@ -8,6 +9,8 @@ import type { ShardSpool } from "./shard-spool.js";
 interface HeldShard {
   shard: ShardInfo;
   blob: Blob;
+  /** Its DALI index (`--dali-index`), committed beside it in the same commit. */
+  daliIndex: string | undefined;
   /** Drops the spooled file once the shard is committed or not needed. */
   remove(): Promise<void>;
 }
@@ -52,8 +55,8 @@ export class HubShardStore implements ShardStore {
     return {
       label: `${this.repo.spec}/${this.folder}/${name}`,
       write: (written) => file.write(written),
-      complete: async (shard) =>
-        this.add({ shard, blob: await file.complete(), remove: file.remove }),
+      complete: async (shard, daliIndex) =>
+        this.add({ shard, blob: await file.complete(), daliIndex, remove: file.remove }),
       abort: () => file.remove(),
     };
   }
@@ -78,7 +81,11 @@ export class HubShardStore implements ShardStore {
   private async add(held: HeldShard): Promise<void> {
     this.throwIfFailed();
     const there = this.remote.get(`${this.folder}/${held.shard.name}`);
-    if (there?.size === held.shard.bytes && there.sha256 === held.shard.sha256) {
+    // The index follows from the shard's bytes: an unchanged shard needs only its index there.
+    const indexThere =
+      held.daliIndex === undefined ||
+      this.remote.has(`${this.folder}/${daliIndexName(held.shard.name)}`);
+    if (there?.size === held.shard.bytes && there.sha256 === held.shard.sha256 && indexThere) {
       this.stats.shardsUnchanged++;
       await held.remove();
       return;
@@ -123,11 +130,17 @@ export class HubShardStore implements ShardStore {
       names.length === 1 ? `Add ${names[0]}` : `Add ${names[0]} to ${names[names.length - 1]}`;
     await this.repo.commit(
       title,
-      batch.map(({ shard, blob }) => ({
-        path: `${this.folder}/${shard.name}`,
-        content: blob,
-        sha256: shard.sha256,
-      })),
+      batch.flatMap(({ shard, blob, daliIndex }) => [
+        { path: `${this.folder}/${shard.name}`, content: blob, sha256: shard.sha256 },
+        ...(daliIndex === undefined
+          ? []
+          : [
+              {
+                path: `${this.folder}/${daliIndexName(shard.name)}`,
+                content: new Blob([daliIndex]),
+              },
+            ]),
+      ]),
       [],
       signal,
     );
