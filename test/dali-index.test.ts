@@ -180,3 +180,32 @@ describe("--dali-index with splits, overwrite and resume", () => {
     expect(result.stderr).toContain("layout");
   });
 });
+
+describe("--dali-index with partitions", () => {
+  it("each partition indexes its shards; merge refuses one whose index is missing, verify passes the merge", async () => {
+    const out = join(await tempDir(), "out");
+    for (const index of [0, 1]) {
+      expect((await run(out, "--dali-index", "--partition", `${index}/2`)).code).toBe(0);
+    }
+    const { tars, idxs } = await shardFiles(out);
+    expect(tars.length).toBeGreaterThanOrEqual(2);
+    expect(idxs).toEqual(tars.map((tar) => tar.replace(/\.tar$/, ".idx")));
+    for (const tar of tars) await expectIndexMatches(out, tar);
+
+    const idx = join(out, idxs[0]!);
+    const kept = await readFile(idx);
+    await rm(idx);
+    const refused = await runCli(["merge", out]);
+    expect(refused.code).not.toBe(0);
+    expect(refused.stderr).toContain(
+      `the DALI index of its shard ${tars[0]}, ${idxs[0]}, is missing`,
+    );
+
+    await writeFile(idx, kept);
+    // The sample allows its one misplaced mask (maxFailed 1 in its pipeline file): so does the merge.
+    expect((await runCli(["merge", out, "--max-failed", "1"])).code).toBe(0);
+    const verified = await runCli(["verify", out]);
+    expect(verified.code).toBe(0);
+    expect(verified.stdout).toContain(`${tars.length} DALI indexes`);
+  });
+});

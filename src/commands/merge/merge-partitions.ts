@@ -15,6 +15,7 @@ import { CARD_MARKER, RUN_FILES } from "../../dataset/run-files.js";
 import { identityDifferences, type RunIdentity } from "../../dataset/run-identity.js";
 import { parseIdentity } from "../../dataset/run-record.js";
 import { checkFailureAllowance, MAX_FAILED_DEFAULT } from "../../dataset/run-verdict.js";
+import { daliIndexName } from "../../sinks/dali-index.js";
 import type { ShardInfo } from "../../sinks/sink.js";
 import { SPLIT_ORDER } from "../../sinks/split-sink.js";
 import { parseHfRepoUrl } from "../../sources/hf/hf-url.js";
@@ -72,21 +73,7 @@ export async function mergePartitions(out: string, options: MergeOptions = {}): 
       for (const shard of partition.report.shards) {
         const [split, base] = splitOfShard(shard.name, hasSplits);
         const path = `${shardFolder(store.place, split, hasSplits)}${base}`;
-        const size = await store.size(path);
-        if (size !== shard.bytes) {
-          throw partitionError(
-            store.where,
-            partition.partition,
-            `its shard ${path} ${size === undefined ? "is missing" : `has ${size.toLocaleString("en-US")} bytes where its report says ${shard.bytes.toLocaleString("en-US")}`}; run the partition again with --overwrite`,
-          );
-        }
-        if (shard.md5 === undefined) {
-          throw partitionError(
-            store.where,
-            partition.partition,
-            "its report has no MD5 of its shards (an older maskpipe made it); run it again with --overwrite",
-          );
-        }
+        await checkPartitionShard(store, partition, path, shard);
         const shards = bySplit.get(split) ?? [];
         shards.push({ ...shard, name: base });
         bySplit.set(split, shards);
@@ -233,6 +220,39 @@ async function readPartitions(store: MergeStore): Promise<PartitionRecord[]> {
     }
   }
   return records;
+}
+
+/**
+ * A partition's shard is there at the size its report says, with an MD5 for the index and, when
+ * the run wrote DALI indexes, its index beside it (each partition wrote its own shards' in
+ * place: the merge only makes sure none is missing).
+ */
+async function checkPartitionShard(
+  store: MergeStore,
+  partition: PartitionRecord,
+  path: string,
+  shard: ShardInfo,
+): Promise<void> {
+  const size = await store.size(path);
+  const fail = (message: string) => partitionError(store.where, partition.partition, message);
+  if (size !== shard.bytes) {
+    throw fail(
+      `its shard ${path} ${size === undefined ? "is missing" : `has ${size.toLocaleString("en-US")} bytes where its report says ${shard.bytes.toLocaleString("en-US")}`}; run the partition again with --overwrite`,
+    );
+  }
+  if (shard.md5 === undefined) {
+    throw fail(
+      "its report has no MD5 of its shards (an older maskpipe made it); run it again with --overwrite",
+    );
+  }
+  if (
+    partition.identity.daliIndex === true &&
+    (await store.size(daliIndexName(path))) === undefined
+  ) {
+    throw fail(
+      `ran with --dali-index but the DALI index of its shard ${path}, ${daliIndexName(path)}, is missing; run the partition again with --resume`,
+    );
+  }
 }
 
 /** The one class list of the partitions: each derived it from the whole photo listing. */
