@@ -1,7 +1,8 @@
-import { readdir, readFile, rm, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, rm, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { beforeAll, describe, expect, it } from "vitest";
 import { ROOT, runCli } from "./support/cli.js";
+import { startFakeHub } from "./support/fake-hub.js";
 import { readShard } from "./support/read-shard.js";
 import { tempDir, tempDirForFile } from "./support/temp.js";
 
@@ -207,5 +208,49 @@ describe("--dali-index with partitions", () => {
     const verified = await runCli(["verify", out]);
     expect(verified.code).toBe(0);
     expect(verified.stdout).toContain(`${tars.length} DALI indexes`);
+  });
+});
+
+describe("--dali-index to a Hub repo", () => {
+  it("commits each shard's index with it, and verify reads them back from the repo", async () => {
+    const hub = await startFakeHub();
+    const repo = "hf://datasets/me/dali";
+    const hubFlags = ["--hub-url", hub.url, "--hf-token", hub.token];
+    try {
+      const result = await runCli([
+        "run",
+        SAMPLE,
+        "--out",
+        repo,
+        "-q",
+        "--dali-index",
+        ...hubFlags,
+      ]);
+      expect(result.code).toBe(0);
+      const paths = [...hub.files("me/dali").keys()].filter((path) => path.startsWith("data/"));
+      const tars = paths.filter((path) => path.endsWith(".tar"));
+      expect(tars.length).toBeGreaterThan(0);
+      expect(paths.filter((path) => path.endsWith(".idx"))).toEqual(
+        tars.map((tar) => tar.replace(/\.tar$/, ".idx")),
+      );
+      // Each index in the same commit as its shard: a reader never sees one without the other.
+      for (const commit of hub.commits("me/dali")) {
+        const files = [...commit.files.keys()];
+        for (const tar of files.filter((path) => path.endsWith(".tar"))) {
+          expect(files).toContain(tar.replace(/\.tar$/, ".idx"));
+        }
+      }
+      const local = join(await tempDir(), "copy");
+      await mkdir(local);
+      for (const path of paths) {
+        await writeFile(join(local, path.split("/").at(-1)!), hub.read("me/dali", path));
+      }
+      for (const tar of tars) await expectIndexMatches(local, tar.split("/").at(-1)!);
+      const verified = await runCli(["verify", repo, ...hubFlags]);
+      expect(verified.code).toBe(0);
+      expect(verified.stdout).toContain(`${tars.length} DALI indexes`);
+    } finally {
+      await hub.close();
+    }
   });
 });
