@@ -97,6 +97,14 @@ describe("--dali-index", () => {
     expect(JSON.parse(await readFile(join(out, "run.json"), "utf8")).daliIndex).toBe(true);
   });
 
+  it("says on the card how DALI reads the shards with their indexes", async () => {
+    const card = await readFile(join(out, "README.md"), "utf8");
+    expect(card).toContain("Each shard `X.tar` has `X.idx` beside it");
+    expect(card).toContain('index_paths=[t[:-4] + ".idx" for t in tars]');
+    expect(card).toContain('ext=["jpg", "cls"]');
+    expect(await readFile(join(plain, "README.md"), "utf8")).not.toContain("DALI");
+  });
+
   it("passes verify, which exits 3 naming the shard whose index is altered or missing", async () => {
     const good = await runCli(["verify", out]);
     expect(good.code).toBe(0);

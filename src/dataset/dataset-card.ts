@@ -1,4 +1,5 @@
 import { publicName } from "../core/redact.js";
+import { FILE_EXTENSION, type OutputFormat } from "../transforms/encode.js";
 import { hasLabels, type RunReport } from "./report.js";
 import { CARD_MARKER } from "./run-files.js";
 
@@ -81,7 +82,7 @@ ds = load_dataset("${context.repo}", streaming=True)${splits.length > 1 ? `  # a
 \`\`\`
 
 or any WebDataset reader over \`${context.dataFolder(splits[0]!)}${report.name}-*.tar\`.
-
+${daliLoading(report, context, splits)}
 ## Licence and citation
 
 The masks are licensed CC BY-NC-SA 4.0 (non-commercial, share-alike); the original photos keep
@@ -95,6 +96,35 @@ their own terms. If you use this data, cite the masks paper${source === undefine
   year      = {2021}
 }
 ${source === undefined ? "" : SOURCE_CITATIONS[source]}\`\`\`
+`;
+}
+
+/**
+ * With \`--dali-index\`: each shard's DALI index, and how NVIDIA DALI reads the shards with them
+ * (without, its reader scans every tar before the first batch).
+ */
+function daliLoading(report: RunReport, context: CardContext, splits: readonly string[]): string {
+  if (report.identity?.daliIndex !== true) return "";
+  const folder = context.dataFolder(splits[0]!);
+  const image = FILE_EXTENSION[(report.identity?.format ?? "jpeg") as OutputFormat];
+  const extensions = [image, ...(hasLabels(report) ? ["cls"] : [])];
+  const outputs = [`fn.decoders.image(${image}, device="mixed")`, ...extensions.slice(1)];
+  return `
+Each shard \`X.tar\` has \`X.idx\` beside it: the index NVIDIA DALI's \`wds2idx\` writes for it, so
+DALI's reader opens the shards without scanning them first:
+
+\`\`\`python
+import glob
+from nvidia.dali import fn, pipeline_def
+
+@pipeline_def(batch_size=64, num_threads=4, device_id=0)
+def faces():
+    tars = sorted(glob.glob("${folder}${report.name}-*.tar"))
+    ${extensions.join(", ")} = fn.readers.webdataset(
+        paths=tars, index_paths=[t[:-4] + ".idx" for t in tars],
+        ext=[${extensions.map((extension) => `"${extension}"`).join(", ")}])
+    return ${outputs.join(", ")}
+\`\`\`
 `;
 }
 
