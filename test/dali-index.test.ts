@@ -127,6 +127,11 @@ describe("--dali-index", () => {
         /problem {2}sample-000001\.tar: \S+: its DALI index sample-000001\.idx, line 3: lists \S+ \(\w+\) at \d+, \d+ bytes; the shard has \S+ at \d+/,
       );
 
+      // A shard by itself is checked against the index beside it too.
+      const alone = await runCli(["verify", join(out, "sample-000001.tar")]);
+      expect(alone.code).toBe(3);
+      expect(alone.stdout).toContain("its DALI index sample-000001.idx, line 3");
+
       await rm(idx);
       const missing = await runCli(["verify", out]);
       expect(missing.code).toBe(3);

@@ -116,7 +116,7 @@ async function noReportMessage(files: OutputFiles): Promise<string> {
 /**
  * One shard by itself, with no index or report beside it to compare with: its samples whole
  * (each with the members its first sample has), consecutive, no key twice; images decode with
- * `decode`.
+ * `decode`; its DALI index, when there is one beside it.
  */
 async function verifyOneShard(spec: string, options: VerifyOptions): Promise<VerifyReport> {
   const files = await openOutput(dirname(spec), options);
@@ -130,9 +130,20 @@ async function verifyOneShard(spec: string, options: VerifyOptions): Promise<Ver
       md5sum: "",
       sha256: undefined,
     };
-    await verifyShard(files, shard, undefined, new Set(), options.decode === true, result);
+    const places = await verifyShard(
+      files,
+      shard,
+      undefined,
+      new Set(),
+      options.decode === true,
+      result,
+    );
+    // A DALI index beside the shard is checked too; none is no problem: nothing says it should be.
+    const daliIndex =
+      places.length > 0 && (await verifyDaliIndex(files, shard, places, false, result));
     result.checked.push(
       `${result.samples.toLocaleString("en-US")} samples in ${basename(spec)}: each with the members of the first, consecutive, no key twice (no index or report to compare sizes, hashes and counts with)`,
+      ...(daliIndex ? [`its DALI index: sample count, member offsets and sizes`] : []),
       ...(options.decode === true
         ? [`${result.decoded.toLocaleString("en-US")} images decoded`]
         : []),
