@@ -138,8 +138,17 @@ describe("--dali-index", () => {
       expect(missing.stdout).toContain(
         "sample-000001.tar: its DALI index sample-000001.idx is missing (the run was made with --dali-index)",
       );
+
+      // An index with no shard beside it would line up with the wrong tar in DALI's lists.
+      await writeFile(join(out, "sample-000009.idx"), original);
+      const orphan = await runCli(["verify", out]);
+      expect(orphan.code).toBe(3);
+      expect(orphan.stdout).toContain(
+        "sample-000009.idx: a DALI index whose shard the index does not list",
+      );
     } finally {
       await writeFile(idx, original);
+      await rm(join(out, "sample-000009.idx"), { force: true });
     }
   });
 
