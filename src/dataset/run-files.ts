@@ -44,8 +44,8 @@ export function isShardFile(file: string, set: string): boolean {
 }
 
 /**
- * The shard set a shard (or its DALI index) of run `name` belongs to, whether a single run's (`celeba`) or a
- * partition's (`celeba-03of16`); `undefined` for any other file.
+ * The shard set a shard (or its DALI index) of run `name` belongs to, whether a single run's
+ * (`celeba`) or a partition's (`celeba-03of16`); `undefined` for any other file.
  */
 export function shardSetOf(file: string, name: string): string | undefined {
   const match = new RegExp(

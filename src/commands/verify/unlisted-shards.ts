@@ -10,9 +10,9 @@ const orphanIndex =
   "a DALI index whose shard the index does not list; remove it, or make the output again with --overwrite";
 
 /**
- * Shards in the output's shard folders that no index lists (and DALI indexes of such shards): another run's left beside this one,
- * or this run's that an index does not vouch for. A reader globbing `*.tar` would take them in.
- * Nothing for an output that cannot be listed (a Hub repo).
+ * Shards in the output's shard folders that no index lists (and DALI indexes of such shards):
+ * another run's left beside this one, or this run's that an index does not vouch for. A reader
+ * globbing `*.tar` would take them in. Nothing for an output that cannot be listed (a Hub repo).
  */
 export async function unlistedShards(
   files: OutputFiles,
