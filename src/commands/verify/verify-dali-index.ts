@@ -12,6 +12,29 @@ import type { VerifyReport } from "./verify-report.js";
 export type MemberPlace = Omit<DaliComponent, "extension">;
 
 /**
+ * Whether to look for a shard's DALI index: always when the run recorded `--dali-index`
+ * (`required`: a missing one is a problem), else only where the folder's listing shows one, so a
+ * Hub repo (which cannot be listed) is not asked, shard after shard, for files nothing says are
+ * there.
+ */
+export function daliIndexWanted(
+  files: OutputFiles,
+  required: boolean,
+): (shardPath: string) => Promise<boolean> {
+  const listings = new Map<string, Promise<Set<string>>>();
+  return async (shardPath) => {
+    if (required) return true;
+    const folder = shardPath.slice(0, shardPath.lastIndexOf("/") + 1);
+    let listing = listings.get(folder);
+    if (listing === undefined) {
+      listing = files.list(folder).then((found) => new Set(found?.files ?? []));
+      listings.set(folder, listing);
+    }
+    return (await listing).has(daliIndexName(shardPath.slice(folder.length)));
+  };
+}
+
+/**
  * Checks a shard's DALI index (`X.idx` beside `X.tar`) against the shard's members as read:
  * the same sample count, and each line's members with the offsets and sizes they have in the
  * tar. A missing index is a problem only when the run recorded `--dali-index` (`required`).

@@ -10,7 +10,7 @@ import { RUN_FILES } from "../../dataset/run-files.js";
 import { FILE_EXTENSION, type OutputFormat } from "../../transforms/encode.js";
 import { type ListedShard, listOutputShards } from "./output-shards.js";
 import { unlistedShards } from "./unlisted-shards.js";
-import { verifyDaliIndex } from "./verify-dali-index.js";
+import { daliIndexWanted, verifyDaliIndex } from "./verify-dali-index.js";
 import { verifyFolder } from "./verify-folder.js";
 import { emptyReport, type VerifyReport } from "./verify-report.js";
 import { verifyShard } from "./verify-shard.js";
@@ -75,11 +75,13 @@ async function verifyShards(
   const needed = [extension, "json", ...(hasLabels(report) ? ["cls"] : [])];
   const keys = new Set<string>();
   const daliRequired = report.identity?.daliIndex === true;
+  const daliWanted = daliIndexWanted(files, daliRequired);
   let daliIndexes = 0;
   for (const [i, shard] of listed.shards.entries()) {
     const places = await verifyShard(files, shard, needed, keys, options.decode === true, result);
     // A missing shard is named already; its index has nothing to be checked against.
-    if (places.length > 0 && (await verifyDaliIndex(files, shard, places, daliRequired, result)))
+    const wanted = places.length > 0 && (await daliWanted(shard.path));
+    if (wanted && (await verifyDaliIndex(files, shard, places, daliRequired, result)))
       daliIndexes++;
     options.onShard?.(shard.path, i + 1, listed.shards.length);
   }
@@ -139,8 +141,8 @@ async function verifyOneShard(spec: string, options: VerifyOptions): Promise<Ver
       result,
     );
     // A DALI index beside the shard is checked too; none is no problem: nothing says it should be.
-    const daliIndex =
-      places.length > 0 && (await verifyDaliIndex(files, shard, places, false, result));
+    const wanted = places.length > 0 && (await daliIndexWanted(files, false)(shard.path));
+    const daliIndex = wanted && (await verifyDaliIndex(files, shard, places, false, result));
     result.checked.push(
       `${result.samples.toLocaleString("en-US")} samples in ${basename(spec)}: each with the members of the first, consecutive, no key twice (no index or report to compare sizes, hashes and counts with)`,
       ...(daliIndex ? [`its DALI index: sample count, member offsets and sizes`] : []),
