@@ -1,12 +1,21 @@
 /**
  * maskpipe's public API: the sources, the stream stages and the sinks with their option types,
- * runPipeline and maskedSamples over them, and the commands (verify, merge, preview). Every
+ * runPipeline and maskedSamples over them, and the commands (verify, merge, preview, pairs). Every
  * stage is a plain Node stream, so it fits `stream.pipeline(...)` and `for await`. Parsers and
  * the CLI's own helpers are not part of it.
  */
 
 export { type MergeOptions, mergePartitions } from "./commands/merge/merge-partitions.js";
 export type { MergeStoreOptions } from "./commands/merge/merge-store.js";
+export type { EvaluationPair } from "./commands/pairs/choose-pairs.js";
+export type { PairSide, PairSides } from "./commands/pairs/pair-sides.js";
+export type { PairsFormat } from "./commands/pairs/pairs-format.js";
+export {
+  evaluationPairs,
+  type PairList,
+  type PairsOptions,
+} from "./commands/pairs/pairs-list.js";
+export { type WrittenPairs, writePairs } from "./commands/pairs/write-pairs.js";
 export { type PreviewOptions, previewOutput } from "./commands/preview/preview-output.js";
 export {
   type VerifyOptions,

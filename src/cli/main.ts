@@ -11,6 +11,7 @@ import { MAIN_HELP, RUN_HELP } from "./help.js";
 import { currentCommandPrefix } from "./invocation.js";
 import { runLocalWorkers } from "./local-workers.js";
 import { mergeCommand } from "./merge-command.js";
+import { pairsCommand } from "./pairs-command.js";
 import { previewCommand } from "./preview-command.js";
 import { progressReporter } from "./progress.js";
 import { resumeCommand, summaryText } from "./summary.js";
@@ -226,6 +227,7 @@ export async function main(argv: string[]): Promise<number> {
     if (command === "verify") return await verifyCommand(rest);
     if (command === "preview") return await previewCommand(rest);
     if (command === "merge") return await mergeCommand(rest);
+    if (command === "pairs") return await pairsCommand(rest);
     process.stderr.write(`maskpipe: unknown command "${command}"\n\n${MAIN_HELP}`);
     return EXIT.usage;
   } catch (error) {

@@ -1,0 +1,241 @@
+import { existsSync } from "node:fs";
+import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { join } from "node:path";
+import { beforeAll, describe, expect, it } from "vitest";
+import { choosePairs } from "../src/commands/pairs/choose-pairs.js";
+import type { PairSample } from "../src/commands/pairs/split-samples.js";
+import { evaluationPairs } from "../src/index.js";
+import { runCli } from "./support/cli.js";
+import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { startFakeHub } from "./support/fake-hub.js";
+import { readShard } from "./support/read-shard.js";
+import { tempDir, tempDirForFile } from "./support/temp.js";
+
+/** A labelled CASIA-like output: 12 identities of 4 photos, half held out as `test`. */
+async function casiaRun(dir: string, keys: string[], extra: string[] = []) {
+  const files = await corpusFiles({ keys, size: 32 });
+  const photos = await writeArchive(dir, "p", "zip", files.photos);
+  const masks = await writeArchive(dir, "m", "zip", files.masks);
+  const out = join(dir, "out");
+  const args = ["run", "casia", "--originals", photos, "--masks", masks, "--out", out, "-q"];
+  const result = await runCli([...args, ...extra]);
+  expect(result.code, result.stderr).toBe(0);
+  return { out, args };
+}
+
+/** Identity of each member key (`0000300/000`) in a split's shards, from the samples' json. */
+async function identities(folder: string): Promise<Map<string, string>> {
+  const found = new Map<string, string>();
+  for (const shard of (await readdir(folder)).filter((file) => file.endsWith(".tar"))) {
+    for (const member of await readShard(join(folder, shard))) {
+      if (!member.name.endsWith(".json")) continue;
+      found.set(member.name.slice(0, -".json".length), JSON.parse(member.data.toString()).identity);
+    }
+  }
+  return found;
+}
+
+/** The CSV's rows as objects by column (the test's keys have no comma or quote). */
+function rows(csv: string): Record<string, string>[] {
+  const [header, ...lines] = csv.trimEnd().split("\n");
+  const columns = header!.split(",");
+  return lines.map((line) => Object.fromEntries(line.split(",").map((v, i) => [columns[i], v])));
+}
+
+let out: string;
+let args: string[];
+
+beforeAll(async () => {
+  ({ out, args } = await casiaRun(await tempDirForFile(), casiaKeys(48, 300, 12), [
+    "--holdout",
+    "50%",
+  ]));
+});
+
+describe("maskpipe pairs: a balanced verification list of a split", () => {
+  it("writes N/2 same- and N/2 different-identity pairs, no self pair, none twice, identities as the json says", async () => {
+    const result = await runCli(["pairs", out, "--split", "test", "--count", "16", "--seed", "7"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("pairs/test.csv: 8 same-identity and 8 different-identity");
+    const csv = await readFile(join(out, "pairs/test.csv"), "utf8");
+    expect(csv.split("\n")[0]).toBe(
+      "left_key,left_member,left_shard,left_identity,left_masked,right_key,right_member,right_shard,right_identity,right_masked,same_identity",
+    );
+    const list = rows(csv);
+    expect(list).toHaveLength(16);
+    const truth = await identities(join(out, "test"));
+    const seen = new Set<string>();
+    for (const row of list) {
+      expect(row.left_key).not.toBe(row.right_key);
+      const pair = [row.left_key, row.right_key].sort().join(" ");
+      expect(seen.has(pair)).toBe(false);
+      seen.add(pair);
+      const left = truth.get(row.left_member!.replace(/\.jpg$/, ""));
+      const right = truth.get(row.right_member!.replace(/\.jpg$/, ""));
+      expect([left, right]).toEqual([row.left_identity, row.right_identity]);
+      expect(row.same_identity).toBe(String(left === right));
+      expect(row.left_shard).toMatch(/^test\/casia-\d{6}\.tar$/);
+      expect([row.left_masked, row.right_masked]).toEqual(["true", "true"]);
+    }
+    expect(list.filter((row) => row.same_identity === "true")).toHaveLength(8);
+    // The card says where the list is and how it was made.
+    const card = await readFile(join(out, "README.md"), "utf8");
+    expect(card).toContain("## Evaluation pairs");
+    expect(card).toContain(
+      "| `pairs/test.csv` | test | 16 | image | `maskpipe pairs OUT --split test --count 16 --seed 7 --sides image --format csv` |",
+    );
+  });
+
+  it("gives the same bytes for the same seed and another list for another seed", async () => {
+    const run = (seed: string, name: string) =>
+      runCli(["pairs", out, "--split", "test", "--count", "10", "--seed", seed, "--name", name]);
+    for (const [seed, name] of [
+      ["3", "a"],
+      ["3", "b"],
+      ["4", "c"],
+    ] as const) {
+      expect((await run(seed, name)).code).toBe(0);
+    }
+    const [a, b, c] = await Promise.all(
+      ["a", "b", "c"].map((name) => readFile(join(out, `pairs/${name}.csv`), "utf8")),
+    );
+    expect(b).toBe(a);
+    expect(c).not.toBe(a);
+    const card = await readFile(join(out, "README.md"), "utf8");
+    for (const name of ["a", "b", "c"]) expect(card).toContain(`| \`pairs/${name}.csv\` |`);
+  });
+
+  it("writes LFW's pairs.txt: 1 N, N lines name n1 n2, N lines name1 n1 name2 n2", async () => {
+    const result = await runCli([
+      ...["pairs", out, "--split", "test", "--count", "8", "--format", "lfw"],
+    ]);
+    expect(result.code, result.stderr).toBe(0);
+    const lines = (await readFile(join(out, "pairs/test.txt"), "utf8")).trimEnd().split("\n");
+    expect(lines[0]).toBe("1\t4");
+    const truth = [...(await identities(join(out, "test")))].sort();
+    const nth = (identity: string, n: string) =>
+      truth.filter(([, id]) => id === identity)[Number(n) - 1]?.[0];
+    for (const line of lines.slice(1, 5)) {
+      const [name, n1, n2] = line.split("\t");
+      expect(nth(name!, n1!)).toBeDefined();
+      expect(nth(name!, n2!)).toBeDefined();
+      expect(n1).not.toBe(n2);
+    }
+    for (const line of lines.slice(5)) {
+      const [name1, n1, name2, n2] = line.split("\t");
+      expect(name1).not.toBe(name2);
+      expect(nth(name1!, n1!)).toBeDefined();
+      expect(nth(name2!, n2!)).toBeDefined();
+    }
+    expect(lines).toHaveLength(9);
+  });
+});
+
+describe("maskpipe pairs refuses what cannot give a list", () => {
+  it("an unknown split (exit 2, naming the splits), an odd count, a count the split cannot give", async () => {
+    const unknown = await runCli(["pairs", out, "--split", "val", "--count", "4"]);
+    expect(unknown.code).toBe(2);
+    expect(unknown.stderr).toContain(
+      `Expected one of the splits of ${out} (train, test) for --split but received "val"`,
+    );
+    const odd = await runCli(["pairs", out, "--split", "test", "--count", "5"]);
+    expect(odd.code).toBe(2);
+    expect(odd.stderr).toContain(
+      "Expected an even number (half same-, half different-identity pairs) for --count but received 5",
+    );
+    const many = await runCli(["pairs", out, "--split", "test", "--count", "10000"]);
+    expect(many.code).toBe(2);
+    expect(many.stderr).toMatch(
+      /Expected at most \d+ \(half same-, half different-identity pairs\) for --count but received 10000: split test holds \d+ samples/,
+    );
+    expect(existsSync(join(out, "pairs/val.csv"))).toBe(false);
+  });
+
+  it("an output without identities, and one with a single identity (exit 1)", async () => {
+    const dir = await tempDir();
+    const single = await casiaRun(dir, casiaKeys(6, 300, 1));
+    const one = await runCli(["pairs", single.out, "--count", "2"]);
+    expect(one.code).toBe(1);
+    expect(one.stderr).toMatch(/split all holds 6 samples .* of 1 identities .*too few identities/);
+    const none = await casiaRun(await tempDir(), casiaKeys(6, 300, 3), ["--labels", "none"]);
+    const unlabelled = await runCli(["pairs", none.out, "--count", "2"]);
+    expect(unlabelled.code).toBe(1);
+    expect(unlabelled.stderr).toContain("its samples have no identities");
+  });
+
+  it("a file at the list's path that maskpipe did not write is left alone (exit 1)", async () => {
+    await mkdir(join(out, "pairs"), { recursive: true });
+    await writeFile(join(out, "pairs/mine.csv"), "my own notes\n");
+    const result = await runCli([
+      ...["pairs", out, "--split", "test", "--count", "4", "--name", "mine"],
+    ]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("pairs/mine.csv: holds a file maskpipe did not write");
+    expect(await readFile(join(out, "pairs/mine.csv"), "utf8")).toBe("my own notes\n");
+  });
+});
+
+describe("sides: masked against unmasked", () => {
+  const sample = (key: string, identity: string, more: Partial<PairSample>): PairSample => ({
+    key,
+    memberKey: key,
+    shard: "test/casia-000000.tar",
+    identity,
+    masked: true,
+    hasOriginal: false,
+    ...more,
+  });
+
+  it("puts a masked photo left and an unmasked one (orig.jpg, or masked: false) right", () => {
+    const samples = [
+      ...["a/1", "a/2", "a/3", "b/1", "b/2", "c/1"].map((key) =>
+        sample(key, key.split("/")[0]!, { hasOriginal: true }),
+      ),
+      sample("d/1", "d", { masked: false }),
+      sample("d/2", "d", { masked: false }),
+    ];
+    const pairs = choosePairs(
+      { imageExtension: "jpg", samples, unknownIdentity: 0 },
+      { count: 8, seed: 1, sides: "masked-unmasked", split: "test" },
+    );
+    // a's three pairs and b's one: every same-identity pair there is.
+    expect(pairs).toHaveLength(8);
+    for (const { left, right } of pairs) {
+      expect(left).toMatchObject({ masked: true, member: `${left.key}.jpg` });
+      expect(right.masked).toBe(false);
+      expect(right.member).toBe(
+        right.key.startsWith("d/") ? `${right.key}.jpg` : `${right.key}.orig.jpg`,
+      );
+      expect(left.key).not.toBe(right.key);
+    }
+    // d's photos are unmasked only: d never pairs with itself.
+    expect(pairs.some((p) => p.sameIdentity && p.left.identity === "d")).toBe(false);
+  });
+});
+
+describe("pairs on the Hub", () => {
+  it("reads a repo's split and commits the list and the card there", async () => {
+    const hub = await startFakeHub();
+    try {
+      const repo = "hf://datasets/me/casia-pairs";
+      const hubArgs = ["--hf-token", hub.token, "--hub-url", hub.url];
+      const published = await runCli([
+        ...args.map((arg) => (arg === out ? repo : arg)),
+        ...["--holdout", "50%", ...hubArgs],
+      ]);
+      expect(published.code, published.stderr).toBe(0);
+      const result = await runCli([
+        ...["pairs", repo, "--split", "test", "--count", "6", "--seed", "2", ...hubArgs],
+      ]);
+      expect(result.code, result.stderr).toBe(0);
+      const local = await evaluationPairs(out, { split: "test", count: 6, seed: 2 });
+      const remote = hub.read("me/casia-pairs", "pairs/test.csv").toString();
+      // The same samples, in data/test/ rather than test/.
+      expect(remote).toBe(local.text.replaceAll(",test/casia-", ",data/test/casia-"));
+      expect(hub.read("me/casia-pairs", "README.md").toString()).toContain("`pairs/test.csv`");
+      expect(hub.commits("me/casia-pairs").at(-1)?.summary).toContain("pairs/test.csv");
+    } finally {
+      await hub.close();
+    }
+  });
+});
