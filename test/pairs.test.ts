@@ -175,6 +175,20 @@ describe("maskpipe pairs refuses what cannot give a list", () => {
   });
 });
 
+describe("pair lists belong to the run they were made of", () => {
+  it("--overwrite removes them with the run; a user's file in pairs/ stays", async () => {
+    const small = await casiaRun(await tempDir(), casiaKeys(9, 300, 3));
+    expect((await runCli(["pairs", small.out, "--count", "4"])).code).toBe(0);
+    await writeFile(join(small.out, "pairs/notes.txt"), "mine\n");
+    const again = await runCli(small.args);
+    expect(again.code).toBe(1);
+    expect(again.stderr).toContain("already holds files of an earlier run of casia");
+    const overwritten = await runCli([...small.args, "--overwrite"]);
+    expect(overwritten.code, overwritten.stderr).toBe(0);
+    expect(await readdir(join(small.out, "pairs"))).toEqual(["notes.txt"]);
+  });
+});
+
 describe("sides: masked against unmasked", () => {
   const sample = (key: string, identity: string, more: Partial<PairSample>): PairSample => ({
     key,
@@ -234,6 +248,13 @@ describe("pairs on the Hub", () => {
       expect(remote).toBe(local.text.replaceAll(",test/casia-", ",data/test/casia-"));
       expect(hub.read("me/casia-pairs", "README.md").toString()).toContain("`pairs/test.csv`");
       expect(hub.commits("me/casia-pairs").at(-1)?.summary).toContain("pairs/test.csv");
+      // A run made again over the repo takes the list made of the old samples with it.
+      const again = await runCli([
+        ...args.map((arg) => (arg === out ? repo : arg)),
+        ...["--holdout", "50%", "--overwrite", ...hubArgs],
+      ]);
+      expect(again.code, again.stderr).toBe(0);
+      expect(hub.files("me/casia-pairs").has("pairs/test.csv")).toBe(false);
     } finally {
       await hub.close();
     }

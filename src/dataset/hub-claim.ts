@@ -8,6 +8,7 @@ import type { RepoForShards } from "../sinks/hub-sink.js";
 import type { ResumePoint } from "../sinks/resume.js";
 import { shardFilePattern } from "../sinks/webdataset-names.js";
 import type { HubSinkOptions } from "./hub-options.js";
+import { isMaskpipePairs, isPairsFileName, PAIRS_FOLDER } from "./pairs-files.js";
 import {
   CARD_MARKER,
   foreignShardsError,
@@ -109,11 +110,19 @@ async function runFilesIn(hub: HubRepo, records: string): Promise<string[]> {
     RUN_FILES.classes,
     RUN_FILES.preview,
   ];
-  return [...top.keys()].filter(
+  const files = [...top.keys()].filter(
     (path) =>
       named.includes(path as (typeof named)[number]) ||
       (path.startsWith(`${HUB_DATA_ROOT}/`) && path.endsWith(`/${RUN_FILES.index}`)),
   );
+  // The pair lists made of the run's samples go with them; a user's file in pairs/ stays.
+  for (const path of top.keys()) {
+    const [folder, file, ...deeper] = path.split("/");
+    if (folder !== PAIRS_FOLDER || file === undefined || deeper.length > 0) continue;
+    if (isPairsFileName(file) && isMaskpipePairs((await hub.readText(path)) ?? ""))
+      files.push(path);
+  }
+  return files;
 }
 
 /**

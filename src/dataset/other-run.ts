@@ -4,6 +4,7 @@ import { join } from "node:path";
 import { MaskpipeError } from "../core/errors.js";
 import { PARTITIONS_FOLDER } from "../core/partition.js";
 import { SPLIT_ORDER } from "../sinks/split-sink.js";
+import { pairListsIn } from "./pairs-files.js";
 import { CARD_MARKER, isFixedRunFile, namedFiles, RUN_FILES, shardSetOf } from "./run-files.js";
 import { parseIdentity } from "./run-record.js";
 
@@ -12,7 +13,7 @@ export interface OtherRun {
   name: string;
   /** The record that names it, relative to the output: `run.json`, `report.json`, ... */
   recordedIn: string;
-  /** Its files maskpipe wrote (shards, index, report, run.json, errors, card), full paths. */
+  /** Its files maskpipe wrote (shards, index, report, run.json, errors, card, pair lists), full paths. */
   files: string[];
 }
 
@@ -33,6 +34,7 @@ export async function otherRunIn(dir: string, name: string): Promise<OtherRun | 
     for (const folder of ["", ...SPLIT_ORDER]) {
       files.push(...(await runFilesIn(dir, folder, (file) => shardSetOf(file, recorded))));
     }
+    files.push(...(await pairListsIn(dir)));
     for (const folder of partitions) {
       if ((await recordedName(join(dir, identityIn(folder)))) !== recorded) continue;
       files.push(...(await runFilesIn(dir, folder, () => undefined)));

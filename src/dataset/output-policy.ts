@@ -13,6 +13,7 @@ import {
 } from "../sinks/output-file.js";
 import { SPLIT_ORDER } from "../sinks/split-sink.js";
 import { entriesOf, otherRunError, otherRunIn } from "./other-run.js";
+import { pairListsIn } from "./pairs-files.js";
 import {
   CARD_MARKER,
   foreignShardsError,
@@ -120,6 +121,8 @@ async function earlierRunFiles(
     await filesIn(join(claim.dir, partitionFolder(partition)), false, true, false);
   for (const split of SPLIT_ORDER)
     await filesIn(join(claim.dir, split), true, partition === undefined, false);
+  // Pair lists are made of the merged output, as its index and card are.
+  if (partition === undefined) found.push(...(await pairListsIn(claim.dir)));
   if (claim.imageExtension !== undefined && existsSync(claim.dir)) {
     // Only a new run stops at the first image; overwrite removes every one.
     const all = claim.mode === "overwrite";

@@ -1,3 +1,6 @@
+import { lstat, readdir, readFile } from "node:fs/promises";
+import { join } from "node:path";
+
 /**
  * The verification lists `maskpipe pairs` writes beside a run's shards, in `pairs/`: their
  * names, and how one is told from a user's file at the same path (only maskpipe's own is
@@ -51,4 +54,21 @@ export function isMaskpipePairs(text: string): boolean {
       (i < half ? /^[^\t]+\t\d+\t\d+$/ : /^[^\t]+\t\d+\t[^\t]+\t\d+$/).test(line),
     )
   );
+}
+
+/**
+ * The pair lists maskpipe wrote in an output folder's `pairs/` (full paths, by name): what
+ * `--overwrite` removes with the run they were made of. A user's file there, a link, or a
+ * `pairs` that is not a folder is left alone.
+ */
+export async function pairListsIn(dir: string): Promise<string[]> {
+  const folder = join(dir, PAIRS_FOLDER);
+  if (!(await lstat(folder).catch(() => undefined))?.isDirectory()) return [];
+  const lists: string[] = [];
+  for (const entry of await readdir(folder, { withFileTypes: true })) {
+    if (!entry.isFile() || !isPairsFileName(entry.name)) continue;
+    const path = join(folder, entry.name);
+    if (isMaskpipePairs(await readFile(path, "utf8"))) lists.push(path);
+  }
+  return lists.sort();
 }
