@@ -156,7 +156,7 @@ describe("maskpipe pairs refuses what cannot give a list", () => {
     const single = await casiaRun(dir, casiaKeys(6, 300, 1));
     const one = await runCli(["pairs", single.out, "--count", "2"]);
     expect(one.code).toBe(1);
-    expect(one.stderr).toMatch(/split all holds 6 samples .* of 1 identities .*too few identities/);
+    expect(one.stderr).toMatch(/split all holds 6 samples .* of 1 identity .*too few identities/);
     const none = await casiaRun(await tempDir(), casiaKeys(6, 300, 3), ["--labels", "none"]);
     const unlabelled = await runCli(["pairs", none.out, "--count", "2"]);
     expect(unlabelled.code).toBe(1);

@@ -85,7 +85,7 @@ function tooFew(
 ): MaskpipeError {
   const half = options.count / 2;
   const repeated = [...byIdentity.values()].filter((items) => items.length >= 2).length;
-  const holds = `split ${options.split} holds ${split.samples.length} samples that fit --sides ${options.sides}, of ${byIdentity.size} identities (${repeated} with two samples or more)${split.unknownIdentity > 0 ? `; ${split.unknownIdentity} more have no known identity` : ""}`;
+  const holds = `split ${options.split} holds ${split.samples.length} samples that fit --sides ${options.sides}, of ${byIdentity.size} ${byIdentity.size === 1 ? "identity" : "identities"} (${repeated} with two samples or more)${split.unknownIdentity > 0 ? `; ${split.unknownIdentity} more have no known identity` : ""}`;
   const gives = `it gives ${same < half ? `${same} same-identity pairs` : `${different} different-identity pairs`}`;
   if (same === 0 || different === 0) {
     return new MaskpipeError(
