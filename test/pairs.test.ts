@@ -1,6 +1,7 @@
 import { existsSync } from "node:fs";
 import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
 import { join } from "node:path";
+import { pack } from "tar-stream";
 import { beforeAll, describe, expect, it } from "vitest";
 import { choosePairs } from "../src/commands/pairs/choose-pairs.js";
 import type { PairSample } from "../src/commands/pairs/split-samples.js";
@@ -224,6 +225,55 @@ describe("sides: masked against unmasked", () => {
     }
     // d's photos are unmasked only: d never pairs with itself.
     expect(pairs.some((p) => p.sameIdentity && p.left.identity === "d")).toBe(false);
+  });
+});
+
+describe("sides read from the samples: orig.jpg and masked: false", () => {
+  /** Every sample of the output's one shard given an `orig.jpg`; identity 0000301's unmasked. */
+  async function withOriginals(dir: string): Promise<void> {
+    const path = join(dir, "casia-000000.tar");
+    const members = await readShard(path);
+    const tar = pack();
+    for (const member of members) {
+      let data = member.data;
+      if (member.name.endsWith(".json")) {
+        const json = JSON.parse(data.toString());
+        if (json.identity === "0000301") json.masked = false;
+        data = Buffer.from(JSON.stringify(json));
+      }
+      tar.entry({ name: member.name }, data);
+      if (member.name.endsWith(".json")) {
+        tar.entry({ name: member.name.replace(/\.json$/, ".orig.jpg") }, Buffer.from("photo"));
+      }
+    }
+    tar.finalize();
+    const chunks: Buffer[] = [];
+    for await (const chunk of tar) chunks.push(chunk as Buffer);
+    await writeFile(path, Buffer.concat(chunks));
+  }
+
+  it("pairs a masked photo with an unmasked one by default; --sides image takes the images as written", async () => {
+    const small = await casiaRun(await tempDir(), casiaKeys(16, 300, 4));
+    await withOriginals(small.out);
+    const result = await runCli(["pairs", small.out, "--count", "8", "--seed", "5"]);
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toContain("(sides masked-unmasked)");
+    for (const row of rows(await readFile(join(small.out, "pairs/all.csv"), "utf8"))) {
+      expect(row.left_member).toMatch(/^\d{7}\/\d{3}\.jpg$/);
+      expect([row.left_masked, row.right_masked]).toEqual(["true", "false"]);
+      // 0000301's images are unmasked: never on the masked side.
+      expect(row.left_identity).not.toBe("0000301");
+      expect(row.right_member).toBe(`${row.right_key}.orig.jpg`);
+    }
+    const image = await runCli([
+      ...["pairs", small.out, "--count", "8", "--sides", "image", "--name", "image"],
+    ]);
+    expect(image.code, image.stderr).toBe(0);
+    for (const row of rows(await readFile(join(small.out, "pairs/image.csv"), "utf8"))) {
+      expect(row.left_member).toBe(`${row.left_key}.jpg`);
+      expect(row.left_masked).toBe(String(row.left_identity !== "0000301"));
+      expect(row.right_masked).toBe(String(row.right_identity !== "0000301"));
+    }
   });
 });
 
