@@ -190,6 +190,29 @@ describe("pair lists belong to the run they were made of", () => {
   });
 });
 
+describe("verify checks the pair lists", () => {
+  it("passes a list of the output's samples and names the line of one naming a sample it lacks", async () => {
+    const small = await casiaRun(await tempDir(), casiaKeys(9, 300, 3));
+    expect((await runCli(["pairs", small.out, "--count", "4"])).code).toBe(0);
+    const good = await runCli(["verify", small.out]);
+    expect(good.code, good.stdout).toBe(0);
+    expect(good.stdout).toContain(
+      "checked  1 pair list in pairs/, 4 pairs: every sample named is in the shards",
+    );
+    const path = join(small.out, "pairs/all.csv");
+    const lines = (await readFile(path, "utf8")).split("\n");
+    const fields = lines[2]!.split(",");
+    fields[6] = "0000399/000.jpg";
+    lines[2] = fields.join(",");
+    await writeFile(path, lines.join("\n"));
+    const bad = await runCli(["verify", small.out]);
+    expect(bad.code).toBe(3);
+    expect(bad.stdout).toContain(
+      "problem  pairs/all.csv: line 3: names 0000399/000.jpg in casia-000000.tar, a sample the output does not hold",
+    );
+  });
+});
+
 describe("sides: masked against unmasked", () => {
   const sample = (key: string, identity: string, more: Partial<PairSample>): PairSample => ({
     key,
@@ -298,6 +321,10 @@ describe("pairs on the Hub", () => {
       expect(remote).toBe(local.text.replaceAll(",test/casia-", ",data/test/casia-"));
       expect(hub.read("me/casia-pairs", "README.md").toString()).toContain("`pairs/test.csv`");
       expect(hub.commits("me/casia-pairs").at(-1)?.summary).toContain("pairs/test.csv");
+      // verify finds the repo's lists by the card.
+      const verified = await runCli(["verify", repo, ...hubArgs]);
+      expect(verified.code, verified.stdout).toBe(0);
+      expect(verified.stdout).toContain("1 pair list in pairs/, 6 pairs");
       // A run made again over the repo takes the list made of the old samples with it.
       const again = await runCli([
         ...args.map((arg) => (arg === out ? repo : arg)),

@@ -12,6 +12,7 @@ import { type ListedShard, listOutputShards } from "./output-shards.js";
 import { unlistedShards } from "./unlisted-shards.js";
 import { daliIndexWanted, verifyDaliIndex } from "./verify-dali-index.js";
 import { verifyFolder } from "./verify-folder.js";
+import { verifyPairLists } from "./verify-pairs.js";
 import { emptyReport, type VerifyReport } from "./verify-report.js";
 import { verifyShard } from "./verify-shard.js";
 
@@ -86,6 +87,8 @@ async function verifyShards(
     options.onShard?.(shard.path, i + 1, listed.shards.length);
   }
   compareCounts(report, listed.shards, result);
+  const pairs = await verifyPairLists(files, listed.shards, keys);
+  result.problems.push(...pairs.problems);
   result.checked.push(
     `${result.shards} shards, ${result.bytes.toLocaleString("en-US")} bytes: present, sizes and MD5 as in the index${listed.shards.some((s) => s.sha256 !== undefined) ? ", SHA-256 as in the report" : ""}`,
     `${result.samples.toLocaleString("en-US")} samples: each with ${needed.join(", ")}, members consecutive, no key twice`,
@@ -96,6 +99,7 @@ async function verifyShards(
     ...(options.decode === true
       ? [`${result.decoded.toLocaleString("en-US")} images decoded`]
       : []),
+    ...(pairs.checked === undefined ? [] : [pairs.checked]),
   );
 }
 
