@@ -1,7 +1,7 @@
 import { MaskpipeError } from "../../core/errors.js";
 import { seededRandom } from "../../core/seeded-random.js";
 import { PairDraw } from "./pair-draw.js";
-import { canTakeSide, orient, type PairSide, type PairSides } from "./pair-sides.js";
+import { canTakeSide, fitsSides, orient, type PairSide, type PairSides } from "./pair-sides.js";
 import type { SplitSamples } from "./split-samples.js";
 
 /** One line of a verification list. */
@@ -30,16 +30,17 @@ export interface ChoosePairsOptions {
  */
 export function choosePairs(split: SplitSamples, options: ChoosePairsOptions): EvaluationPair[] {
   const { imageExtension } = split;
-  const samples = split.samples.filter((s) => canTakeSide(s, options.sides, imageExtension));
+  const samples = split.samples.filter((s) => canTakeSide(s, options.sides));
   const random = seededRandom(options.seed);
   const span = samples.length + 1;
   const oriented = (a: number, b: number) =>
     orient(samples[a]!, samples[b]!, options.sides, imageExtension, random() < 0.5);
-  const fits = (a: number, b: number) =>
-    orient(samples[a]!, samples[b]!, options.sides, imageExtension, false) !== undefined;
+  const fits = (a: number, b: number) => fitsSides(samples[a]!, samples[b]!, options.sides);
   const byIdentity = new Map<string, number[]>();
   for (const [i, sample] of samples.entries()) {
-    byIdentity.set(sample.identity, [...(byIdentity.get(sample.identity) ?? []), i]);
+    const items = byIdentity.get(sample.identity);
+    if (items === undefined) byIdentity.set(sample.identity, [i]);
+    else items.push(i);
   }
   const half = options.count / 2;
   const pairs: EvaluationPair[] = [];

@@ -1,5 +1,7 @@
 /** Misses in a row after which drawing at random gives way to listing what is left. */
 const MAX_MISSES = 2000;
+/** Items this few have their pairs listed at once: drawing would mostly miss. */
+const LISTED_BELOW = 24;
 
 /**
  * Distinct unordered pairs of `items` (never an item with itself, never a pair twice) that
@@ -21,7 +23,7 @@ export class PairDraw {
 
   next(): [number, number] | undefined {
     const { items, random, span } = this;
-    if (this.rest === undefined && items.length >= 2) {
+    if (this.rest === undefined && items.length >= LISTED_BELOW) {
       for (let misses = 0; misses < MAX_MISSES; misses++) {
         const i = items[Math.floor(random() * items.length)]!;
         const j = items[Math.floor(random() * items.length)]!;

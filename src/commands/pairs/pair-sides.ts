@@ -36,8 +36,15 @@ function kinds(sides: PairSides): [SideKind, SideKind] {
   return [left, right];
 }
 
+/** True when `sample` has a photo of that kind. */
+function hasKind(sample: PairSample, kind: SideKind): boolean {
+  if (kind === "image") return true;
+  return kind === "masked" ? sample.masked : sample.hasOriginal || !sample.masked;
+}
+
 /** The side `kind` of `sample`; `undefined` when the sample has no photo of that kind. */
 function sideOf(sample: PairSample, kind: SideKind, imageExtension: string): PairSide | undefined {
+  if (!hasKind(sample, kind)) return undefined;
   const side = (extension: string, masked: boolean) => ({
     key: sample.key,
     member: `${sample.memberKey}.${extension}`,
@@ -45,11 +52,8 @@ function sideOf(sample: PairSample, kind: SideKind, imageExtension: string): Pai
     identity: sample.identity,
     masked,
   });
-  const image = side(imageExtension, sample.masked);
-  if (kind === "image") return image;
-  if (kind === "masked") return sample.masked ? image : undefined;
-  if (sample.hasOriginal) return side(ORIGINAL_EXTENSION, false);
-  return sample.masked ? undefined : image;
+  if (kind === "unmasked" && sample.hasOriginal) return side(ORIGINAL_EXTENSION, false);
+  return side(imageExtension, sample.masked);
 }
 
 /**
@@ -74,16 +78,21 @@ export function orient(
         [b, a],
       ];
   for (const [first, second] of ways) {
-    const l = sideOf(first, left, imageExtension);
-    const r = sideOf(second, right, imageExtension);
-    if (l !== undefined && r !== undefined) return [l, r];
+    if (hasKind(first, left) && hasKind(second, right))
+      return [sideOf(first, left, imageExtension)!, sideOf(second, right, imageExtension)!];
   }
   return undefined;
 }
 
+/** True when `a` and `b` can be put on the sides `sides` asks for, one way or the other. */
+export function fitsSides(a: PairSample, b: PairSample, sides: PairSides): boolean {
+  const [left, right] = kinds(sides);
+  return (hasKind(a, left) && hasKind(b, right)) || (hasKind(b, left) && hasKind(a, right));
+}
+
 /** True when `sample` can be on either side of a pair `sides` asks for. */
-export function canTakeSide(sample: PairSample, sides: PairSides, imageExtension: string): boolean {
-  return kinds(sides).some((kind) => sideOf(sample, kind, imageExtension) !== undefined);
+export function canTakeSide(sample: PairSample, sides: PairSides): boolean {
+  return kinds(sides).some((kind) => hasKind(sample, kind));
 }
 
 /** The sides by default: masked against unmasked when the samples carry their unmasked photo. */
