@@ -6,7 +6,7 @@ import { beforeAll, describe, expect, it } from "vitest";
 import { choosePairs } from "../src/commands/pairs/choose-pairs.js";
 import type { PairSample } from "../src/commands/pairs/split-samples.js";
 import { evaluationPairs } from "../src/index.js";
-import { runCli } from "./support/cli.js";
+import { ROOT, runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { startFakeHub } from "./support/fake-hub.js";
 import { readShard } from "./support/read-shard.js";
@@ -186,6 +186,14 @@ describe("pair lists belong to the run they were made of", () => {
     expect(again.stderr).toContain("already holds files of an earlier run of casia");
     const overwritten = await runCli([...small.args, "--overwrite"]);
     expect(overwritten.code, overwritten.stderr).toBe(0);
+    expect(await readdir(join(small.out, "pairs"))).toEqual(["notes.txt"]);
+    // A run of another name over this output removes this run's lists as its other files.
+    expect((await runCli(["pairs", small.out, "--count", "4"])).code).toBe(0);
+    const pipeline = join(small.out, "..", "other.json");
+    const casia = JSON.parse(await readFile(join(ROOT, "pipelines/casia.json"), "utf8"));
+    await writeFile(pipeline, JSON.stringify({ ...casia, name: "other" }));
+    const other = await runCli([...small.args.with(1, pipeline), "--overwrite"]);
+    expect(other.code, other.stderr).toBe(0);
     expect(await readdir(join(small.out, "pairs"))).toEqual(["notes.txt"]);
   });
 });
