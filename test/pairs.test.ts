@@ -152,7 +152,7 @@ describe("maskpipe pairs refuses what cannot give a list", () => {
     expect(existsSync(join(out, "pairs/val.csv"))).toBe(false);
   });
 
-  it("an output without identities, and one with a single identity (exit 1)", async () => {
+  it("an output without identities, one with a single identity, an interrupted run (exit 1)", async () => {
     const dir = await tempDir();
     const single = await casiaRun(dir, casiaKeys(6, 300, 1));
     const one = await runCli(["pairs", single.out, "--count", "2"]);
@@ -162,6 +162,12 @@ describe("maskpipe pairs refuses what cannot give a list", () => {
     const unlabelled = await runCli(["pairs", none.out, "--count", "2"]);
     expect(unlabelled.code).toBe(1);
     expect(unlabelled.stderr).toContain("its samples have no identities");
+    const report = join(single.out, "report.json");
+    const finished = JSON.parse(await readFile(report, "utf8"));
+    await writeFile(report, JSON.stringify({ ...finished, interrupted: true }));
+    const interrupted = await runCli(["pairs", single.out, "--count", "2"]);
+    expect(interrupted.code).toBe(1);
+    expect(interrupted.stderr).toContain("was interrupted (report.json): resume it");
   });
 
   it("a file at the list's path that maskpipe did not write is left alone (exit 1)", async () => {

@@ -6,7 +6,7 @@ Usage:
   maskpipe verify <output> [--decode] check an output against its index and report
   maskpipe preview <output> [--out F] a contact sheet of an output's samples
   maskpipe merge <output>             join the partitions of a run (--partition I/N) into one
-  maskpipe pairs <output> --split S --count N  a verification list of a split's samples
+  maskpipe pairs <output> --split S   face verification pairs of a split (pairs --help)
   maskpipe --version                  print the version
   maskpipe --help                     this text
 

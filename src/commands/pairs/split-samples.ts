@@ -52,6 +52,13 @@ export async function labelledReport(files: OutputFiles): Promise<RunReport> {
       { archive: files.where },
     );
   }
+  if (report.interrupted) {
+    throw new MaskpipeError(
+      "ERR_OUTPUT",
+      `${files.where}: the run ${report.name} that made it was interrupted (${RUN_FILES.report}): resume it with the same maskpipe run command and --resume, then make the pairs of the whole output`,
+      { archive: files.where },
+    );
+  }
   if (report.layout === "folder") {
     throw new MaskpipeError(
       "ERR_OUTPUT",
