@@ -104,6 +104,20 @@ describe("maskpipe pairs: a balanced verification list of a split", () => {
     expect(c).not.toBe(a);
     const card = await readFile(join(out, "README.md"), "utf8");
     for (const name of ["a", "b", "c"]) expect(card).toContain(`| \`pairs/${name}.csv\` |`);
+    // The samples decide, not how they are spread over shards: the same pairs from 3-sample shards.
+    const other = join(out, "..", "small-shards");
+    const made = await runCli([
+      ...args.map((arg) => (arg === out ? other : arg)),
+      ...["--holdout", "50%", "--shard-max-count", "3"],
+    ]);
+    expect(made.code, made.stderr).toBe(0);
+    const again = await runCli(["pairs", other, "--split", "test", "--count", "10", "--seed", "3"]);
+    expect(again.code, again.stderr).toBe(0);
+    const withoutShards = (csv: string) =>
+      rows(csv).map(({ left_shard, right_shard, ...row }) => row);
+    const spread = await readFile(join(other, "pairs/test.csv"), "utf8");
+    expect(rows(spread).some((row) => row.left_shard !== "test/casia-000000.tar")).toBe(true);
+    expect(withoutShards(spread)).toEqual(withoutShards(a!));
   });
 
   it("writes LFW's pairs.txt: 1 N, N lines name n1 n2, N lines name1 n1 name2 n2", async () => {
