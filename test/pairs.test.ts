@@ -1,5 +1,5 @@
 import { existsSync } from "node:fs";
-import { mkdir, readdir, readFile, writeFile } from "node:fs/promises";
+import { mkdir, readdir, readFile, symlink, writeFile } from "node:fs/promises";
 import { join } from "node:path";
 import { pack } from "tar-stream";
 import { beforeAll, describe, expect, it } from "vitest";
@@ -193,6 +193,20 @@ describe("maskpipe pairs refuses what cannot give a list", () => {
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("pairs/mine.csv: holds a file maskpipe did not write");
     expect(await readFile(join(out, "pairs/mine.csv"), "utf8")).toBe("my own notes\n");
+  });
+});
+
+describe("pairs writes through no link", () => {
+  it("refuses a pairs/ that is a link, writing nothing where it points", async () => {
+    const dir = await tempDir();
+    const small = await casiaRun(dir, casiaKeys(9, 300, 3));
+    const elsewhere = join(dir, "elsewhere");
+    await mkdir(elsewhere);
+    await symlink(elsewhere, join(small.out, "pairs"));
+    const result = await runCli(["pairs", small.out, "--count", "4"]);
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("is a symbolic link where maskpipe writes");
+    expect(await readdir(elsewhere)).toEqual([]);
   });
 });
 

@@ -1,11 +1,10 @@
 import { readFile } from "node:fs/promises";
-import { join } from "node:path";
+import { dirname, join } from "node:path";
 import { MaskpipeError } from "../../core/errors.js";
 import { type CardPairs, cardWithPairs } from "../../dataset/pairs-card.js";
 import { isMaskpipePairs } from "../../dataset/pairs-files.js";
 import { RUN_FILES } from "../../dataset/run-files.js";
-import { connectHubRepo } from "../../sinks/hub/hub-connect.js";
-import { checkTarget, writeOutputFile } from "../../sinks/output-file.js";
+import { checkOutputFolder, checkTarget, writeOutputFile } from "../../sinks/output-file.js";
 import { isHfUrl } from "../../sources/hf/hf-url.js";
 import { evaluationPairs, type PairList, type PairsOptions } from "./pairs-list.js";
 
@@ -41,6 +40,8 @@ export async function writePairs(spec: string, options: PairsOptions): Promise<W
 
 async function writeToFolder(dir: string, list: PairList, entry: CardPairs): Promise<boolean> {
   const path = join(dir, list.path);
+  // Nothing is read or written through a link in the output.
+  await checkOutputFolder(dir, dirname(path));
   if ((await checkTarget(path)) !== undefined) refuseUnlessOurs(path, await readFile(path, "utf8"));
   await writeOutputFile(dir, path, list.text);
   const cardPath = join(dir, RUN_FILES.card);
@@ -56,6 +57,8 @@ async function commitToHub(
   list: PairList,
   entry: CardPairs,
 ): Promise<boolean> {
+  // The Hub client is loaded only when a list goes to the Hub, as for the other commands.
+  const { connectHubRepo } = await import("../../sinks/hub/hub-connect.js");
   const { hub } = await connectHubRepo({
     repo,
     ...(options.token !== undefined && { token: options.token }),
