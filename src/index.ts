@@ -8,7 +8,10 @@
 export { type MergeOptions, mergePartitions } from "./commands/merge/merge-partitions.js";
 export type { MergeStoreOptions } from "./commands/merge/merge-store.js";
 export { type PreviewOptions, previewOutput } from "./commands/preview/preview-output.js";
+export type { SampleCount } from "./commands/verify/choose-samples.js";
 export {
+  type InputProof,
+  type ProofOptions,
   type VerifyOptions,
   type VerifyProblem,
   type VerifyReport,

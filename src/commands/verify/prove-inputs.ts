@@ -1,0 +1,183 @@
+import { redactUrl } from "../../core/redact.js";
+import type { OutputFiles } from "../../dataset/output-files.js";
+import type { RunReport } from "../../dataset/report.js";
+import type { RunIdentity } from "../../dataset/run-identity.js";
+import type { OpenSourceOptions } from "../../sources/opened-source.js";
+import { chosenOrdinals, DEFAULT_PROOF_SAMPLES, type SampleCount } from "./choose-samples.js";
+import { type DerivedSamples, deriveSamples } from "./derive-samples.js";
+import { type ChosenSamples, chosenFolderFiles, chosenShardSamples } from "./output-samples.js";
+import type { ListedShard } from "./output-shards.js";
+import { type InputSide, openProofInput, type ProofInput } from "./proof-inputs.js";
+import { proofLabels } from "./proof-labels.js";
+import type { InputProof, VerifyReport } from "./verify-report.js";
+
+/** How `verifyOutput` proves an output against the inputs it was made from (`--inputs`). */
+export interface ProofOptions extends Pick<OpenSourceOptions, "http" | "hub" | "sevenZip"> {
+  /** Samples re-derived: a count spread over the output, or `all`. Default 100. */
+  sample?: SampleCount;
+  /** The photos, when not where the run recorded them (moved, a published report, a signed URL). */
+  originals?: string;
+  /** The masks, likewise. */
+  masks?: string;
+  signal?: AbortSignal;
+}
+
+/**
+ * Re-derives a deterministic choice of the output's samples from the run's inputs, through the
+ * run's own stages and options, and compares every member byte for byte: each sample that
+ * differs is a problem naming its key, shard and member. An input that differs from the one the
+ * run recorded is a problem too (its samples are compared all the same).
+ */
+export async function proveInputs(
+  files: OutputFiles,
+  report: RunReport,
+  shards: readonly ListedShard[],
+  options: ProofOptions,
+  result: VerifyReport,
+): Promise<void> {
+  const identity = report.identity;
+  if (identity === undefined) {
+    result.problems.push({
+      message: "report.json records no run identity (an older maskpipe): nothing to re-derive",
+    });
+    return;
+  }
+  const count = options.sample ?? DEFAULT_PROOF_SAMPLES;
+  const choose = (total: number) => chosenOrdinals(total, count, report.name);
+  const chosen =
+    report.layout === "folder"
+      ? await chosenFolderFiles(files, identity, choose)
+      : await chosenShardSamples(files, shards, choose);
+  result.problems.push(...chosen.problems);
+  const inputs = await openInputs(identity, options);
+  try {
+    for (const [side, input] of Object.entries(inputs) as [InputSide, ProofInput][]) {
+      if (input.differences.length === 0) continue;
+      result.problems.push({
+        message: `the ${side} at ${redactUrl(input.spec)} are not the ones the run read: ${input.differences.join("; ")}`,
+      });
+    }
+    const photos = inputs.originals.source;
+    const masks = inputs.masks.source;
+    const maskSide = { source: masks, keys: identity.keys.masks };
+    const labels = await proofLabels(identity.labels, photos, maskSide, options.signal);
+    const keys = new Set(chosen.samples.map((sample) => sample.key));
+    const derived = await deriveSamples(
+      identity,
+      { photos, masks },
+      keys,
+      labels.labeler,
+      options.signal,
+    );
+    const proof = compareSamples(chosen, derived, labels.unproved, result);
+    proof.inputs = { originals: describe(inputs.originals), masks: describe(inputs.masks) };
+    result.proof = proof;
+    result.checked.push(...proofLines(proof, result.samples));
+  } finally {
+    await inputs.originals.source.close();
+    await inputs.masks.source.close();
+  }
+}
+
+async function openInputs(
+  identity: RunIdentity,
+  options: ProofOptions,
+): Promise<Record<InputSide, ProofInput>> {
+  const sourceOptions: OpenSourceOptions = {
+    ...(options.http !== undefined && { http: options.http }),
+    ...(options.hub !== undefined && { hub: options.hub }),
+    ...(options.sevenZip !== undefined && { sevenZip: options.sevenZip }),
+    ...(options.signal !== undefined && { signal: options.signal }),
+  };
+  const originals = await openProofInput(
+    "originals",
+    identity.originals,
+    options.originals,
+    sourceOptions,
+  );
+  try {
+    const masks = await openProofInput("masks", identity.masks, options.masks, sourceOptions);
+    return { originals, masks };
+  } catch (error) {
+    await originals.source.close();
+    throw error;
+  }
+}
+
+/** Each chosen sample against what the inputs give: members equal, missing, extra, differing. */
+function compareSamples(
+  chosen: ChosenSamples,
+  derived: DerivedSamples,
+  unprovedWhy: string | undefined,
+  result: VerifyReport,
+): InputProof {
+  const proof: InputProof = {
+    chosen: chosen.samples.length,
+    samples: 0,
+    members: 0,
+    unproved: { members: 0, ...(unprovedWhy !== undefined && { why: unprovedWhy }) },
+    inputs: { originals: "", masks: "" },
+  };
+  for (const sample of chosen.samples) {
+    const problem = (message: string, member?: string) =>
+      result.problems.push({
+        ...(sample.shard !== undefined && { shard: sample.shard }),
+        ...(member !== undefined && { member }),
+        message: `sample ${sample.key}: ${message}`,
+      });
+    const expected = derived.members.get(sample.key);
+    if (expected === undefined) {
+      problem(
+        derived.failures.get(sample.key) ??
+          "the inputs give no pair for this key under the run's key rules (its photo or its mask is not in them)",
+      );
+      continue;
+    }
+    let equal = true;
+    for (const [name, digest] of expected) {
+      const found = sample.members.get(name);
+      if (unprovedWhy !== undefined && /\.(json|cls)$/.test(name)) {
+        proof.unproved.members++;
+        continue;
+      }
+      if (found === undefined) {
+        problem(`${name} is missing: the run writes it`, name);
+      } else if (found.sha256 !== digest.sha256) {
+        problem(
+          `${name} differs from what the inputs give (${found.bytes.toLocaleString("en-US")} bytes here, ${digest.bytes.toLocaleString("en-US")} re-derived)`,
+          name,
+        );
+      } else {
+        proof.members++;
+        continue;
+      }
+      equal = false;
+    }
+    for (const name of sample.members.keys()) {
+      if (expected.has(name)) continue;
+      problem(`${name} is not a member the run writes for this sample`, name);
+      equal = false;
+    }
+    if (equal) proof.samples++;
+  }
+  return proof;
+}
+
+/** Where an input was read, and what reading it cost where it has no random access. */
+function describe(input: ProofInput): string {
+  const where = `${redactUrl(input.spec)} (${input.source.kind}`;
+  if (input.source.randomAccess) return `${where}: only the members needed were read)`;
+  return `${where}: read from its start to the last member needed, as a ${input.source.kind} has no index to seek by)`;
+}
+
+function proofLines(proof: InputProof, total: number): string[] {
+  const n = (value: number) => value.toLocaleString("en-US");
+  return [
+    `${n(proof.samples)} of ${n(proof.chosen)} samples chosen${proof.chosen === total ? " (every sample)" : ` of ${n(total)}, spread over the output`} re-derived from the inputs: ${n(proof.members)} members equal byte for byte`,
+    ...(proof.unproved.members > 0
+      ? [`${n(proof.unproved.members)} json and cls members not proved: ${proof.unproved.why}`]
+      : []),
+    `originals ${proof.inputs.originals}`,
+    `masks ${proof.inputs.masks}`,
+  ];
+}
