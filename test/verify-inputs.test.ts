@@ -5,8 +5,10 @@ import { join } from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { tarMembers } from "../src/commands/verify/tar-members.js";
+import { celeba, writeCelebaAnnotations } from "./support/celeba.js";
 import { casiaRun, runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { startFakeHub } from "./support/fake-hub.js";
 import { tempDir, tempDirForFile } from "./support/temp.js";
 
 /** A CASIA-like run of five pairs in shards of two: photos in a zip, masks in a tar. */
@@ -133,5 +135,70 @@ describe("maskpipe verify --inputs", () => {
     expect(bad.stderr).toContain(
       'Expected --sample N (a whole number from 1) or all, but received "0"',
     );
+  });
+});
+
+describe("maskpipe verify --inputs with labels and other outputs", () => {
+  it("proves the json and cls of a CelebA run from the annotation files its report records", async () => {
+    const c = await celeba(5);
+    const annotations = join(c.dir, "CelebA");
+    await writeCelebaAnnotations(annotations, c.images);
+    const out = join(c.dir, "out");
+    const args = ["run", "celeba", "--originals", c.photos, "--masks", c.masks, "--out", out];
+    expect((await runCli([...args, "--annotations", annotations])).code).toBe(0);
+    const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
+    expect(report.labels.from).toEqual({ annotations });
+    const result = await runCli(["verify", out, "--inputs", "--sample", "all"]);
+    expect(result.code, result.stdout).toBe(0);
+    expect(result.stdout).toContain(
+      "5 of 5 samples chosen (every sample) re-derived from the inputs: 15 members equal byte for byte\n",
+    );
+    // Moved annotations: the images are still proved, the json and cls said not to be.
+    await rename(annotations, join(c.dir, "moved"));
+    const moved = await runCli(["verify", out, "--inputs"]);
+    expect(moved.code, moved.stdout).toBe(0);
+    expect(moved.stdout).toContain("5 members equal byte for byte\n");
+    expect(moved.stdout).toMatch(
+      /checked {2}10 json and cls members not proved: the run's label files cannot be read again \(.*\); give them with --annotations\n/,
+    );
+    const given = await runCli(["verify", out, "--inputs", "--annotations", join(c.dir, "moved")]);
+    expect(given.stdout).toContain("15 members equal byte for byte\n");
+  });
+
+  it("proves a --layout folder output, naming a changed file", async () => {
+    const { dir, photos, masks } = await madeOutput();
+    const out = join(dir, "tree");
+    const run = await runCli([...casiaRun(photos, masks, out, "2"), "--layout", "folder"]);
+    expect(run.code, run.stderr).toBe(0);
+    expect((await runCli(["verify", out, "--inputs"])).code).toBe(0);
+    const image = join(out, "0000045/002.jpg");
+    await writeFile(image, await anotherJpegOfTheSameSize(await readFile(image)));
+    const result = await runCli(["verify", out, "--inputs"]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toMatch(
+      /problem {2}0000045\/002\.jpg: sample 0000045\/002: 0000045\/002\.jpg differs from what the inputs give/,
+    );
+  });
+
+  it("proves a Hub repo, whose published report names the inputs by file name only", async () => {
+    const c = await celeba(4);
+    const hub = await startFakeHub();
+    try {
+      const repo = "hf://datasets/me/proof";
+      const args = ["run", "celeba", "--originals", c.photos, "--masks", c.masks, "--out", repo];
+      const env = { HF_ENDPOINT: hub.url, HF_TOKEN: hub.token };
+      expect((await runCli([...args, "--labels", "none"], undefined, env)).code).toBe(0);
+      const unnamed = await runCli(["verify", repo, "--inputs"], undefined, env);
+      expect(unnamed.code).toBe(1);
+      expect(unnamed.stderr).toContain(
+        "the originals the run read are recorded by file name only (img_celeba.zip: a published report holds no local path); give them with --originals PATH",
+      );
+      const given = ["--originals", c.photos, "--masks", c.masks];
+      const result = await runCli(["verify", repo, "--inputs", ...given], undefined, env);
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.stdout).toContain("4 of 4 samples chosen (every sample) re-derived");
+    } finally {
+      await hub.close();
+    }
   });
 });

@@ -17,6 +17,7 @@ in all. Prints what it checked and each problem with its shard and member.
   --sample N|all         samples --inputs re-derives, spread over the output (default 100)
   --originals PATH|URL   the photos, when not where the run recorded them (moved, a signed URL)
   --masks PATH|URL       the masks, likewise
+  --annotations PATH     CelebA's annotation files, likewise (for the json and cls members)
   --header 'Name: value' a header for http(s) inputs (repeatable; never printed)
   --7z PATH              the 7-Zip that reads 7z inputs
   --hf-token TOKEN       for a private Hub repo (default: HF_TOKEN)
@@ -33,6 +34,7 @@ const FLAGS = {
   sample: { type: "string" },
   originals: { type: "string" },
   masks: { type: "string" },
+  annotations: { type: "string" },
   header: { type: "string" },
   "7z": { type: "string" },
   "hf-token": { type: "string" },
@@ -85,7 +87,7 @@ function proofFlags(
   values: Record<string, string | boolean | undefined>,
 ): Pick<VerifyOptions, "inputs"> {
   const given = (flag: string) => (typeof values[flag] === "string" ? values[flag] : undefined);
-  const withInputs = ["sample", "originals", "masks", "header", "7z"].filter(
+  const withInputs = ["sample", "originals", "masks", "annotations", "header", "7z"].filter(
     (flag) => given(flag) !== undefined,
   );
   if (values.inputs !== true) {
@@ -110,6 +112,7 @@ function proofFlags(
     ...(count !== undefined && { sample: count }),
     ...(given("originals") !== undefined && { originals: given("originals")! }),
     ...(given("masks") !== undefined && { masks: given("masks")! }),
+    ...(given("annotations") !== undefined && { annotations: given("annotations")! }),
     ...(given("7z") !== undefined && { sevenZip: given("7z")! }),
     ...(http !== undefined && { http }),
     ...((token !== undefined || endpoint !== undefined) && {

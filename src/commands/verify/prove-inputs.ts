@@ -5,7 +5,12 @@ import type { RunIdentity } from "../../dataset/run-identity.js";
 import type { OpenSourceOptions } from "../../sources/opened-source.js";
 import { chosenOrdinals, DEFAULT_PROOF_SAMPLES, type SampleCount } from "./choose-samples.js";
 import { type DerivedSamples, deriveSamples } from "./derive-samples.js";
-import { type ChosenSamples, chosenFolderFiles, chosenShardSamples } from "./output-samples.js";
+import {
+  type ChosenSamples,
+  chosenFolderFiles,
+  chosenShardSamples,
+  type MemberDigest,
+} from "./output-samples.js";
 import type { ListedShard } from "./output-shards.js";
 import { type InputSide, openProofInput, type ProofInput } from "./proof-inputs.js";
 import { proofLabels } from "./proof-labels.js";
@@ -19,6 +24,8 @@ export interface ProofOptions extends Pick<OpenSourceOptions, "http" | "hub" | "
   originals?: string;
   /** The masks, likewise. */
   masks?: string;
+  /** CelebA's annotation files (a folder or an archive of them), likewise. */
+  annotations?: string;
   signal?: AbortSignal;
 }
 
@@ -60,7 +67,21 @@ export async function proveInputs(
     const photos = inputs.originals.source;
     const masks = inputs.masks.source;
     const maskSide = { source: masks, keys: identity.keys.masks };
-    const labels = await proofLabels(identity.labels, photos, maskSide, options.signal);
+    const labels = await proofLabels(
+      {
+        identity: identity.labels,
+        from:
+          options.annotations === undefined
+            ? report.labels?.from
+            : { ...report.labels?.from, annotations: options.annotations },
+      },
+      photos,
+      maskSide,
+      {
+        ...(options.http !== undefined && { http: options.http }),
+        ...(options.signal !== undefined && { signal: options.signal }),
+      },
+    );
     const keys = new Set(chosen.samples.map((sample) => sample.key));
     const derived = await deriveSamples(
       identity,
@@ -133,34 +154,41 @@ function compareSamples(
       );
       continue;
     }
+    const unproved = (name: string) => unprovedWhy !== undefined && LABEL_MEMBER.test(name);
     let equal = true;
-    for (const [name, digest] of expected) {
-      const found = sample.members.get(name);
-      if (unprovedWhy !== undefined && /\.(json|cls)$/.test(name)) {
-        proof.unproved.members++;
+    for (const name of new Set([...expected.keys(), ...sample.members.keys()])) {
+      if (unproved(name)) {
+        // Counted once, as the output has it (without labels, the re-derived json differs).
+        if (sample.members.has(name)) proof.unproved.members++;
         continue;
       }
-      if (found === undefined) {
-        problem(`${name} is missing: the run writes it`, name);
-      } else if (found.sha256 !== digest.sha256) {
-        problem(
-          `${name} differs from what the inputs give (${found.bytes.toLocaleString("en-US")} bytes here, ${digest.bytes.toLocaleString("en-US")} re-derived)`,
-          name,
-        );
-      } else {
+      const message = memberDifference(name, sample.members.get(name), expected.get(name));
+      if (message === undefined) {
         proof.members++;
         continue;
       }
-      equal = false;
-    }
-    for (const name of sample.members.keys()) {
-      if (expected.has(name)) continue;
-      problem(`${name} is not a member the run writes for this sample`, name);
+      problem(message, name);
       equal = false;
     }
     if (equal) proof.samples++;
   }
   return proof;
+}
+
+/** Members that carry the labels: proved only when the labels can be re-derived. */
+const LABEL_MEMBER = /\.(json|cls)$/;
+
+/** How a member of the output differs from the one the inputs give; `undefined` when equal. */
+function memberDifference(
+  name: string,
+  found: MemberDigest | undefined,
+  derived: MemberDigest | undefined,
+): string | undefined {
+  if (found === undefined) return `${name} is missing: the run writes it`;
+  if (derived === undefined) return `${name} is not a member the run writes for this sample`;
+  if (found.sha256 === derived.sha256) return undefined;
+  const n = (value: number) => value.toLocaleString("en-US");
+  return `${name} differs from what the inputs give (${n(found.bytes)} bytes here, ${n(derived.bytes)} re-derived)`;
 }
 
 /** Where an input was read, and what reading it cost where it has no random access. */
