@@ -52,7 +52,7 @@ export {
 } from "./dataset/hub-dataset.js";
 export { type OpenOutputOptions, type OutputFiles, openOutput } from "./dataset/output-files.js";
 export type { OutputMode } from "./dataset/output-policy.js";
-export type { RunReport } from "./dataset/report.js";
+export type { LabelSources, RunReport } from "./dataset/report.js";
 export type { InputVersion, RunIdentity } from "./dataset/run-identity.js";
 export {
   type FailureAllowance,
