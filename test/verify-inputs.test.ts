@@ -9,6 +9,7 @@ import { celeba, writeCelebaAnnotations } from "./support/celeba.js";
 import { casiaRun, runCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { startFakeHub } from "./support/fake-hub.js";
+import { startFileServer } from "./support/http-server.js";
 import { tempDir, tempDirForFile } from "./support/temp.js";
 
 /** A CASIA-like run of five pairs in shards of two: photos in a zip, masks in a tar. */
@@ -199,6 +200,45 @@ describe("maskpipe verify --inputs with labels and other outputs", () => {
       expect(result.stdout).toContain("4 of 4 samples chosen (every sample) re-derived");
     } finally {
       await hub.close();
+    }
+  });
+});
+
+describe("maskpipe verify --inputs over HTTP", () => {
+  it("asks for a signed URL again, never shows its query or a header, and proves through it", async () => {
+    const dir = await tempDir();
+    const files = await corpusFiles({ keys: casiaKeys(3, 45, 1), size: 48 });
+    const photos = await writeArchive(dir, "CASIA-WebFace", "zip", files.photos);
+    const masks = await writeArchive(dir, "CASIA-WebFace_masks", "tar", files.masks);
+    const server = await startFileServer([photos, masks]);
+    try {
+      const signed = (name: string) => `${server.url(name)}?X-Amz-Signature=s3cr3t`;
+      const inputs = [
+        "--originals",
+        signed("CASIA-WebFace.zip"),
+        "--masks",
+        signed("CASIA-WebFace_masks.tar"),
+      ];
+      const header = ["--header", "Authorization: Bearer hunter2"];
+      const out = join(dir, "out");
+      const run = await runCli([...casiaRun(inputs[1]!, inputs[3]!, out, "2"), ...header]);
+      expect(run.code, run.stderr).toBe(0);
+      const unsigned = await runCli(["verify", out, "--inputs"]);
+      expect(unsigned.code).toBe(1);
+      expect(unsigned.stderr).toContain(
+        `the originals the run read, ${server.url("CASIA-WebFace.zip")}?…, cannot be opened from the report: its URL's query (a signature or token) is never recorded; give the URL again with --originals URL`,
+      );
+      const result = await runCli(["verify", out, "--inputs", ...inputs, ...header]);
+      expect(result.code, result.stdout).toBe(0);
+      expect(result.stdout).toContain("3 of 3 samples chosen (every sample)");
+      expect(result.stdout).toContain(`originals ${server.url("CASIA-WebFace.zip")}?… (zip`);
+      for (const text of [unsigned.stdout, unsigned.stderr, result.stdout, result.stderr]) {
+        expect(text).not.toContain("s3cr3t");
+        expect(text).not.toContain("hunter2");
+      }
+      expect(server.lastHeaders.authorization).toBe("Bearer hunter2");
+    } finally {
+      await server.close();
     }
   });
 });

@@ -1,4 +1,4 @@
-import { redactUrl } from "../../core/redact.js";
+import { redactUrl, redactUrls } from "../../core/redact.js";
 import type { OutputFiles } from "../../dataset/output-files.js";
 import type { RunReport } from "../../dataset/report.js";
 import type { RunIdentity } from "../../dataset/run-identity.js";
@@ -136,7 +136,7 @@ function compareSamples(
     chosen: chosen.samples.length,
     samples: 0,
     members: 0,
-    unproved: { members: 0, ...(unprovedWhy !== undefined && { why: unprovedWhy }) },
+    unproved: { members: 0, ...(unprovedWhy !== undefined && { why: redactUrls(unprovedWhy) }) },
     inputs: { originals: "", masks: "" },
   };
   for (const sample of chosen.samples) {
@@ -144,7 +144,8 @@ function compareSamples(
       result.problems.push({
         ...(sample.shard !== undefined && { shard: sample.shard }),
         ...(member !== undefined && { member }),
-        message: `sample ${sample.key}: ${message}`,
+        // A failure quotes the input as given: a signed URL's query stays out of the report.
+        message: redactUrls(`sample ${sample.key}: ${message}`),
       });
     const expected = derived.members.get(sample.key);
     if (expected === undefined) {
