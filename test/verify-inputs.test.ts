@@ -136,6 +136,9 @@ describe("maskpipe verify --inputs", () => {
     expect(bad.stderr).toContain(
       'Expected --sample N (a whole number from 1) or all, but received "0"',
     );
+    const shard = await runCli(["verify", join(good.out, "casia-000000.tar"), "--inputs"]);
+    expect(shard.code).toBe(2);
+    expect(shard.stderr).toContain("Expected the output folder with --inputs, not one shard");
   });
 });
 

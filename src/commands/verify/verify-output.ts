@@ -1,4 +1,5 @@
 import { basename, dirname } from "node:path";
+import { MaskpipeError } from "../../core/errors.js";
 import { resumeCommand } from "../../core/resume-command.js";
 import {
   type OpenOutputOptions,
@@ -48,6 +49,12 @@ export async function verifyOutput(
   spec: string,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
+  if (spec.endsWith(".tar") && options.inputs !== undefined) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      `Expected the output folder with --inputs, not one shard (${spec}): the run's inputs and options are recorded in the report beside the shards`,
+    );
+  }
   if (spec.endsWith(".tar")) return verifyOneShard(spec, options);
   const files = await openOutput(spec, options);
   const result = emptyReport(spec);
