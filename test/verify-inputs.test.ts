@@ -127,6 +127,24 @@ describe("maskpipe verify --inputs", () => {
     );
   });
 
+  it("with --sample all, names a sample the inputs give that the output lacks", async () => {
+    const { dir, out } = await madeOutput();
+    const more = await corpusFiles({ keys: casiaKeys(6, 45, 2), size: 48 });
+    const photos = await writeArchive(dir, "more", "zip", more.photos);
+    const masks = await writeArchive(dir, "more_masks", "tar", more.masks);
+    const given = ["--originals", photos, "--masks", masks];
+    const result = await runCli(["verify", out, "--inputs", "--sample", "all", ...given]);
+    expect(result.code).toBe(3);
+    expect(result.stdout).toContain(
+      "problem  1 sample the inputs give is not in the output, and making it does not fail: 0000046/005; make the output again (the same run with --overwrite)\n",
+    );
+    expect(result.stdout).toContain("5 of 5 samples chosen (every sample)");
+    const good = await runCli(["verify", out, "--inputs", "--sample", "all"]);
+    expect(good.stdout).toContain(
+      "checked  every pair the inputs give is in the output or failed in the run too (none lost)\n",
+    );
+  });
+
   it("refuses proof flags without --inputs, and a bad --sample", async () => {
     const without = await runCli(["verify", good.out, "--sample", "5"]);
     expect(without.code).toBe(2);

@@ -17,6 +17,21 @@ export interface DerivedSamples {
   members: Map<string, Map<string, MemberDigest>>;
   /** By key: why the inputs gave no sample for it (the failure's own words). */
   failures: Map<string, string>;
+  /** With `everyPair`: samples the inputs give whose keys the output lacks (a few named). */
+  absent: { count: number; examples: string[] };
+}
+
+/** Keys of absent samples a proof names; the rest are counted. */
+const ABSENT_EXAMPLES = 10;
+
+export interface DeriveOptions {
+  labeler?: Labeler | undefined;
+  /**
+   * Make every pair of the inputs, not only `keys`'s (`--sample all`): the samples the output
+   * lacks are then found too. Pairs whose overlay fails again are the run's failures, not lost.
+   */
+  everyPair?: boolean;
+  signal?: AbortSignal;
 }
 
 /** The files a sample is in the output: its tar members, or the folder layout's one image. */
@@ -37,10 +52,13 @@ export async function deriveSamples(
   identity: RunIdentity,
   sources: { photos: Source; masks: Source },
   keys: ReadonlySet<string>,
-  labeler: Labeler | undefined,
-  signal?: AbortSignal,
+  options: DeriveOptions = {},
 ): Promise<DerivedSamples> {
-  const derived: DerivedSamples = { members: new Map(), failures: new Map() };
+  const derived: DerivedSamples = {
+    members: new Map(),
+    failures: new Map(),
+    absent: { count: 0, examples: [] },
+  };
   const stats = new RunStats();
   stats.onFailure = (failure) => {
     if (failure.key !== undefined) derived.failures.set(failure.key, failure.message);
@@ -49,12 +67,12 @@ export async function deriveSamples(
     ...sources,
     photoKeys: identity.keys.photos,
     maskKeys: identity.keys.masks,
-    keys,
+    ...(options.everyPair !== true && { keys }),
     stats,
-    ...(signal !== undefined && { signal }),
+    ...(options.signal !== undefined && { signal: options.signal }),
   });
   try {
-    const samples = overlaySamples(labelled(pairs, labeler), {
+    const samples = overlaySamples(labelled(pairs, options.labeler), {
       format: identity.format as OutputFormat,
       quality: identity.quality,
       optimizeCoding: identity.optimizeCoding,
@@ -63,18 +81,34 @@ export async function deriveSamples(
       stats,
     });
     for await (const sample of samples) {
-      const members = new Map<string, MemberDigest>();
-      for (const member of outputMembers(sample, identity.layout)) {
-        members.set(member.name, digestOf(member.data));
+      if (!keys.has(sample.key)) {
+        // A pair the run would write that is not in the output, nor a failure of its own.
+        if (derived.absent.examples.length < ABSENT_EXAMPLES)
+          derived.absent.examples.push(sample.key);
+        derived.absent.count++;
+        continue;
       }
-      derived.members.set(sample.key, members);
+      addMembers(derived, sample, identity.layout);
       // Every key answered: a streamed tar need not be read past the last member needed.
-      if (derived.members.size + derived.failures.size >= keys.size) break;
+      const answered = derived.members.size + derived.failures.size >= keys.size;
+      if (answered && options.everyPair !== true) break;
     }
   } finally {
     pairs.destroy();
   }
   return derived;
+}
+
+/** A sample's members as digests; a key the layout cannot name is that key's failure. */
+function addMembers(derived: DerivedSamples, sample: Sample, layout: string): void {
+  let named: TarMember[];
+  try {
+    named = outputMembers(sample, layout);
+  } catch (error) {
+    derived.failures.set(sample.key, (error as Error).message);
+    return;
+  }
+  derived.members.set(sample.key, new Map(named.map((m) => [m.name, digestOf(m.data)])));
 }
 
 /** Each pair with its label, as the run's labels stage gives it. */

@@ -83,17 +83,29 @@ export async function proveInputs(
       },
     );
     const keys = new Set(chosen.samples.map((sample) => sample.key));
-    const derived = await deriveSamples(
-      identity,
-      { photos, masks },
-      keys,
-      labels.labeler,
-      options.signal,
-    );
+    // Only when the output should hold every pair: not a trial run's, nor one partition's.
+    const everyPair =
+      count === "all" && identity.limit === undefined && identity.partition === undefined;
+    const derived = await deriveSamples(identity, { photos, masks }, keys, {
+      labeler: labels.labeler,
+      everyPair,
+      ...(options.signal !== undefined && { signal: options.signal }),
+    });
+    if (derived.absent.count > 0) {
+      result.problems.push({
+        message: redactUrls(
+          `${derived.absent.count.toLocaleString("en-US")} ${derived.absent.count === 1 ? "sample the inputs give is" : "samples the inputs give are"} not in the output, and making ${derived.absent.count === 1 ? "it" : "them"} does not fail: ${derived.absent.examples.join(", ")}${derived.absent.count > derived.absent.examples.length ? ", ..." : ""}; make the output again (the same run with --overwrite)`,
+        ),
+      });
+    }
     const proof = compareSamples(chosen, derived, labels.unproved, result);
     proof.inputs = { originals: describe(inputs.originals), masks: describe(inputs.masks) };
     result.proof = proof;
     result.checked.push(...proofLines(proof, result.samples));
+    if (everyPair && derived.absent.count === 0)
+      result.checked.push(
+        "every pair the inputs give is in the output or failed in the run too (none lost)",
+      );
   } finally {
     await inputs.originals.source.close();
     await inputs.masks.source.close();
