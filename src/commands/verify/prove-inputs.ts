@@ -91,13 +91,7 @@ export async function proveInputs(
       everyPair,
       ...(options.signal !== undefined && { signal: options.signal }),
     });
-    if (derived.absent.count > 0) {
-      result.problems.push({
-        message: redactUrls(
-          `${derived.absent.count.toLocaleString("en-US")} ${derived.absent.count === 1 ? "sample the inputs give is" : "samples the inputs give are"} not in the output, and making ${derived.absent.count === 1 ? "it" : "them"} does not fail: ${derived.absent.examples.join(", ")}${derived.absent.count > derived.absent.examples.length ? ", ..." : ""}; make the output again (the same run with --overwrite)`,
-        ),
-      });
-    }
+    if (derived.absent.count > 0) result.problems.push({ message: absentMessage(derived.absent) });
     const proof = compareSamples(chosen, derived, labels.unproved, result);
     proof.inputs = { originals: describe(inputs.originals), masks: describe(inputs.masks) };
     result.proof = proof;
@@ -188,6 +182,15 @@ function compareSamples(
   return proof;
 }
 
+/** The samples the inputs give that the output lacks, a few by key. */
+function absentMessage({ count, examples }: DerivedSamples["absent"]): string {
+  const one = count === 1;
+  const more = count > examples.length ? ", ..." : "";
+  return redactUrls(
+    `${count.toLocaleString("en-US")} ${one ? "sample the inputs give is" : "samples the inputs give are"} not in the output, and making ${one ? "it" : "them"} does not fail: ${examples.join(", ")}${more}; make the output again (the same run with --overwrite)`,
+  );
+}
+
 /** Members that carry the labels: proved only when the labels can be re-derived. */
 const LABEL_MEMBER = /\.(json|cls)$/;
 
@@ -206,7 +209,8 @@ function memberDifference(
 
 /** Where an input was read, and what reading it cost where it has no random access. */
 function describe(input: ProofInput): string {
-  const where = `${redactUrl(input.spec)} (${input.source.kind}`;
+  const same = input.differences.length === 0 ? ", the version the run recorded" : "";
+  const where = `${redactUrl(input.spec)} (${input.source.kind}${same}`;
   if (input.source.randomAccess) return `${where}: only the members needed were read)`;
   return `${where}: read from its start to the last member needed, as a ${input.source.kind} has no index to seek by)`;
 }
