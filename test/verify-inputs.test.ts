@@ -80,6 +80,14 @@ describe("maskpipe verify --inputs", () => {
     );
   });
 
+  it("is the library's verifyOutput option inputs, with the proof's counts in the result", async () => {
+    const { verifyOutput } = await import("../src/index.js");
+    const result = await verifyOutput(good.out, { inputs: { sample: 2 } });
+    expect(result.problems).toEqual([]);
+    expect(result.proof).toMatchObject({ chosen: 2, samples: 2, members: 6 });
+    expect(result.proof?.unproved).toEqual({ members: 0 });
+  });
+
   it("re-derives a spread choice of --sample N samples", async () => {
     const result = await runCli(["verify", good.out, "--inputs", "--sample", "3"]);
     expect(result.code, result.stdout).toBe(0);
