@@ -17,7 +17,10 @@ export {
 } from "./commands/pairs/pairs-list.js";
 export { type WrittenPairs, writePairs } from "./commands/pairs/write-pairs.js";
 export { type PreviewOptions, previewOutput } from "./commands/preview/preview-output.js";
+export type { SampleCount } from "./commands/verify/choose-samples.js";
 export {
+  type InputProof,
+  type ProofOptions,
   type VerifyOptions,
   type VerifyProblem,
   type VerifyReport,
@@ -58,7 +61,7 @@ export {
 } from "./dataset/hub-dataset.js";
 export { type OpenOutputOptions, type OutputFiles, openOutput } from "./dataset/output-files.js";
 export type { OutputMode } from "./dataset/output-policy.js";
-export type { RunReport } from "./dataset/report.js";
+export type { LabelSources, RunReport } from "./dataset/report.js";
 export type { InputVersion, RunIdentity } from "./dataset/run-identity.js";
 export {
   type FailureAllowance,

@@ -262,7 +262,7 @@ export function inFlagTerms(message: string): string {
 }
 
 /** `--header 'Name: value'` (repeatable), `--http-retries N`, `--http-timeout SECONDS`. */
-function httpOverrides(
+export function httpOverrides(
   headers: string[] | undefined,
   retries: string | undefined,
   timeout: string | undefined,

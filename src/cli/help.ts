@@ -4,6 +4,7 @@ and write the result as WebDataset shards (or the reference scripts' folder tree
 Usage:
   maskpipe run <pipeline> [options]   run a pipeline (see maskpipe run --help)
   maskpipe verify <output> [--decode] check an output against its index and report
+                  [--inputs]         ... and samples made again from the run's inputs
   maskpipe preview <output> [--out F] a contact sheet of an output's samples
   maskpipe merge <output>             join the partitions of a run (--partition I/N) into one
   maskpipe pairs <output> --split S   face verification pairs of a split (pairs --help)

@@ -88,6 +88,11 @@ export interface RunReport {
     annotationsWithoutPhoto: number;
     /** Annotation files looked for and not found: `splits (list_eval_partition.txt)`. */
     notFound?: string[];
+    /**
+     * Where the label files were read (absolute paths, URLs redacted; file names only once
+     * published), so `verify --inputs` can read them again: the identity has only their hashes.
+     */
+    from?: LabelSources;
   };
   /** With splits: each split's samples (kept and written) and shards. */
   splits?: Record<string, { samples: number; shards: number }>;
@@ -104,6 +109,16 @@ export interface RunReport {
    * reports stay in `partitions/`); its time is the slowest partition's, its CPU their sum.
    */
   partition?: { index: number; count: number } | { count: number; merged: true };
+}
+
+/** The label files a run was given, as its report records them. */
+export interface LabelSources {
+  /** `--annotations`: a CelebA folder, or an archive of its files. */
+  annotations?: string;
+  /** Each annotation file given by itself (`--identities`, ...). */
+  annotationFiles?: Partial<Record<string, string>>;
+  /** `--classes`: the class list. */
+  classes?: string;
 }
 
 /** What buildReport takes beyond the counts: the report's own fields, as the run knows them. */
@@ -221,10 +236,28 @@ export function publishedReport(report: RunReport): RunReport {
     node: { ...report.node, flags: report.node.flags.map(publicFlag) },
     ...(report.identity !== undefined && { identity: publishedIdentity(report.identity) }),
     ...(report.labels !== undefined && {
-      labels: { ...report.labels, source: publicName(report.labels.source) },
+      labels: {
+        ...report.labels,
+        source: publicName(report.labels.source),
+        ...(report.labels.from !== undefined && { from: publishedSources(report.labels.from) }),
+      },
     }),
     ...(report.sevenZip !== undefined && {
       sevenZip: { ...report.sevenZip, path: publicName(report.sevenZip.path) },
     }),
+  };
+}
+
+/** Label sources as a published report holds them: file names, URLs redacted. */
+function publishedSources(from: LabelSources): LabelSources {
+  const files = Object.entries(from.annotationFiles ?? {}).filter(
+    (entry): entry is [string, string] => entry[1] !== undefined,
+  );
+  return {
+    ...(from.annotations !== undefined && { annotations: publicName(from.annotations) }),
+    ...(files.length > 0 && {
+      annotationFiles: Object.fromEntries(files.map(([kind, spec]) => [kind, publicName(spec)])),
+    }),
+    ...(from.classes !== undefined && { classes: publicName(from.classes) }),
   };
 }

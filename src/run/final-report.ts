@@ -6,7 +6,7 @@ import type { ShardInfo } from "../sinks/sink.js";
 import type { SevenZipSource } from "../sources/sevenzip/seven-zip-source.js";
 import type { Source } from "../sources/source.js";
 import type { WorkerUsage } from "../transforms/overlay-messages.js";
-import { labelReport } from "./label-report.js";
+import { labelReport, labelSources } from "./label-report.js";
 import type { RunContext, RunInputs } from "./run-context.js";
 
 /** How the run ended: what it wrote, and whether it was a dry run or interrupted. */
@@ -44,7 +44,10 @@ export function finalReport(run: RunContext, inputs: RunInputs, outcome: RunOutc
   });
   const { labeler } = inputs;
   const labels = labelReport(inputs.labelPlan, labeler, stats, options.partition);
-  if (labels !== undefined) report.labels = labels;
+  if (labels !== undefined) {
+    const from = labelSources(options);
+    report.labels = { ...labels, ...(from !== undefined && { from }) };
+  }
   if (labeler !== undefined && labeler.splits.length > 0 && outcome.dryRun !== true)
     report.splits = splitCounts(report.shards);
   if (outcome.overlayWorkers !== undefined)

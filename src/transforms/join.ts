@@ -25,6 +25,8 @@ export interface JoinOptions {
   stats?: RunStats;
   /** Only the pairs of this partition's keys: the others are not read and not counted. */
   partition?: Partition;
+  /** Only the pairs of these keys (a proof's chosen samples): the others are not read. */
+  keys?: ReadonlySet<string>;
   signal?: AbortSignal;
 }
 
@@ -64,7 +66,7 @@ export function join(options: JoinOptions): Readable & { stats: RunStats } {
   const stats = options.stats ?? new RunStats();
   const { signal, photoKeys, maskKeys } = options;
   const side = <S extends Source>(name: Side, source: S, rule: KeyRule) =>
-    new KeyedSide(name, source, rule, stats, options.partition);
+    new KeyedSide(name, source, rule, stats, options.partition, options.keys);
 
   let pairs: AsyncGenerator<Pair>;
   if (options.masks.randomAccess) {

@@ -28,6 +28,8 @@ export class KeyedSide<S extends Source = Source> {
     private readonly rule: KeyRule,
     private readonly stats: RunStats,
     private readonly partition?: Partition,
+    /** Only these keys (a proof's chosen samples): the others are neither read nor counted. */
+    private readonly only?: ReadonlySet<string>,
   ) {}
 
   /** Keys a whole listing (the lookup side), each key at its member's index in `listing`. */
@@ -45,7 +47,7 @@ export class KeyedSide<S extends Source = Source> {
       return undefined;
     }
     const key = memberKey(member.path, this.rule);
-    if (!inPartition(this.partition, key)) return undefined;
+    if (!inPartition(this.partition, key) || this.only?.has(key) === false) return undefined;
     const earlier = this.positions.get(key);
     if (earlier !== undefined) {
       const earlierPath = this.listing?.at(earlier)?.path;
@@ -63,7 +65,8 @@ export class KeyedSide<S extends Source = Source> {
     return key;
   }
 
-  wanted = (member: SourceMember): boolean => isWanted(member, this.rule, this.partition);
+  wanted = (member: SourceMember): boolean =>
+    isWanted(member, this.rule, this.partition, this.only);
 
   /** Records an unreadable member as a failed sample; true when the entry was one. */
   failedRead(entry: SourceEntry, key: string): boolean {
@@ -82,17 +85,18 @@ export class KeyedSide<S extends Source = Source> {
 
 /**
  * True for a member the join reads: an image (not a folder, a non-image or metadata) whose key
- * falls in `partition`'s slice (any key without one).
+ * falls in `partition`'s slice (any key without one) and, when `only` is given, is one of them.
  */
 export function isWanted(
   member: SourceMember,
   rule: KeyRule,
   partition: Partition | undefined,
+  only?: ReadonlySet<string>,
 ): boolean {
-  return (
-    skipReason(member.path, member.kind) === undefined &&
-    (partition === undefined || inPartition(partition, memberKey(member.path, rule)))
-  );
+  if (skipReason(member.path, member.kind) !== undefined) return false;
+  if (partition === undefined && only === undefined) return true;
+  const key = memberKey(member.path, rule);
+  return inPartition(partition, key) && only?.has(key) !== false;
 }
 
 /** What a duplicate key's member looks like, when that explains it: another data set's input. */

@@ -53,7 +53,7 @@ export async function verifyFolder(
 }
 
 /** Paths of the files ending in `extension` below `folder`; `undefined` when it cannot be listed. */
-async function imagesBelow(
+export async function imagesBelow(
   files: OutputFiles,
   folder: string,
   extension: string,
@@ -69,7 +69,8 @@ async function imagesBelow(
   return found;
 }
 
-async function readAll(input: Readable | undefined): Promise<Buffer> {
+/** A stream's bytes, whole (one image of the folder layout). */
+export async function readAll(input: Readable | undefined): Promise<Buffer> {
   if (input === undefined) throw new Error("missing");
   const chunks: Buffer[] = [];
   for await (const chunk of input) chunks.push(chunk as Buffer);

@@ -1,4 +1,5 @@
 import { basename, dirname } from "node:path";
+import { MaskpipeError } from "../../core/errors.js";
 import { resumeCommand } from "../../core/resume-command.js";
 import {
   type OpenOutputOptions,
@@ -9,6 +10,7 @@ import { hasLabels, type RunReport } from "../../dataset/report.js";
 import { RUN_FILES } from "../../dataset/run-files.js";
 import { FILE_EXTENSION, type OutputFormat } from "../../transforms/encode.js";
 import { type ListedShard, listOutputShards } from "./output-shards.js";
+import { type ProofOptions, proveInputs } from "./prove-inputs.js";
 import { unlistedShards } from "./unlisted-shards.js";
 import { daliIndexWanted, verifyDaliIndex } from "./verify-dali-index.js";
 import { verifyFolder } from "./verify-folder.js";
@@ -16,11 +18,18 @@ import { verifyPairLists } from "./verify-pairs.js";
 import { emptyReport, type VerifyReport } from "./verify-report.js";
 import { verifyShard } from "./verify-shard.js";
 
-export type { VerifyProblem, VerifyReport } from "./verify-report.js";
+export type { ProofOptions } from "./prove-inputs.js";
+export type { InputProof, VerifyProblem, VerifyReport } from "./verify-report.js";
 
 export interface VerifyOptions extends OpenOutputOptions {
   /** Decode every image too (slow: a full decode per sample). Default false. */
   decode?: boolean;
+  /**
+   * Also prove the output against the inputs it was made from: re-derive a choice of its
+   * samples (100 unless `sample` says; `all`) and compare every member byte for byte. `{}` uses
+   * the inputs the run recorded; `originals`/`masks` give them where they are now.
+   */
+  inputs?: ProofOptions;
   /** Called after each shard, for progress displays. */
   onShard?: (shard: string, done: number, total: number) => void;
 }
@@ -41,6 +50,12 @@ export async function verifyOutput(
   spec: string,
   options: VerifyOptions = {},
 ): Promise<VerifyReport> {
+  if (spec.endsWith(".tar") && options.inputs !== undefined) {
+    throw new MaskpipeError(
+      "ERR_INVALID_OPTION",
+      `Expected the output folder with --inputs, not one shard (${spec}): the run's inputs and options are recorded in the report beside the shards`,
+    );
+  }
   if (spec.endsWith(".tar")) return verifyOneShard(spec, options);
   const files = await openOutput(spec, options);
   const result = emptyReport(spec);
@@ -54,8 +69,11 @@ export async function verifyOutput(
     const report = JSON.parse(reportText) as RunReport;
     // Said first: what follows is what an unfinished run left, not a damaged output.
     if (report.interrupted) result.problems.push({ message: interruptedMessage(report) });
+    let shards: ListedShard[] = [];
     if (report.layout === "folder") await verifyFolder(files, report, decode, result);
-    else await verifyShards(files, report, options, result);
+    else shards = await verifyShards(files, report, options, result);
+    if (options.inputs !== undefined)
+      await proveInputs(files, report, shards, options.inputs, result);
     return result;
   } finally {
     await files.close();
@@ -68,7 +86,7 @@ async function verifyShards(
   report: RunReport,
   options: VerifyOptions,
   result: VerifyReport,
-): Promise<void> {
+): Promise<ListedShard[]> {
   const listed = await listOutputShards(files, report);
   for (const message of listed.problems) result.problems.push({ message });
   result.problems.push(...(await unlistedShards(files, report, listed.shards)));
@@ -101,6 +119,7 @@ async function verifyShards(
       : []),
     ...(pairs.checked === undefined ? [] : [pairs.checked]),
   );
+  return listed.shards;
 }
 
 /** The first thing verify says of an output whose run was interrupted: how to go on. */

@@ -5,6 +5,20 @@ export interface VerifyProblem {
   message: string;
 }
 
+/** What a proof against the inputs (`verify --inputs`) compared. */
+export interface InputProof {
+  /** Samples chosen from the output. */
+  chosen: number;
+  /** Samples whose every compared member is what the inputs give, byte for byte. */
+  samples: number;
+  /** Members compared and found equal. */
+  members: number;
+  /** Members not compared, and why (labels that cannot be re-derived). */
+  unproved: { members: number; why?: string };
+  /** Where each input was opened from (as shown: URLs redacted), and what reading it cost. */
+  inputs: { originals: string; masks: string };
+}
+
 /** What `verifyOutput` checked, and what it found wrong. */
 export interface VerifyReport {
   where: string;
@@ -15,6 +29,8 @@ export interface VerifyReport {
   decoded: number;
   /** Samples found per split (`train` ... ; "" without splits). */
   samplesBySplit: Record<string, number>;
+  /** With `inputs`: the samples re-derived from the run's inputs and compared byte for byte. */
+  proof?: InputProof;
   /** What was checked, one line each. */
   checked: string[];
   problems: VerifyProblem[];
