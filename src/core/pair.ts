@@ -16,3 +16,17 @@ export interface Pair {
   /** Class, identity, split and annotations, once a labels stage has attached them. */
   readonly label?: SampleLabel;
 }
+
+/**
+ * A photo the join found no mask for, passed on only when a run keeps such photos
+ * (`keepUnmasked`): written unmasked, flagged `masked: false`.
+ */
+export interface LonePhoto {
+  readonly key: string;
+  readonly photo: MemberData;
+  readonly mask?: undefined;
+  readonly label?: SampleLabel;
+}
+
+/** What the join passes on: a pair, or (with `keepUnmasked`) a photo without a mask. */
+export type JoinedPhoto = Pair | LonePhoto;

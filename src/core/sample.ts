@@ -18,11 +18,19 @@ export interface MemberRef {
   readonly path: string;
 }
 
+/** The photo as its archive member had it, byte for byte (`{key}.orig.{extension}`). */
+export interface OriginalPhoto {
+  /** `jpg`, `png` or `webp` from the bytes' format, else the member's own extension. */
+  readonly extension: string;
+  readonly data: Buffer;
+}
+
 /** A masked photo, encoded, with what a training set needs to know about it. */
 export interface Sample {
   readonly key: string;
   readonly photo: MemberRef;
-  readonly mask: MemberRef;
+  /** The mask; absent for a photo without one (kept with `keepUnmasked`). */
+  readonly mask?: MemberRef;
   readonly width: number;
   readonly height: number;
   /** The mask's own size: where it differs from the photo's it was clipped (or covers part). */
@@ -33,6 +41,18 @@ export interface Sample {
   readonly image: Buffer;
   /** Class, identity, split and annotations, when the run has labels. */
   readonly label?: SampleLabel;
+  /**
+   * Whether `image` is the masked photo; set when the run mixes (`masked`, `keepUnmasked`), and
+   * then written as `masked` in every sample's json.
+   */
+  readonly masked?: boolean;
+  /** The unmasked photo's own bytes, with `with: ["original"]`. */
+  readonly original?: OriginalPhoto;
+  /**
+   * The mask's alpha as a one-channel PNG at the mask's size (all 0 at the photo's size for a
+   * photo without a mask), with `with: ["mask"]`.
+   */
+  readonly maskAlpha?: Buffer;
 }
 
 /**
@@ -43,9 +63,12 @@ export interface Sample {
 export interface SampleMetadata {
   key: string;
   photo: string;
-  mask: string;
+  /** The mask's member path; null for a photo without a mask (`keepUnmasked`). */
+  mask: string | null;
   width: number;
   height: number;
+  /** Whether the image is the masked photo: in every sample of a run that mixes. */
+  masked?: boolean;
   identity?: string | null;
   split?: string;
   attributes?: Record<string, boolean> | null;
@@ -58,9 +81,10 @@ export function sampleMetadata(sample: Sample): SampleMetadata {
   return {
     key: sample.key,
     photo: sample.photo.path,
-    mask: sample.mask.path,
+    mask: sample.mask?.path ?? null,
     width: sample.width,
     height: sample.height,
+    ...(sample.masked !== undefined && { masked: sample.masked }),
     ...(label !== undefined && { identity: label.identity }),
     ...(label?.split !== undefined && { split: label.split }),
     ...(label?.attributes !== undefined && { attributes: label.attributes }),

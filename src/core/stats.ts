@@ -15,6 +15,16 @@ export interface FailureRecord {
   message: string;
 }
 
+/** Samples of each kind a run that mixes made (`--masked`, `--keep-unmasked`). */
+export interface SampleKinds {
+  /** The masked photo. */
+  masked: number;
+  /** The unmasked photo of a pair, left unmasked by `--masked`. */
+  unmasked: number;
+  /** A photo without a mask, kept by `--keep-unmasked`. */
+  unmaskedWithoutMask: number;
+}
+
 /** How many unmatched member paths the report lists by name, per side. */
 export const UNMATCHED_EXAMPLES = 20;
 
@@ -30,6 +40,8 @@ export class RunStats {
   photosWithoutMask = 0;
   /** Pairs written whose mask was not the photo's size (clipped, or covering part of it). */
   sizeMismatches = 0;
+  /** Samples made of each kind, in a run that mixes. */
+  readonly kinds: SampleKinds = { masked: 0, unmasked: 0, unmaskedWithoutMask: 0 };
   /** Pairs not redone because an earlier, interrupted run already wrote them (--resume). */
   resumed = 0;
   readonly skippedByReason: Partial<Record<SkipReason, number>> = {};
@@ -75,6 +87,13 @@ export class RunStats {
   labelMissing(reasons: readonly string[]): void {
     for (const reason of reasons)
       this.labelsMissing[reason] = (this.labelsMissing[reason] ?? 0) + 1;
+  }
+
+  /** A sample made in a run that mixes: masked or not, and whether its photo had a mask. */
+  made(masked: boolean, hasMask: boolean): void {
+    if (masked) this.kinds.masked++;
+    else if (hasMask) this.kinds.unmasked++;
+    else this.kinds.unmaskedWithoutMask++;
   }
 
   fail(failure: FailureRecord): void {

@@ -1,6 +1,6 @@
 import { cpuSecondsUsed, mainThreadCpuSeconds, peakRssBytes } from "../core/process-usage.js";
 import { publicName } from "../core/redact.js";
-import type { RunStats } from "../core/stats.js";
+import type { RunStats, SampleKinds } from "../core/stats.js";
 import type { HubStats } from "../sinks/hub/hub-stats.js";
 import type { ShardInfo } from "../sinks/sink.js";
 import { SPLIT_ORDER } from "../sinks/split-sink.js";
@@ -35,6 +35,11 @@ export interface RunReport {
   sizeMismatches: number;
   /** Samples kept from an earlier, interrupted run (--resume). */
   resumed: number;
+  /**
+   * A run that mixes (`--masked`, `--keep-unmasked`): the samples this run made of each kind
+   * (masked, unmasked, unmasked without a mask), kept ones not counted.
+   */
+  kinds?: SampleKinds;
   /** True when --resume found the run already complete and did nothing. */
   nothingToDo?: boolean;
   skipped: number;
@@ -168,6 +173,11 @@ function mainThread(): { mainThreadCpuSeconds?: number } {
   return seconds === undefined ? {} : { mainThreadCpuSeconds: Math.round(seconds * 1000) / 1000 };
 }
 
+/** True when the run's samples say whether they are masked (`--masked`, `--keep-unmasked`). */
+export function mixes(identity: RunIdentity | undefined): boolean {
+  return identity?.masked !== undefined || identity?.keepUnmasked === true;
+}
+
 /** libuv's thread pool when UV_THREADPOOL_SIZE does not say. */
 const LIBUV_DEFAULT_POOL = 4;
 
@@ -183,6 +193,7 @@ export function buildReport(stats: RunStats, context: ReportContext): RunReport 
     photosWithoutMask: stats.photosWithoutMask,
     sizeMismatches: stats.sizeMismatches,
     resumed: stats.resumed,
+    ...(mixes(context.identity) && { kinds: { ...stats.kinds } }),
     skipped: stats.skipped,
     skippedByReason: { ...stats.skippedByReason },
     failed: stats.failed,

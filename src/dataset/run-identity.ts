@@ -3,6 +3,7 @@ import { stat } from "node:fs/promises";
 import { resolve } from "node:path";
 import type { KeyRule } from "../core/keys.js";
 import { skipReason } from "../core/member-filter.js";
+import type { PairedPart } from "../core/mix.js";
 import type { Partition } from "../core/partition.js";
 import { publicName, queryDigest, redactUrl } from "../core/redact.js";
 import type { LabelIdentity } from "../labels/label-plan.js";
@@ -64,6 +65,12 @@ export interface RunIdentity {
   labels?: LabelIdentity;
   /** A partition of the run (`--partition`): every partition's identity is the same but this. */
   partition?: Partition;
+  /** Paired parts each sample carries (`--with`), when any. */
+  with?: PairedPart[];
+  /** The share of samples masked (`--masked`), as a percent: `30%`. */
+  masked?: string;
+  /** Photos without a mask written unmasked (`--keep-unmasked`). */
+  keepUnmasked?: boolean;
 }
 
 /** How each field is named to a user: the flag that sets it. */
@@ -84,6 +91,9 @@ const FIELD_NAMES: Record<keyof RunIdentity, string> = {
   masks: "--masks",
   labels: "labels (--annotations, --classes, --holdout and the files)",
   partition: "--partition",
+  with: "--with",
+  masked: "--masked",
+  keepUnmasked: "--keep-unmasked",
 };
 
 /** The version of the file or folder `spec` that `source` reads. */

@@ -56,6 +56,7 @@ export async function* maskedSamples(options: MaskedSamplesOptions): AsyncGenera
         photoKeys: options.photoKeys,
         maskKeys: options.maskKeys,
         stats,
+        ...(options.keepUnmasked !== undefined && { keepUnmasked: options.keepUnmasked }),
         ...(signal !== undefined && { signal }),
       });
       try {

@@ -69,5 +69,8 @@ async function runIdentity(
     masks: await inputVersion(options.masks, masks),
     ...(labels !== undefined && { labels }),
     ...(options.partition !== undefined && { partition: options.partition }),
+    ...(options.with.length > 0 && { with: [...options.with] }),
+    ...(options.masked !== undefined && { masked: options.masked }),
+    ...(options.keepUnmasked && { keepUnmasked: true }),
   };
 }

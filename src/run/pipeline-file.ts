@@ -43,6 +43,9 @@ const OPTION_KEYS = new Set([
   "maxFailed",
   "labels",
   "holdout",
+  "with",
+  "masked",
+  "keepUnmasked",
   "report",
   "errors",
 ]);

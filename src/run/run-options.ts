@@ -1,5 +1,6 @@
 import { MaskpipeError } from "../core/errors.js";
 import type { KeyRule } from "../core/keys.js";
+import { type CheckedMix, type MixOptions, maskedPercent } from "../core/mix.js";
 import { checkPartition, type Partition, partitionFolder } from "../core/partition.js";
 import { byteSize, integerBetween, invalid, nonEmptyString, oneOf } from "../core/validate.js";
 import {
@@ -38,10 +39,14 @@ type OptionalRunOptions =
   | "classes"
   | "holdout"
   | "partition"
-  | "overlayWorkers";
+  | "overlayWorkers"
+  | "masked";
 
-/** Everything one run needs. Defaults are the `*_DEFAULTS` of the stages they belong to. */
-export interface RunOptions {
+/**
+ * Everything one run needs. Defaults are the `*_DEFAULTS` of the stages they belong to. The mix
+ * options (`with`, `masked`, `keepUnmasked`: core/mix.ts) add paired parts and unmasked samples.
+ */
+export interface RunOptions extends MixOptions {
   /** Names the shards (`{name}-000000.tar`) and the run in the report. */
   name: string;
   /** The original photos: a folder, zip, tar, tar.gz or 7z (a `.7z`, a volume or their folder). */
@@ -202,8 +207,10 @@ export function checkKeyRule(name: string, value: unknown): KeyRule {
 }
 
 /** Run options after the check: defaults filled in, `maxFailed` parsed. */
-export type CheckedRunOptions = Required<Omit<RunOptions, OptionalRunOptions | "maxFailed">> &
-  Pick<RunOptions, OptionalRunOptions> & { maxFailed: FailureAllowance };
+export type CheckedRunOptions = Required<
+  Omit<RunOptions, OptionalRunOptions | "maxFailed" | "with">
+> &
+  Pick<RunOptions, OptionalRunOptions> & { maxFailed: FailureAllowance } & CheckedMix;
 
 /** Checks every option up front, so a typo fails before any work starts. */
 export function checkRunOptions(options: RunOptions): CheckedRunOptions {
@@ -260,6 +267,7 @@ export function checkRunOptions(options: RunOptions): CheckedRunOptions {
     ...(options.holdout !== undefined && {
       holdout: `${holdoutPercent("holdout", options.holdout)}%`,
     }),
+    ...(options.masked !== undefined && { masked: `${maskedPercent(options.masked)}%` }),
     overwrite: options.overwrite ?? false,
     dryRun: options.dryRun ?? false,
     ...(options.limit !== undefined && {

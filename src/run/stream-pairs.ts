@@ -72,6 +72,7 @@ export async function streamPairs(
     memoryBudget: options.joinMemory,
     stats,
     ...(options.partition !== undefined && { partition: options.partition }),
+    keepUnmasked: options.keepUnmasked,
     signal,
   });
   const workers = overlayWorkerCount(options.overlayWorkers, plan.atMost);
@@ -115,6 +116,9 @@ function overlayStage(
     concurrency: options.concurrency,
     maxPixels: options.maxPixels,
     onError: options.onError,
+    with: options.with,
+    ...(options.masked !== undefined && { masked: options.masked }),
+    keepUnmasked: options.keepUnmasked,
     stats,
   };
   return workers === 1 ? overlay(settings) : overlayInProcesses({ ...settings, workers, onUsage });

@@ -9,7 +9,7 @@ import { sampleMetadata } from "../core/sample.js";
 
 /** A tar member name every public reader takes whole: the ustar name field, 100 bytes. */
 const MEMBER_NAME_BYTES = 100;
-/** Room for the longest extension a sample has (`.json`, `.webp`). */
+/** Room for the longest extension a sample has without paired parts (`.json`, `.webp`). */
 export const MAX_MEMBER_KEY_BYTES = MEMBER_NAME_BYTES - ".json".length;
 /** Hex digits of the key's SHA-256 that stand for a key too long to spell out. */
 const DIGEST_CHARS = 16;
@@ -23,25 +23,26 @@ const DIGEST_CHARS = 16;
  *   dots stay in folder names, but not in the file name, where a dot would end the key.
  * - No component starts with `_` or `.` (webdataset skips `__x__/` folders, `datasets` skips
  *   names starting with `__` or `.`): a leading one is encoded too.
- * - At most 95 bytes, so `{key}.json` fits the 100-byte ustar name (wids ignores the prefix
- *   field): a longer name keeps its first bytes and ends in `~` and 16 hex digits of the key's
- *   SHA-256 (`~` is always encoded otherwise, so the two forms never meet).
+ * - At most `room` bytes (95, so `{key}.json` fits the 100-byte ustar name: wids ignores the
+ *   prefix field; less for a sample with longer extensions, `memberKeyRoom`): a longer name
+ *   keeps its first bytes and ends in `~` and 16 hex digits of the key's SHA-256 (`~` is always
+ *   encoded otherwise, so the two forms never meet).
  *
  * `decodeURIComponent(name)` gives the key back for every name without `~`; every sample's json
  * holds the original `key`, `photo` and `mask` paths in any case.
  */
-export function webDatasetKey(key: string): string {
+export function webDatasetKey(key: string, room = MAX_MEMBER_KEY_BYTES): string {
   const parts = key.split("/");
   const last = parts.length - 1;
   const encoded = parts.map((part, index) => encodeComponent(part, index === last)).join("/");
-  if (encoded.length <= MAX_MEMBER_KEY_BYTES) return encoded;
+  if (encoded.length <= room) return encoded;
   const digest = createHash("sha256").update(key).digest("hex").slice(0, DIGEST_CHARS);
   // Any folder may end up as the file name once cut: no dots anywhere. Cut before an escape
   // that would be split, and leave no empty trailing component.
   const head = parts
     .map((part) => encodeComponent(part, true))
     .join("/")
-    .slice(0, MAX_MEMBER_KEY_BYTES - DIGEST_CHARS - 1)
+    .slice(0, room - DIGEST_CHARS - 1)
     .replace(/%[0-9A-F]?$/, "")
     .replace(/\/+$/, "");
   return `${head}~${digest}`;
@@ -110,17 +111,41 @@ export interface TarMember {
   data: Buffer;
 }
 
-/** A sample's files in the order WebDataset wants: consecutive, extensions sorted. */
-export function sampleMembers(sample: Sample): TarMember[] {
-  const key = webDatasetKey(sample.key);
-  const members: TarMember[] = [
-    { name: `${key}.${sample.extension}`, data: sample.image },
-    { name: `${key}.json`, data: Buffer.from(JSON.stringify(sampleMetadata(sample))) },
+/**
+ * Bytes a sample's key may take in its member names: what the 100-byte ustar name leaves beside
+ * the longest of its extensions, never more than `MAX_MEMBER_KEY_BYTES` (so a sample without
+ * paired parts keeps the spelling it always had). Verify reads it back from the extensions.
+ */
+export function memberKeyRoom(extensions: readonly string[]): number {
+  const longest = Math.max(...extensions.map((extension) => `.${extension}`.length));
+  return Math.min(MAX_MEMBER_KEY_BYTES, MEMBER_NAME_BYTES - longest);
+}
+
+/** A sample's files by extension (`jpg`, `json`, `cls`, `orig.jpg`, `mask.png`). */
+export function sampleFiles(sample: Sample): { extension: string; data: Buffer }[] {
+  const files = [
+    { extension: sample.extension, data: sample.image },
+    { extension: "json", data: Buffer.from(JSON.stringify(sampleMetadata(sample))) },
   ];
   // The class index as decimal text: the WebDataset convention, read as an int by `datasets`.
   if (sample.label !== undefined) {
-    members.push({ name: `${key}.cls`, data: Buffer.from(String(sample.label.cls)) });
+    files.push({ extension: "cls", data: Buffer.from(String(sample.label.cls)) });
   }
+  if (sample.original !== undefined) {
+    files.push({ extension: `orig.${sample.original.extension}`, data: sample.original.data });
+  }
+  if (sample.maskAlpha !== undefined) files.push({ extension: "mask.png", data: sample.maskAlpha });
+  return files;
+}
+
+/**
+ * A sample's files in the order WebDataset wants: consecutive, extensions sorted. The one
+ * mapping from a sample to its members, whatever the output (shards, a Hub repo).
+ */
+export function sampleMembers(sample: Sample): TarMember[] {
+  const files = sampleFiles(sample);
+  const key = webDatasetKey(sample.key, memberKeyRoom(files.map((file) => file.extension)));
+  const members = files.map((file) => ({ name: `${key}.${file.extension}`, data: file.data }));
   return members.sort((a, b) => (a.name < b.name ? -1 : a.name > b.name ? 1 : 0));
 }
 

@@ -1,5 +1,5 @@
 import { Transform } from "node:stream";
-import type { Pair } from "../core/pair.js";
+import type { JoinedPhoto } from "../core/pair.js";
 import { RunStats } from "../core/stats.js";
 import type { Labeler } from "../labels/labeler.js";
 
@@ -23,7 +23,7 @@ export function attachLabels(options: AttachLabelsOptions): Transform {
   return new Transform({
     objectMode: true,
     highWaterMark: 1,
-    transform(pair: Pair, _encoding, callback) {
+    transform(pair: JoinedPhoto, _encoding, callback) {
       const { label, missing } = options.labeler.label(pair.key, pair.photo.path);
       stats.labelMissing(missing);
       if (missing.length > 0 && options.strict === true) {

@@ -2,7 +2,7 @@ import { Duplex } from "node:stream";
 import sharp from "sharp";
 import { MaskpipeError, where } from "../core/errors.js";
 import { type KeyRule, memberKey } from "../core/keys.js";
-import type { MemberData, Pair } from "../core/pair.js";
+import type { JoinedPhoto, MemberData, Pair } from "../core/pair.js";
 import { RunStats, type Side } from "../core/stats.js";
 import { mixUpError } from "./data-set-guess.js";
 import { checkSizes } from "./size-check.js";
@@ -35,8 +35,8 @@ const SHOWN = 3;
 export function inputCheck(options: InputCheckOptions): Duplex {
   const inspect = options.inspect ?? INPUT_CHECK_DEFAULTS.inspect;
   const stats = options.stats ?? new RunStats();
-  return Duplex.from(async function* (pairs: AsyncIterable<Pair>) {
-    const first: Pair[] = [];
+  return Duplex.from(async function* (pairs: AsyncIterable<JoinedPhoto>) {
+    const first: JoinedPhoto[] = [];
     for await (const pair of pairs) {
       if (first.length >= inspect) {
         yield pair;
@@ -99,8 +99,13 @@ async function header(member: MemberData): Promise<Header | undefined> {
 
 const isMaskLike = (image: Header) => image.format === "png" && image.hasAlpha;
 
-async function checkFirstPairs(pairs: readonly Pair[], options: InputCheckOptions): Promise<void> {
+async function checkFirstPairs(
+  items: readonly JoinedPhoto[],
+  options: InputCheckOptions,
+): Promise<void> {
   const looked: { pair: Pair; photo: Header; mask: Header }[] = [];
+  // A photo without a mask (kept with --keep-unmasked) says nothing about the masks.
+  const pairs = items.filter((item): item is Pair => item.mask !== undefined);
   for (const pair of pairs) {
     const [photo, mask] = await Promise.all([header(pair.photo), header(pair.mask)]);
     if (photo !== undefined && mask !== undefined) looked.push({ pair, photo, mask });

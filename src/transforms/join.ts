@@ -1,6 +1,6 @@
 import { Readable } from "node:stream";
 import type { KeyRule } from "../core/keys.js";
-import type { Pair } from "../core/pair.js";
+import type { JoinedPhoto } from "../core/pair.js";
 import type { Partition } from "../core/partition.js";
 import { RunStats, type Side } from "../core/stats.js";
 import { integerBetween } from "../core/validate.js";
@@ -27,6 +27,11 @@ export interface JoinOptions {
   partition?: Partition;
   /** Only the pairs of these keys (a proof's chosen samples): the others are not read. */
   keys?: ReadonlySet<string>;
+  /**
+   * Pass photos without a mask on too (`LonePhoto`, no `mask`), still counted as unmatched: in
+   * their place when the photos are streamed, else as the join gives them up. Default false.
+   */
+  keepUnmasked?: boolean;
   signal?: AbortSignal;
 }
 
@@ -42,7 +47,8 @@ export function joinStrategy(photos: Source, masks: Source): JoinStrategy {
 }
 
 /**
- * Pairs each photo with its mask by key. Emits `Pair` objects; unmatched, skipped and unreadable
+ * Pairs each photo with its mask by key. Emits `Pair` objects (and, with `keepUnmasked`,
+ * `LonePhoto`s); unmatched, skipped and unreadable
  * members are counted in `stats`, never dropped silently.
  *
  * @example
@@ -68,16 +74,24 @@ export function join(options: JoinOptions): Readable & { stats: RunStats } {
   const side = <S extends Source>(name: Side, source: S, rule: KeyRule) =>
     new KeyedSide(name, source, rule, stats, options.partition, options.keys);
 
-  let pairs: AsyncGenerator<Pair>;
+  const keep = options.keepUnmasked === true;
+  let pairs: AsyncGenerator<JoinedPhoto>;
   if (options.masks.randomAccess) {
-    const lookup = side("masks", options.masks, maskKeys);
-    pairs = lookupJoin(side("photos", options.photos, photoKeys), lookup, stats, readAhead, signal);
+    const [streamed, lookup] = [
+      side("photos", options.photos, photoKeys),
+      side("masks", options.masks, maskKeys),
+    ];
+    pairs = lookupJoin(streamed, lookup, stats, readAhead, signal, keep);
   } else if (options.photos.randomAccess) {
-    const lookup = side("photos", options.photos, photoKeys);
-    pairs = lookupJoin(side("masks", options.masks, maskKeys), lookup, stats, readAhead, signal);
+    const [streamed, lookup] = [
+      side("masks", options.masks, maskKeys),
+      side("photos", options.photos, photoKeys),
+    ];
+    pairs = lookupJoin(streamed, lookup, stats, readAhead, signal, keep);
   } else {
     const photos = side("photos", options.photos, photoKeys);
-    pairs = streamJoin(photos, side("masks", options.masks, maskKeys), stats, memoryBudget, signal);
+    const masks = side("masks", options.masks, maskKeys);
+    pairs = streamJoin(photos, masks, stats, memoryBudget, signal, keep);
   }
   return Object.assign(Readable.from(pairs, { objectMode: true, highWaterMark: 1 }), { stats });
 }

@@ -1,11 +1,11 @@
 /**
  * An overlay worker process (overlay-workers.ts starts it): requests on stdin, replies on stdout,
- * framed (overlay-frames.ts). It runs the same `attemptOverlay` as the in-process stage, so its
- * images are the same bytes. It ends when its input ends, which is also what happens when the
+ * framed (overlay-frames.ts). It runs the same `madeImages` as the in-process stage, so its
+ * images (and masks' alpha PNGs) are the same bytes. It ends when its input ends, which is also what happens when the
  * process that started it dies, even by kill -9.
  */
 import { cpuSecondsUsed, peakRssBytes } from "../core/process-usage.js";
-import { attemptOverlay, resolveOverlayOptions } from "./overlay.js";
+import { failureOf, madeImages, resolveOverlayOptions } from "./overlay.js";
 import { FrameReader, frameBuffers } from "./overlay-frames.js";
 import type { OverlayReply, OverlayRequest, WorkerSettings } from "./overlay-messages.js";
 
@@ -29,25 +29,21 @@ function send(reply: OverlayReply, payloads: Buffer[] = []): void {
 async function handle(request: OverlayRequest, photo: Buffer, mask: Buffer): Promise<void> {
   pending++;
   try {
-    const pair = {
+    const item = {
       key: request.key,
       photo: { ...request.photo, data: photo },
-      mask: { ...request.mask, data: mask },
+      ...(request.mask !== null && { mask: { ...request.mask, data: mask } }),
     };
-    const result = await attemptOverlay(pair, options);
-    if ("image" in result) {
-      const { width, height, maskWidth, maskHeight, extension, image } = result;
-      send(
-        {
-          id: request.id,
-          sample: { width, height, maskWidth, maskHeight, extension },
-          sizes: [image.length],
-        },
-        [image],
-      );
-    } else {
-      send({ id: request.id, failure: result, sizes: [] });
+    let made: Awaited<ReturnType<typeof madeImages>>;
+    try {
+      made = await madeImages(item, request.blend, options);
+    } catch (error) {
+      send({ id: request.id, failure: failureOf(item, error), sizes: [] });
+      return;
     }
+    const { image, maskAlpha, ...sample } = made;
+    const payloads = maskAlpha === undefined ? [image] : [image, maskAlpha];
+    send({ id: request.id, sample, sizes: payloads.map((payload) => payload.length) }, payloads);
   } catch (error) {
     send({ id: request.id, fatal: (error as Error)?.stack ?? String(error), sizes: [] });
   } finally {

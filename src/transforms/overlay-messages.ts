@@ -1,3 +1,4 @@
+import type { PairedPart } from "../core/mix.js";
 import type { MemberRef } from "../core/sample.js";
 import type { EncodeOptions } from "./encode.js";
 import type { OverlayFailure } from "./overlay.js";
@@ -13,17 +14,24 @@ import type { FrameHeader } from "./overlay-frames.js";
 /** What a worker is started with (its first argument, as JSON). */
 export interface WorkerSettings extends EncodeOptions {
   maxPixels: number;
+  /** The paired parts the worker makes: `mask` has it encode the mask's alpha. */
+  with: readonly PairedPart[];
 }
 
-/** One pair to overlay: payloads photo, mask. */
+/** One pair to overlay: payloads photo, mask (empty for a photo without one). */
 export interface OverlayRequest extends FrameHeader {
   id: number;
   key: string;
   photo: MemberRef;
-  mask: MemberRef;
+  mask: MemberRef | null;
+  /** Put the mask on the photo (false: the photo stays unmasked, `--masked`). */
+  blend: boolean;
 }
 
-/** A pair's result: the sample's fields with the image as the payload, or the failure. */
+/**
+ * A pair's result: the sample's fields with the image (and the mask's alpha PNG, when asked
+ * for) as the payloads, or the failure.
+ */
 export interface OverlayReply extends FrameHeader {
   id: number;
   sample?: {

@@ -1,11 +1,12 @@
 import { Duplex } from "node:stream";
-import type { Pair } from "../core/pair.js";
+import type { JoinedPhoto } from "../core/pair.js";
 import type { Sample } from "../core/sample.js";
 import { RunStats } from "../core/stats.js";
 import { integerBetween } from "../core/validate.js";
 import { checkPairSizes, type PairSizes, pairPixels } from "./mask-size.js";
 import { orderedMap } from "./ordered-map.js";
 import {
+  attemptOverlay,
   failureOf,
   type OverlayFailure,
   type OverlayOptions,
@@ -15,6 +16,7 @@ import {
 import type { WorkerUsage } from "./overlay-messages.js";
 import { OverlayWorkers } from "./overlay-workers.js";
 import { PixelBudget } from "./pixel-budget.js";
+import { blendsPhoto, needsPixels, sampleOf } from "./sample-parts.js";
 
 export interface OverlayPoolOptions extends OverlayOptions {
   /**
@@ -57,26 +59,31 @@ export function overlayInProcesses(
       quality: resolved.quality,
       optimizeCoding: resolved.optimizeCoding,
       maxPixels: resolved.maxPixels,
+      with: resolved.with,
     },
   );
   const window = 2 * Math.max(resolved.concurrency, workers);
   const budget = new PixelBudget(resolved.pixelsInFlight);
   // The sizes are read from the headers here, so a pair waits for its pixels before it is sent.
-  const attempt = async (pair: Pair): Promise<Sample | OverlayFailure> => {
-    let sizes: PairSizes;
+  // An unmasked photo that only passes through (`masked`) is made here: no pixel work.
+  const attempt = async (pair: JoinedPhoto): Promise<Sample | OverlayFailure> => {
+    const blend = blendsPhoto(pair, resolved);
+    if (!needsPixels(pair, blend, resolved)) return attemptOverlay(pair, resolved);
+    let sizes: PairSizes | undefined;
     try {
-      sizes = checkPairSizes(pair);
+      sizes = pair.mask === undefined ? undefined : checkPairSizes(pair);
     } catch (error) {
       return failureOf(pair, error);
     }
-    const release = await budget.take(pairPixels(sizes));
+    const release = await budget.take(sizes === undefined ? 0 : pairPixels(sizes));
     try {
-      return await pool.overlay(pair);
+      const made = await pool.overlay(pair, blend);
+      return "image" in made ? sampleOf(pair, made, blend, resolved) : made;
     } finally {
       release();
     }
   };
-  async function* samples(pairs: AsyncIterable<Pair>): AsyncGenerator<Sample> {
+  async function* samples(pairs: AsyncIterable<JoinedPhoto>): AsyncGenerator<Sample> {
     let done = false;
     try {
       yield* recordedInOrder(orderedMap(pairs, window, attempt), resolved.onError, stats);

@@ -2,20 +2,19 @@ import { type ChildProcessWithoutNullStreams, spawn } from "node:child_process";
 import { fileURLToPath } from "node:url";
 import { MaskpipeError } from "../core/errors.js";
 import { HEAP_FLAGS } from "../core/heap-flags.js";
-import type { Pair } from "../core/pair.js";
-import type { Sample } from "../core/sample.js";
+import type { JoinedPhoto } from "../core/pair.js";
 import { threadPoolSize } from "../core/thread-pool.js";
 import type { OverlayFailure } from "./overlay.js";
 import { FrameReader, frameBuffers } from "./overlay-frames.js";
 import type { OverlayReply, WorkerSettings, WorkerUsage } from "./overlay-messages.js";
+import type { MadeImages } from "./sample-parts.js";
 
 /** How much of a worker's stderr a message about its death quotes. */
 const STDERR_TAIL = 2000;
 
-type Result = Sample | OverlayFailure;
+type Result = MadeImages | OverlayFailure;
 
 interface Waiting {
-  pair: Pair;
   resolve: (result: Result) => void;
   reject: (error: Error) => void;
 }
@@ -31,8 +30,8 @@ interface Worker {
 
 /**
  * `count` overlay worker processes (overlay-child.ts), each with up to `perWorker` pairs at once.
- * `overlay(pair)` sends a pair to the least busy one (waiting for a free slot) and resolves with
- * its sample or failure. A worker that dies fails every pair it held and every later call, with
+ * `overlay(pair, blend)` sends a pair to the least busy one (waiting for a free slot) and resolves
+ * with the images made for it or its failure. A worker that dies fails every pair it held and every later call, with
  * an error naming it. Started at the first pair, so a run that stops before any starts none.
  */
 export class OverlayWorkers {
@@ -53,7 +52,7 @@ export class OverlayWorkers {
     return this.workers.map((worker) => worker.child.pid ?? 0);
   }
 
-  async overlay(pair: Pair): Promise<Result> {
+  async overlay(pair: JoinedPhoto, blend: boolean): Promise<Result> {
     if (this.workers.length === 0) this.start();
     let worker = this.leastBusy();
     while (worker.waiting.size >= this.perWorker && this.failure === undefined) {
@@ -63,19 +62,21 @@ export class OverlayWorkers {
     if (this.failure !== undefined) throw this.failure;
     const id = this.nextId++;
     const result = new Promise<Result>((resolve, reject) =>
-      worker.waiting.set(id, { pair, resolve, reject }),
+      worker.waiting.set(id, { resolve, reject }),
     );
     const { photo, mask } = pair;
+    const maskData = mask?.data ?? Buffer.alloc(0);
     const request = {
       id,
       key: pair.key,
       photo: { archive: photo.archive, path: photo.path },
-      mask: { archive: mask.archive, path: mask.path },
-      sizes: [photo.data.length, mask.data.length],
+      mask: mask === undefined ? null : { archive: mask.archive, path: mask.path },
+      blend,
+      sizes: [photo.data.length, maskData.length],
     };
     const input = worker.child.stdin;
     input.cork();
-    for (const buffer of frameBuffers(request, [photo.data, mask.data])) input.write(buffer);
+    for (const buffer of frameBuffers(request, [photo.data, maskData])) input.write(buffer);
     input.uncork();
     return result;
   }
@@ -166,7 +167,12 @@ export class OverlayWorkers {
     } else if (reply.failure !== undefined) {
       waiting.resolve(reply.failure);
     } else {
-      waiting.resolve(sampleOf(waiting.pair, reply, payloads[0]!));
+      const maskAlpha = payloads[1];
+      waiting.resolve({
+        ...reply.sample!,
+        image: payloads[0]!,
+        ...(maskAlpha !== undefined && { maskAlpha }),
+      });
     }
   }
 
@@ -181,22 +187,6 @@ export class OverlayWorkers {
     worker.waiting.clear();
     for (const wake of this.freed.splice(0)) wake();
   }
-}
-
-function sampleOf(pair: Pair, reply: OverlayReply, image: Buffer): Sample {
-  const { width, height, maskWidth, maskHeight, extension } = reply.sample!;
-  return {
-    key: pair.key,
-    photo: { archive: pair.photo.archive, path: pair.photo.path },
-    mask: { archive: pair.mask.archive, path: pair.mask.path },
-    width,
-    height,
-    maskWidth,
-    maskHeight,
-    extension,
-    image,
-    ...(pair.label !== undefined && { label: pair.label }),
-  };
 }
 
 const fromSource = import.meta.url.endsWith(".ts");

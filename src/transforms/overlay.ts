@@ -1,20 +1,31 @@
 import { Duplex } from "node:stream";
 import { type ErrorCode, MaskpipeError, where } from "../core/errors.js";
-import type { MemberData, Pair } from "../core/pair.js";
+import { type CheckedMix, checkMix, type MixOptions } from "../core/mix.js";
+import type { JoinedPhoto, MemberData } from "../core/pair.js";
 import type { Sample } from "../core/sample.js";
 import { type FailureRecord, RunStats } from "../core/stats.js";
 import { defaultConcurrency } from "../core/thread-pool.js";
 import { boolean, integerBetween, oneOf } from "../core/validate.js";
-import { blendMaskInto } from "./blend.js";
+import { blendMaskInto, type RawPixels } from "./blend.js";
 import { decodeMask, decodePhoto, ImageProblem } from "./decode.js";
 import { type EncodeOptions, encodeRgb, FILE_EXTENSION, type OutputFormat } from "./encode.js";
+import { imageSize } from "./image-size.js";
 import { checkPairSizes, pairPixels } from "./mask-size.js";
 import { orderedMap } from "./ordered-map.js";
 import { PixelBudget } from "./pixel-budget.js";
+import {
+  alphaPng,
+  blendsPhoto,
+  keepsPhotoBytes,
+  type MadeImages,
+  needsPixels,
+  passedThrough,
+  sampleOf,
+} from "./sample-parts.js";
 
 export type OnError = "skip" | "fail";
 
-export interface OverlayOptions {
+export interface OverlayOptions extends MixOptions {
   /** Output format. Default `jpeg` (byte-identical to the reference scripts' files). */
   format?: OutputFormat;
   /** JPEG/WebP quality 1-100. Default 95, OpenCV's default. */
@@ -51,7 +62,7 @@ export const OVERLAY_DEFAULTS = {
   onError: "skip",
 } as const;
 
-export interface ResolvedOverlay extends EncodeOptions {
+export interface ResolvedOverlay extends EncodeOptions, CheckedMix {
   concurrency: number;
   maxPixels: number;
   pixelsInFlight: number;
@@ -85,66 +96,97 @@ export function resolveOverlayOptions(options: OverlayOptions = {}): ResolvedOve
       2 ** 40,
     ),
     onError: oneOf("onError", options.onError ?? OVERLAY_DEFAULTS.onError, ["skip", "fail"]),
+    ...checkMix(options),
   };
 }
 
 /**
  * Puts one pair's mask on its photo and encodes the result. Throws a MaskpipeError naming the
- * archive and member when an image cannot be decoded.
+ * archive and member when an image cannot be decoded. With `masked` or a photo without a mask,
+ * the sample may be the unmasked photo; `with` adds the paired parts (sample-parts.ts).
  */
-export async function overlayPair(pair: Pair, options: OverlayOptions = {}): Promise<Sample> {
+export async function overlayPair(
+  pair: JoinedPhoto,
+  options: OverlayOptions = {},
+): Promise<Sample> {
   return overlayResolved(pair, resolveOverlayOptions(options));
 }
 
 async function overlayResolved(
-  pair: Pair,
+  item: JoinedPhoto,
   options: ResolvedOverlay,
   budget?: PixelBudget,
 ): Promise<Sample> {
+  const blend = blendsPhoto(item, options);
+  if (!needsPixels(item, blend, options)) {
+    return sampleOf(item, passedThrough(item, options.format), blend, options);
+  }
   // A mask far larger than its photo is refused before its pixels take any memory.
-  const sizes = checkPairSizes(pair);
-  const release = await budget?.take(pairPixels(sizes));
+  const pixels = item.mask === undefined ? 0 : pairPixels(checkPairSizes(item));
+  const release = await budget?.take(pixels);
   try {
-    return await overlayDecoded(pair, options);
+    return sampleOf(item, await madeImages(item, blend, options), blend, options);
   } finally {
     release?.();
   }
 }
 
-async function overlayDecoded(pair: Pair, options: ResolvedOverlay): Promise<Sample> {
+/**
+ * The pixel work for one photo, where the blend is done (this process or an overlay worker):
+ * decode what is needed, blend when `blend`, encode, and the mask's alpha PNG with `with` mask.
+ */
+export async function madeImages(
+  item: JoinedPhoto,
+  blend: boolean,
+  options: ResolvedOverlay,
+): Promise<MadeImages> {
+  const { photo: photoMember, mask: maskMember } = item;
+  const maskPng = options.with.includes("mask");
+  const decodesPhoto = blend || !keepsPhotoBytes(photoMember.data, options.format);
   // Both decodes run at once; when both fail, the photo is blamed, so the report is the same
   // on every run.
   const [photoResult, maskResult] = await Promise.allSettled([
-    decoded(pair.photo, () => decodePhoto(pair.photo.data, options.maxPixels)),
-    decoded(pair.mask, () => decodeMask(pair.mask.data, options.maxPixels)),
+    decodesPhoto
+      ? decoded(photoMember, () => decodePhoto(photoMember.data, options.maxPixels))
+      : undefined,
+    maskMember !== undefined && (blend || maskPng)
+      ? decoded(maskMember, () => decodeMask(maskMember.data, options.maxPixels))
+      : undefined,
   ]);
   if (photoResult.status === "rejected") throw photoResult.reason;
   if (maskResult.status === "rejected") throw maskResult.reason;
   const photo = photoResult.value;
   const mask = maskResult.value;
-  blendMaskInto(photo, mask);
-  let image: Buffer;
+  if (photo === undefined) {
+    // Not decoded: the photo's own bytes are the image.
+    const kept = passedThrough(item, options.format);
+    return { ...kept, ...(maskPng && { maskAlpha: await alphaPng(mask, kept) }) };
+  }
+  if (mask !== undefined && blend) blendMaskInto(photo, mask);
+  const maskSize = mask ?? (maskMember === undefined ? undefined : imageSize(maskMember.data));
+  return {
+    width: photo.width,
+    height: photo.height,
+    maskWidth: (maskSize ?? photo).width,
+    maskHeight: (maskSize ?? photo).height,
+    extension: FILE_EXTENSION[options.format],
+    image: await encoded(item.key, photo, options),
+    ...(maskPng && { maskAlpha: await alphaPng(mask, photo) }),
+  };
+}
+
+async function encoded(key: string, photo: RawPixels, options: EncodeOptions): Promise<Buffer> {
   try {
-    image = await encodeRgb(photo, options);
+    return await encodeRgb(photo, options);
   } catch (cause) {
     throw new MaskpipeError(
       "ERR_IMAGE_ENCODE",
-      `${pair.key}: encoding failed: ${(cause as Error).message}`,
-      { cause },
+      `${key}: encoding failed: ${(cause as Error).message}`,
+      {
+        cause,
+      },
     );
   }
-  return {
-    key: pair.key,
-    photo: { archive: pair.photo.archive, path: pair.photo.path },
-    mask: { archive: pair.mask.archive, path: pair.mask.path },
-    width: photo.width,
-    height: photo.height,
-    maskWidth: mask.width,
-    maskHeight: mask.height,
-    extension: FILE_EXTENSION[options.format],
-    image,
-    ...(pair.label !== undefined && { label: pair.label }),
-  };
 }
 
 async function decoded<T>(member: MemberData, decode: () => Promise<T>): Promise<T> {
@@ -178,7 +220,7 @@ export function overlay(options: OverlayOptions = {}): Duplex & { stats: RunStat
   const stats = options.stats ?? new RunStats();
   const resolved = { ...options, stats };
   resolveOverlayOptions(resolved); // checked when the stage is made, not at the first pair
-  const stage = Duplex.from((pairs: AsyncIterable<Pair>) => overlaySamples(pairs, resolved));
+  const stage = Duplex.from((pairs: AsyncIterable<JoinedPhoto>) => overlaySamples(pairs, resolved));
   return Object.assign(stage, { stats });
 }
 
@@ -187,7 +229,7 @@ export function overlay(options: OverlayOptions = {}): Duplex & { stats: RunStat
  * images in flight. What `overlay()` wraps as a stream, for code that iterates instead.
  */
 export async function* overlaySamples(
-  pairs: AsyncIterable<Pair>,
+  pairs: AsyncIterable<JoinedPhoto>,
   options: OverlayOptions = {},
 ): AsyncGenerator<Sample> {
   const resolved = resolveOverlayOptions(options);
@@ -208,7 +250,7 @@ export type OverlayFailure = FailureRecord & { stage: "decode" | "encode" };
  * anything else is thrown.
  */
 export async function attemptOverlay(
-  pair: Pair,
+  pair: JoinedPhoto,
   options: ResolvedOverlay,
   budget?: PixelBudget,
 ): Promise<Sample | OverlayFailure> {
@@ -220,10 +262,14 @@ export async function attemptOverlay(
 }
 
 /** A bad image's error as the pair's failure; anything else is thrown again. */
-export function failureOf(pair: Pair, error: unknown): OverlayFailure {
+export function failureOf(pair: JoinedPhoto, error: unknown): OverlayFailure {
   if (!(error instanceof MaskpipeError)) throw error;
   const member =
-    error.member === pair.mask.path && error.archive === pair.mask.archive ? pair.mask : pair.photo;
+    pair.mask !== undefined &&
+    error.member === pair.mask.path &&
+    error.archive === pair.mask.archive
+      ? pair.mask
+      : pair.photo;
   return {
     key: pair.key,
     archive: member.archive,
@@ -237,7 +283,8 @@ export function failureOf(pair: Pair, error: unknown): OverlayFailure {
 /**
  * Results in input order into samples: failures are recorded in `stats` (so errors.jsonl is the
  * same on every run whatever finished first) and skipped, or end the stream with
- * `onError: "fail"`; mask sizes that differ from their photo's are counted.
+ * `onError: "fail"`; mask sizes that differ from their photo's are counted, and in a run that
+ * mixes, the samples of each kind.
  */
 export async function* recordedInOrder(
   results: AsyncIterable<Sample | OverlayFailure>,
@@ -257,6 +304,7 @@ export async function* recordedInOrder(
     }
     if (result.maskWidth !== result.width || result.maskHeight !== result.height)
       stats.sizeMismatches++;
+    if (result.masked !== undefined) stats.made(result.masked, result.mask !== undefined);
     yield result;
   }
 }

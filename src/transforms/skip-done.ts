@@ -1,5 +1,5 @@
 import { Transform } from "node:stream";
-import type { Pair } from "../core/pair.js";
+import type { JoinedPhoto } from "../core/pair.js";
 import type { RunStats } from "../core/stats.js";
 
 /**
@@ -12,7 +12,7 @@ export function skipDone(isDone: (key: string) => boolean, stats: RunStats): Tra
   return new Transform({
     objectMode: true,
     highWaterMark: 1,
-    transform(pair: Pair, _encoding, callback) {
+    transform(pair: JoinedPhoto, _encoding, callback) {
       if (isDone(pair.key)) {
         stats.resumed++;
         callback();

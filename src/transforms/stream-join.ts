@@ -1,5 +1,5 @@
 import { MaskpipeError } from "../core/errors.js";
-import type { MemberData, Pair } from "../core/pair.js";
+import type { JoinedPhoto, LonePhoto, MemberData } from "../core/pair.js";
 import type { RunStats } from "../core/stats.js";
 import type { SourceEntry } from "../sources/source.js";
 import type { KeyedSide } from "./keyed-side.js";
@@ -38,7 +38,8 @@ class Cursor {
  * order so that sorted archives meet as in a merge join. A member waits in memory until its
  * partner comes; past `memoryBudget` bytes of waiting members, those the other (sorted) side has
  * already passed are given up as unmatched, and if that is not enough the join stops with an
- * error that says what to do. Same inputs, same reading order, same output order.
+ * error that says what to do. Same inputs, same reading order, same output order. With
+ * `keepUnmasked`, a photo without a mask comes out as it is given up as unmatched.
  */
 export async function* streamJoin(
   photos: KeyedSide,
@@ -46,16 +47,31 @@ export async function* streamJoin(
   stats: RunStats,
   memoryBudget: number,
   signal?: AbortSignal,
-): AsyncGenerator<Pair> {
+  keepUnmasked = false,
+): AsyncGenerator<JoinedPhoto> {
   const a = new Cursor(photos, signal);
   const b = new Cursor(masks, signal);
   let heldBytes = 0;
+  const lone: LonePhoto[] = []; // photos without a mask, to pass on (keepUnmasked)
 
-  const release = (cursor: Cursor, key: string, held: Held, remember: boolean) => {
+  const unmatched = (cursor: Cursor, key: string, path: string, data: Buffer) => {
+    stats.unmatched(cursor.keyed.side, path);
+    if (keepUnmasked && cursor === a) lone.push({ key, photo: memberOf(cursor, path, data) });
+  };
+
+  /** The member `cursor` holds for `key`, no longer held. */
+  const take = (cursor: Cursor, key: string): Held | undefined => {
+    const held = cursor.held.get(key);
+    if (held === undefined) return undefined;
     cursor.held.delete(key);
     heldBytes -= held.data.length;
+    return held;
+  };
+
+  const release = (cursor: Cursor, key: string, held: Held, remember: boolean) => {
+    take(cursor, key);
     if (remember) cursor.released.add(key);
-    stats.unmatched(cursor.keyed.side, held.path);
+    unmatched(cursor, key, held.path, held.data);
   };
 
   /**
@@ -73,6 +89,7 @@ export async function* streamJoin(
 
   try {
     while (!a.done || !b.done) {
+      yield* lone.splice(0);
       const cursor = pickNext(a, b);
       const other = cursor === a ? b : a;
       const next = await cursor.iterator.next();
@@ -92,36 +109,22 @@ export async function* streamJoin(
       if (other.released.has(key)) throw outOfOrder(cursor, other, entry.member.path, key);
       if (cursor.keyed.failedRead(entry, key)) {
         cursor.failed.add(key);
-        const partner = other.held.get(key);
-        if (partner !== undefined) {
-          other.held.delete(key);
-          heldBytes -= partner.data.length;
-        }
+        take(other, key);
         continue;
       }
       if (other.failed.has(key)) continue;
 
       const data = entry.data as Buffer;
-      const partner = other.held.get(key);
+      const partner = take(other, key);
       if (partner !== undefined) {
-        other.held.delete(key);
-        heldBytes -= partner.data.length;
-        const mine: MemberData = {
-          archive: cursor.keyed.source.name,
-          path: entry.member.path,
-          data,
-        };
-        const theirs: MemberData = {
-          archive: other.keyed.source.name,
-          path: partner.path,
-          data: partner.data,
-        };
+        const mine = memberOf(cursor, entry.member.path, data);
+        const theirs = memberOf(other, partner.path, partner.data);
         stats.pairs++;
         yield cursor === a
           ? { key, photo: mine, mask: theirs }
           : { key, photo: theirs, mask: mine };
       } else if (other.done) {
-        stats.unmatched(cursor.keyed.side, entry.member.path);
+        unmatched(cursor, key, entry.member.path, data);
       } else {
         cursor.held.set(key, { path: entry.member.path, data });
         heldBytes += data.length;
@@ -132,9 +135,14 @@ export async function* streamJoin(
         }
       }
     }
+    yield* lone.splice(0);
   } finally {
     await Promise.all([a.iterator.return?.(), b.iterator.return?.()]);
   }
+}
+
+function memberOf(cursor: Cursor, path: string, data: Buffer): MemberData {
+  return { archive: cursor.keyed.source.name, path, data };
 }
 
 /** Reads the side that is behind in key order, so sorted sides meet; photos first on a tie. */

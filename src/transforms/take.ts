@@ -1,5 +1,5 @@
 import { Readable } from "node:stream";
-import type { Pair } from "../core/pair.js";
+import type { JoinedPhoto } from "../core/pair.js";
 
 /**
  * The first `limit` pairs of `pairs`, then the end: the join upstream is destroyed, so a trial
@@ -8,8 +8,8 @@ import type { Pair } from "../core/pair.js";
  * @example
  * await pipeline(takePairs(join({...}), 100), overlay(), sink);
  */
-export function takePairs(pairs: AsyncIterable<Pair>, limit: number): Readable {
-  async function* first(): AsyncGenerator<Pair> {
+export function takePairs(pairs: AsyncIterable<JoinedPhoto>, limit: number): Readable {
+  async function* first(): AsyncGenerator<JoinedPhoto> {
     if (limit <= 0) return;
     let taken = 0;
     for await (const pair of pairs) {

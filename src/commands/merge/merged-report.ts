@@ -36,6 +36,13 @@ export function mergeReports(
     photosWithoutMask: sum((report) => report.photosWithoutMask),
     sizeMismatches: sum((report) => report.sizeMismatches),
     resumed: sum((report) => report.resumed),
+    ...(first.kinds !== undefined && {
+      kinds: {
+        masked: sum((report) => report.kinds?.masked ?? 0),
+        unmasked: sum((report) => report.kinds?.unmasked ?? 0),
+        unmaskedWithoutMask: sum((report) => report.kinds?.unmaskedWithoutMask ?? 0),
+      },
+    }),
     skipped: sum((report) => report.skipped),
     skippedByReason: sumRecords(reports.map((report) => report.skippedByReason)),
     failed: sum((report) => report.failed),

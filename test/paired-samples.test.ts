@@ -1,0 +1,195 @@
+import { readdir } from "node:fs/promises";
+import { join } from "node:path";
+import sharp from "sharp";
+import { beforeAll, describe, expect, it } from "vitest";
+import { isMaskedKey } from "../src/core/mix.js";
+import type { RunOptions } from "../src/run/run-options.js";
+import { runPipeline } from "../src/run/run-pipeline.js";
+import { casiaRun, runCli } from "./support/cli.js";
+import { type ArchiveKind, casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { readShard } from "./support/read-shard.js";
+import { tempDir, tempDirForFile } from "./support/temp.js";
+
+const casia = { depth: 2, suffixes: [] };
+const KEYS = casiaKeys(12, 500, 3);
+const WITHOUT_MASK = [KEYS[2]!, KEYS[7]!];
+
+let dir: string;
+let files: Awaited<ReturnType<typeof corpusFiles>>;
+const inputs: Partial<Record<ArchiveKind, { photos: string; masks: string }>> = {};
+
+beforeAll(async () => {
+  dir = await tempDirForFile();
+  files = await corpusFiles({ keys: KEYS, size: 40, withoutMask: WITHOUT_MASK });
+  for (const kind of ["zip", "tar"] as const) {
+    inputs[kind] = {
+      photos: await writeArchive(dir, `p-${kind}`, kind, files.photos),
+      masks: await writeArchive(dir, `m-${kind}`, kind, files.masks),
+    };
+  }
+});
+
+const runOptions = (out: string, more: Partial<RunOptions> = {}): RunOptions => ({
+  name: "casia",
+  originals: inputs.zip!.photos,
+  masks: inputs.tar!.masks,
+  out,
+  photoKeys: casia,
+  maskKeys: casia,
+  labels: "folder",
+  overlayWorkers: 1,
+  ...more,
+});
+
+/** `maskpipe run pipelines/casia.json` on the zip of photos and tar of masks, and `flags`. */
+const cli = (out: string, ...flags: string[]) =>
+  runCli([...casiaRun(inputs.zip!.photos, inputs.tar!.masks, out, "100"), ...flags]);
+
+/** Every member of every shard in `out` (sorted by shard name), by member name. */
+async function members(out: string): Promise<Map<string, Buffer>> {
+  const shards = (await readdir(out)).filter((name) => name.endsWith(".tar")).sort();
+  const all = new Map<string, Buffer>();
+  for (const shard of shards)
+    for (const member of await readShard(join(out, shard))) all.set(member.name, member.data);
+  return all;
+}
+
+/** The sample jsons of an output, in shard order. */
+async function jsons(out: string): Promise<{ key: string; masked?: boolean; mask: unknown }[]> {
+  return [...(await members(out))]
+    .filter(([name]) => name.endsWith(".json"))
+    .map(([, data]) => JSON.parse(data.toString()));
+}
+
+describe("--with original,mask", () => {
+  it("carries the archive's photo bytes and the mask's alpha as a one-channel PNG", async () => {
+    const out = join(await tempDir(), "out");
+    const result = await cli(out, "--with", "original,mask");
+    expect(result.code, result.stderr).toBe(0);
+    const written = await members(out);
+    const photo = files.photos[0]!;
+    const mask = files.masks[0]!;
+    const key = KEYS[0]!;
+    expect(written.get(`${key}.orig.jpg`)).toEqual(photo.data);
+    const png = written.get(`${key}.mask.png`)!;
+    expect((await sharp(png).metadata()).channels).toBe(1);
+    const decoded = await sharp(png)
+      .toColourspace("b-w")
+      .raw()
+      .toBuffer({ resolveWithObject: true });
+    expect(decoded.info.channels).toBe(1);
+    const rgba = await sharp(mask.data).ensureAlpha().raw().toBuffer({ resolveWithObject: true });
+    expect([decoded.info.width, decoded.info.height]).toEqual([rgba.info.width, rgba.info.height]);
+    const alpha = Buffer.alloc(rgba.info.width * rgba.info.height);
+    for (let i = 0; i < alpha.length; i++) alpha[i] = rgba.data[i * 4 + 3]!;
+    expect(decoded.data.equals(alpha)).toBe(true);
+    expect(alpha.some((value) => value > 0)).toBe(true);
+    // The masked image is the one a run without --with writes, byte for byte.
+    const plain = join(await tempDir(), "plain");
+    expect((await runCli(casiaRun(inputs.zip!.photos, inputs.tar!.masks, plain, "100"))).code).toBe(
+      0,
+    );
+    expect(written.get(`${key}.jpg`)).toEqual((await members(plain)).get(`${key}.jpg`));
+    const verify = await runCli(["verify", out]);
+    expect(verify.code, verify.stdout + verify.stderr).toBe(0);
+  });
+
+  it("writes the same bytes with overlay worker processes as in one process", async () => {
+    const root = await tempDir();
+    const mix = { with: "original,mask", masked: "50%", keepUnmasked: true } as const;
+    await runPipeline(runOptions(join(root, "one"), mix));
+    await runPipeline(runOptions(join(root, "two"), { ...mix, overlayWorkers: 2 }));
+    const one = await members(join(root, "one"));
+    expect(one.size).toBe(KEYS.length * 5);
+    expect(await members(join(root, "two"))).toEqual(one);
+  });
+});
+
+describe("--masked P%", () => {
+  it("masks 300 +- 45 of 1,000 keys, the same keys every time", () => {
+    const keys = casiaKeys(1000, 100, 50);
+    const masked = keys.filter((key) => isMaskedKey(key, 30));
+    expect(Math.abs(masked.length - 300)).toBeLessThanOrEqual(45);
+    expect(keys.filter((key) => isMaskedKey(key, 30))).toEqual(masked);
+    expect(keys.filter((key) => isMaskedKey(key, 0))).toEqual([]);
+    expect(keys.filter((key) => isMaskedKey(key, 100))).toEqual(keys);
+  });
+
+  it("writes unmasked samples as the photo's own bytes, the same keys across partitions and archive kinds", async () => {
+    const root = await tempDir();
+    const report = await runPipeline(runOptions(join(root, "all"), { masked: "30%" }));
+    const all = await jsons(join(root, "all"));
+    const photos = KEYS.filter((key) => !WITHOUT_MASK.includes(key));
+    expect(all.map((json) => json.key)).toEqual(photos);
+    const maskedKeys = all.filter((json) => json.masked === true).map((json) => json.key);
+    expect(maskedKeys).toEqual(photos.filter((key) => isMaskedKey(key, 30)));
+    expect(all.every((json) => typeof json.masked === "boolean")).toBe(true);
+    expect(report.kinds).toEqual({
+      masked: maskedKeys.length,
+      unmasked: photos.length - maskedKeys.length,
+      unmaskedWithoutMask: 0,
+    });
+    const written = await members(join(root, "all"));
+    const unmasked = photos.find((key) => !maskedKeys.includes(key))!;
+    expect(written.get(`${unmasked}.jpg`)).toEqual(files.photos[KEYS.indexOf(unmasked)]!.data);
+    const masked = maskedKeys[0]!;
+    expect(written.get(`${masked}.jpg`)).not.toEqual(files.photos[KEYS.indexOf(masked)]!.data);
+
+    const parts: string[] = [];
+    for (let index = 0; index < 3; index++) {
+      const out = join(root, "parts");
+      await runPipeline(runOptions(out, { masked: "30%", partition: { index, count: 3 } }));
+    }
+    for (const json of await jsons(join(root, "parts"))) if (json.masked) parts.push(json.key);
+    expect(parts.sort()).toEqual([...maskedKeys].sort());
+
+    const tars = inputs.tar!;
+    await runPipeline(runOptions(join(root, "tars"), { masked: "30%", originals: tars.photos }));
+    const fromTars = (await jsons(join(root, "tars"))).filter((json) => json.masked);
+    expect(fromTars.map((json) => json.key).sort()).toEqual([...maskedKeys].sort());
+  });
+
+  it("refuses a bare number, naming the flag", async () => {
+    const out = join(await tempDir(), "out");
+    const result = await cli(out, "--masked", "30");
+    expect(result.code).toBe(2);
+    expect(result.stderr).toContain(
+      'Expected a percent between 0% and 100% (30%) for --masked but received "30": write 30% for a percent',
+    );
+  });
+
+  it("refuses a resume with another --masked, naming the flag", async () => {
+    const out = join(await tempDir(), "out");
+    expect((await cli(out, "--masked", "30%")).code).toBe(0);
+    const result = await cli(out, "--masked", "40%", "--resume");
+    expect(result.code).toBe(1);
+    expect(result.stderr).toContain("--masked was 30%, now 40%");
+  });
+});
+
+describe("--keep-unmasked", () => {
+  for (const kind of ["zip", "tar"] as const) {
+    it(`writes every photo, those without a mask unmasked and flagged (photos from a ${kind})`, async () => {
+      const out = join(await tempDir(), "out");
+      const masks = kind === "zip" ? inputs.tar!.masks : inputs.zip!.masks;
+      const originals = inputs[kind]!.photos;
+      const report = await runPipeline(runOptions(out, { keepUnmasked: true, originals, masks }));
+      const all = await jsons(out);
+      expect(all.length).toBe(KEYS.length);
+      expect(report.written).toBe(KEYS.length);
+      expect(report.photosWithoutMask).toBe(WITHOUT_MASK.length);
+      expect(report.kinds).toEqual({
+        masked: KEYS.length - WITHOUT_MASK.length,
+        unmasked: 0,
+        unmaskedWithoutMask: WITHOUT_MASK.length,
+      });
+      const lone = all.filter((json) => json.mask === null);
+      expect(lone.map((json) => json.key).sort()).toEqual([...WITHOUT_MASK].sort());
+      expect(lone.every((json) => json.masked === false)).toBe(true);
+      const written = await members(out);
+      const key = WITHOUT_MASK[0]!;
+      expect(written.get(`${key}.jpg`)).toEqual(files.photos[KEYS.indexOf(key)]!.data);
+      expect(written.get(`${key}.cls`)?.toString()).toMatch(/^\d+$/);
+    });
+  }
+});
