@@ -1,10 +1,12 @@
-import { readdir } from "node:fs/promises";
+import { readdir, readFile } from "node:fs/promises";
 import { join } from "node:path";
 import sharp from "sharp";
 import { beforeAll, describe, expect, it } from "vitest";
 import { isMaskedKey } from "../src/core/mix.js";
+import type { Sample } from "../src/core/sample.js";
 import type { RunOptions } from "../src/run/run-options.js";
 import { runPipeline } from "../src/run/run-pipeline.js";
+import { sampleMembers, webDatasetKey } from "../src/sinks/webdataset-names.js";
 import { casiaRun, runCli } from "./support/cli.js";
 import { type ArchiveKind, casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
 import { readShard } from "./support/read-shard.js";
@@ -94,6 +96,41 @@ describe("--with original,mask", () => {
     expect(verify.code, verify.stdout + verify.stderr).toBe(0);
   });
 
+  it("puts the parts beside each image in the folder layout, and the card documents them", async () => {
+    const root = await tempDir();
+    const folder = join(root, "folder");
+    const report = await runPipeline(
+      runOptions(folder, { layout: "folder", with: ["original", "mask"] }),
+    );
+    expect(report.written).toBe(KEYS.length - WITHOUT_MASK.length);
+    const key = KEYS[0]!;
+    const names = await readdir(join(folder, key.split("/")[0]!));
+    expect(names.filter((name) => name.startsWith(key.split("/")[1]!)).sort()).toEqual([
+      "000.jpg",
+      "000.mask.png",
+      "000.orig.jpg",
+    ]);
+    expect((await runCli(["verify", folder])).code).toBe(0);
+    const shards = join(root, "shards");
+    const result = await cli(
+      shards,
+      "--with",
+      "original,mask",
+      "--masked",
+      "50%",
+      "--keep-unmasked",
+    );
+    expect(result.code, result.stderr).toBe(0);
+    expect(result.stderr).toMatch(
+      /samples by kind +\d+ masked, \d+ unmasked, 2 unmasked without a mask/,
+    );
+    const card = await readFile(join(shards, "README.md"), "utf8");
+    expect(card).toContain("| `orig.jpg` |");
+    expect(card).toContain("| `mask.png` |");
+    expect(card).toContain("`masked`: true when `jpg` is the masked photo");
+    expect((await runCli(["verify", shards])).code).toBe(0);
+  });
+
   it("writes the same bytes with overlay worker processes as in one process", async () => {
     const root = await tempDir();
     const mix = { with: "original,mask", masked: "50%", keepUnmasked: true } as const;
@@ -102,6 +139,39 @@ describe("--with original,mask", () => {
     const one = await members(join(root, "one"));
     expect(one.size).toBe(KEYS.length * 5);
     expect(await members(join(root, "two"))).toEqual(one);
+  });
+});
+
+describe("member names with paired parts", () => {
+  const sample = (key: string, parts: Partial<Sample> = {}): Sample => ({
+    key,
+    photo: { archive: "p.zip", path: `${key}.jpg` },
+    mask: { archive: "m.zip", path: `${key}.png` },
+    width: 1,
+    height: 1,
+    maskWidth: 1,
+    maskHeight: 1,
+    extension: "jpg",
+    image: Buffer.from("i"),
+    ...parts,
+  });
+  const parts = {
+    original: { extension: "jpg", data: Buffer.from("o") },
+    maskAlpha: Buffer.from("m"),
+  };
+
+  it("fit the 100-byte tar name for a long key, which keeps its spelling without them", () => {
+    const key = `${"a".repeat(40)}/${"b".repeat(52)}`; // 93 bytes: fits beside .json only
+    const plain = sampleMembers(sample(key)).map((member) => member.name);
+    expect(plain).toEqual([`${key}.jpg`, `${key}.json`]);
+    const paired = sampleMembers(sample(key, parts)).map((member) => member.name);
+    const short = webDatasetKey(key, 91);
+    expect(short).not.toBe(key);
+    expect(paired).toEqual(["jpg", "json", "mask.png", "orig.jpg"].map((e) => `${short}.${e}`));
+    for (const name of paired) expect(Buffer.byteLength(name)).toBeLessThanOrEqual(100);
+    expect(sampleMembers(sample("0000045/001", parts)).map((m) => m.name)).toEqual(
+      ["jpg", "json", "mask.png", "orig.jpg"].map((e) => `0000045/001.${e}`),
+    );
   });
 });
 

@@ -91,6 +91,14 @@ Labels and splits ({key}.cls, classes.txt, identity in the json; see docs/cli.md
   --strict-labels        a photo missing from an annotation file fails instead of going on
                          with cls -1
 
+Paired samples and mixes (see docs/cli.md):
+  --with original,mask   each sample also carries {key}.orig.jpg (the photo's bytes as in the
+                         archive) and/or {key}.mask.png (the mask's alpha, one channel)
+  --masked P%            the masked photo for P% of samples (0%-100%, by a hash of the key: the
+                         same keys on every run and partition), the unmasked photo for the rest;
+                         each json says masked: true|false
+  --keep-unmasked        also write the photos that have no mask, unmasked (masked: false)
+
 Many workers (a Kubernetes Indexed Job, a Slurm array, or processes on one machine):
   --partition I/N        this worker's share of the pairs: partition I (from 0) of N, by a hash
                          of each key, so the same on every rerun and machine. Workers write into

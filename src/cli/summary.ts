@@ -50,12 +50,16 @@ export function summaryText(
     ...(report.dryRun === true
       ? []
       : ([["failed", n(report.failed) + byReason(report.failedByReason)]] as [string, string][])),
-    ["photos without mask", n(report.photosWithoutMask)],
+    [
+      "photos without mask",
+      n(report.photosWithoutMask) + (report.identity?.keepUnmasked ? " (written unmasked)" : ""),
+    ],
     ["masks without photo", n(report.masksWithoutPhoto)],
     ...(report.dryRun === true
       ? []
       : ([["mask size mismatches", n(report.sizeMismatches)]] as [string, string][])),
     ...(report.resumed > 0 ? ([["resumed (kept)", n(report.resumed)]] as [string, string][]) : []),
+    ...kindRows(report),
     ["skipped members", n(report.skipped) + byReason(report.skippedByReason)],
     ...labelRows(report),
     ...exampleRows(report),
@@ -173,4 +177,17 @@ function peakRss(report: RunReport): string {
   if (workers === undefined || workers.count === 1 || workers.peakRssBytes === undefined)
     return mib(report.peakRssBytes);
   return `${mib(report.peakRssBytes)}, and ${mib(workers.peakRssBytes)} in ${workers.count} overlay worker processes`;
+}
+
+/** A run that mixes: the samples of each kind it made. */
+function kindRows(report: RunReport): [string, string][] {
+  const kinds = report.kinds;
+  if (kinds === undefined || report.dryRun === true) return [];
+  const n = (value: number) => value.toLocaleString("en-US");
+  return [
+    [
+      "samples by kind",
+      `${n(kinds.masked)} masked, ${n(kinds.unmasked)} unmasked, ${n(kinds.unmaskedWithoutMask)} unmasked without a mask`,
+    ],
+  ];
 }

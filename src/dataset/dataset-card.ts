@@ -1,6 +1,6 @@
 import { publicName } from "../core/redact.js";
 import { FILE_EXTENSION, type OutputFormat } from "../transforms/encode.js";
-import { hasLabels, type RunReport } from "./report.js";
+import { hasLabels, mixes, type RunReport } from "./report.js";
 import { CARD_MARKER } from "./run-files.js";
 
 /** What the card says beyond the report's counts. */
@@ -190,25 +190,54 @@ function contentsTable(report: RunReport, context: CardContext, splits: readonly
 | samples | ${n(samples)} |
 | shards | ${n(report.shards.length)} WebDataset tar files${folders.length === 0 ? "" : ` in ${folders.map((f) => `\`${f}\``).join(", ")}`}, ${(bytes / 1e9).toFixed(2)} GB |
 ${splitRows}${splitRows === "" ? "" : "\n"}${labels === undefined ? "" : `| classes | ${n(labels.classes)} identities (${labels.source}), listed in \`classes.txt\` |\n`}
-| photos without a mask (left out) | ${n(report.photosWithoutMask)} |
+| photos without a mask (${report.identity?.keepUnmasked ? "kept, unmasked" : "left out"}) | ${n(report.photosWithoutMask)} |${kindsRow(report)}
 | masks without a photo (left out) | ${n(report.masksWithoutPhoto)} |
 | mask size differs from photo (clipped, kept) | ${n(report.sizeMismatches)} |
 | unreadable pairs (left out) | ${n(report.failed)}${failures === "" ? "" : ` (${failures})`} |`;
 }
 
+/** A run that mixes: its samples of each kind, as a row of the contents table. */
+function kindsRow(report: RunReport): string {
+  const kinds = report.kinds;
+  if (kinds === undefined) return "";
+  return `\n| samples by kind | ${n(kinds.masked)} masked, ${n(kinds.unmasked)} unmasked, ${n(kinds.unmaskedWithoutMask)} unmasked without a mask |`;
+}
+
+/** The columns `--with`, `--masked` and `--keep-unmasked` add (issue 25). */
+function mixColumns(report: RunReport): string[] {
+  const parts = report.identity?.with ?? [];
+  return [
+    ...(parts.includes("original")
+      ? ["| `orig.jpg` | the unmasked photo, byte for byte the archive's member |"]
+      : []),
+    ...(parts.includes("mask")
+      ? [
+          "| `mask.png` | where the mask is: its alpha as a one-channel PNG at the mask's size (0 transparent, 255 opaque; all 0 for a photo without a mask) |",
+        ]
+      : []),
+  ];
+}
+
 /** The columns of a sample, as the card documents them. */
 function columns(report: RunReport): string {
   const labels = hasLabels(report) ? report.labels : undefined;
+  const mixed = mixes(report.identity);
   const rows = [
     "| column | what |",
     "|---|---|",
-    "| `jpg` | the masked photo (JPEG) |",
+    mixed
+      ? "| `jpg` | the photo, masked or not as `masked` in the json says (JPEG) |"
+      : "| `jpg` | the masked photo (JPEG) |",
+    ...mixColumns(report),
     ...(labels === undefined
       ? []
       : [
           `| \`cls\` | the class index: the identity's line in \`classes.txt\`, from 0 (-1: identity unknown) |`,
         ]),
     "| `json` | `key`; `photo`, `mask`: the members it came from; `width`, `height`" +
+      (mixed
+        ? "; `masked`: true when `jpg` is the masked photo (`mask` null: the photo has none)"
+        : "") +
       (labels === undefined ? "" : "; `identity`") +
       (report.splits === undefined ? "" : "; `split`") +
       (labels?.annotations.includes("attributes")

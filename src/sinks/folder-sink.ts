@@ -7,6 +7,7 @@ import { nonEmptyString } from "../core/validate.js";
 import { nameError, safeRelativePath } from "./folder-names.js";
 import { writeOutputFile } from "./output-file.js";
 import type { SampleSink, SinkResult } from "./sink.js";
+import { sampleFiles } from "./webdataset-names.js";
 
 export interface FolderSinkOptions {
   /** The output root: `{dir}/{key}.jpg`, the reference scripts' tree. */
@@ -27,6 +28,7 @@ export function folderOutputPath(dir: string, key: string, extension: string): s
 /**
  * Writes each sample as `{dir}/{key}.{ext}`: with the CelebA and CASIA pipelines that is exactly
  * the tree the reference scripts write (`masked_celeba/000001.jpg`, `.../0000045/001.jpg`).
+ * Paired parts (`with`) go beside it: `{key}.orig.jpg`, `{key}.mask.png`.
  *
  * @example
  * await pipeline(pairs, overlay(), folderSink({ dir: "masked_CASIA-WebFace" }));
@@ -39,10 +41,10 @@ export function folderSink(options: FolderSinkOptions): SampleSink {
     objectMode: true,
     highWaterMark: 1,
     write(sample: Sample, _encoding, callback) {
-      written(dir, sample, stats).then((done) => {
-        if (done) {
+      written(dir, sample, stats).then((bytes) => {
+        if (bytes > 0) {
           result.samples++;
-          result.bytes += sample.image.length;
+          result.bytes += bytes;
         }
         callback();
       }, callback);
@@ -52,12 +54,16 @@ export function folderSink(options: FolderSinkOptions): SampleSink {
 }
 
 /**
- * Writes one sample's file; false when its key cannot be a file name, which is recorded as that
- * pair's failure (the policy may stop the run by throwing). Any other error stops the run.
+ * Writes one sample's image files (the image and its paired parts; the json and cls are for
+ * shards) and returns their bytes; 0 when its key cannot be a file name, which is recorded as
+ * that pair's failure (the policy may stop the run by throwing). Any other error stops the run.
  */
-async function written(dir: string, sample: Sample, stats: RunStats): Promise<boolean> {
+async function written(dir: string, sample: Sample, stats: RunStats): Promise<number> {
+  const images = sampleFiles(sample).filter((file) => !NOT_IMAGES.has(file.extension));
   try {
-    await writeOutputFile(dir, folderOutputPath(dir, sample.key, sample.extension), sample.image);
+    for (const { extension, data } of images) {
+      await writeOutputFile(dir, folderOutputPath(dir, sample.key, extension), data);
+    }
   } catch (error) {
     if (!(error instanceof MaskpipeError) || error.code !== "ERR_OUTPUT_NAME") throw error;
     stats.fail({
@@ -68,8 +74,11 @@ async function written(dir: string, sample: Sample, stats: RunStats): Promise<bo
       code: error.code,
       message: `${sample.photo.archive}: ${sample.photo.path}: ${error.message}`,
     });
-    return false;
+    return 0;
   }
   stats.written++;
-  return true;
+  return images.reduce((sum, file) => sum + file.data.length, 0);
 }
+
+/** A sample's files the folder layout leaves out: it is the reference scripts' image tree. */
+const NOT_IMAGES = new Set(["json", "cls"]);

@@ -121,6 +121,20 @@ export function memberKeyRoom(extensions: readonly string[]): number {
   return Math.min(MAX_MEMBER_KEY_BYTES, MEMBER_NAME_BYTES - longest);
 }
 
+/**
+ * True when `name` is how a sample's members spell `key`, with or without paired parts (whose
+ * longer extensions leave the key less room): what a reader of an output checks a json against.
+ */
+export function spellsKey(name: string, key: string): boolean {
+  for (let room = MAX_MEMBER_KEY_BYTES; room >= MEMBER_NAME_BYTES - MAX_EXTENSION_BYTES; room--) {
+    if (webDatasetKey(key, room) === name) return true;
+  }
+  return false;
+}
+
+/** The longest extension with its dot a sample may have (`.orig.` and 8 characters). */
+const MAX_EXTENSION_BYTES = ".orig.".length + 8;
+
 /** A sample's files by extension (`jpg`, `json`, `cls`, `orig.jpg`, `mask.png`). */
 export function sampleFiles(sample: Sample): { extension: string; data: Buffer }[] {
   const files = [

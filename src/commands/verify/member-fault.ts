@@ -1,6 +1,6 @@
 import sharp from "sharp";
 import type { OutputFiles } from "../../dataset/output-files.js";
-import { splitMemberName, webDatasetKey } from "../../sinks/webdataset-names.js";
+import { spellsKey, splitMemberName } from "../../sinks/webdataset-names.js";
 import { OUTPUT_EXTENSIONS } from "../../transforms/encode.js";
 import { type ShardMember, tarMembers } from "./tar-members.js";
 
@@ -54,7 +54,7 @@ async function checkMember({ name, data }: ShardMember): Promise<string | undefi
     } catch (error) {
       return `its JSON does not parse (${(error as Error).message})`;
     }
-    if (typeof parsed.key !== "string" || webDatasetKey(parsed.key) !== key)
+    if (typeof parsed.key !== "string" || !spellsKey(key, parsed.key))
       return `its JSON names the key ${JSON.stringify(parsed.key)}`;
     return undefined;
   }

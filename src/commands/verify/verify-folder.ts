@@ -52,6 +52,8 @@ export async function verifyFolder(
   );
 }
 
+const PAIRED_PART = /\.(orig\.[A-Za-z0-9]+|mask\.png)$/;
+
 /** Paths of the files ending in `extension` below `folder`; `undefined` when it cannot be listed. */
 export async function imagesBelow(
   files: OutputFiles,
@@ -60,8 +62,9 @@ export async function imagesBelow(
 ): Promise<string[] | undefined> {
   const listing = await files.list(folder);
   if (listing === undefined) return undefined;
+  // A sample's paired parts (`{key}.orig.jpg`, `{key}.mask.png`) lie beside its image.
   const found = listing.files
-    .filter((file) => file.endsWith(extension))
+    .filter((file) => file.endsWith(extension) && !PAIRED_PART.test(file))
     .map((file) => folder + file);
   for (const sub of listing.folders) {
     found.push(...((await imagesBelow(files, `${folder}${sub}/`, extension)) ?? []));

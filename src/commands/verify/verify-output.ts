@@ -91,7 +91,12 @@ async function verifyShards(
   for (const message of listed.problems) result.problems.push({ message });
   result.problems.push(...(await unlistedShards(files, report, listed.shards)));
   const extension = FILE_EXTENSION[(report.identity?.format ?? "jpeg") as OutputFormat];
-  const needed = [extension, "json", ...(hasLabels(report) ? ["cls"] : [])];
+  const needed = [
+    extension,
+    "json",
+    ...(hasLabels(report) ? ["cls"] : []),
+    ...(report.identity?.with?.includes("mask") ? ["mask.png"] : []),
+  ];
   const keys = new Set<string>();
   const daliRequired = report.identity?.daliIndex === true;
   const daliWanted = daliIndexWanted(files, daliRequired);
