@@ -30,18 +30,27 @@ export type { ErrorContext } from "./core/errors.js";
 export { type ErrorCode, MaskpipeError } from "./core/errors.js";
 export { type KeyRule, memberKey } from "./core/keys.js";
 export { IMAGE_EXTENSIONS, type SkipReason, skipReason } from "./core/member-filter.js";
-export type { MemberData, Pair } from "./core/pair.js";
+export {
+  type CheckedMix,
+  isMaskedKey,
+  type MixOptions,
+  maskedPercent,
+  PAIRED_PARTS,
+  type PairedPart,
+} from "./core/mix.js";
+export type { JoinedPhoto, LonePhoto, MemberData, Pair } from "./core/pair.js";
 export { MAX_PARTITIONS, type Partition, parsePartition } from "./core/partition.js";
 export type { SampleLabel } from "./core/sample.js";
 export {
   type MemberRef,
+  type OriginalPhoto,
   type Sample,
   type SampleMetadata,
   sampleMetadata,
 } from "./core/sample.js";
 export { type SamplePaths, samplePaths } from "./core/sample-paths.js";
 export type { FailureStage } from "./core/stats.js";
-export { type FailureRecord, RunStats, type Side } from "./core/stats.js";
+export { type FailureRecord, RunStats, type SampleKinds, type Side } from "./core/stats.js";
 export { VERSION } from "./core/version.js";
 export {
   CONTACT_SHEET_DEFAULTS,

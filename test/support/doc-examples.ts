@@ -17,6 +17,7 @@ const EXPECTED: readonly (readonly [string, string, string])[] = [
   ["docs/library.md", "library-resize", "33 samples of 112x112\n"],
   ["docs/library.md", "library-sink", "0000107: 8, 0000102: 9, 0000099: 8, 0000045: 8\n"],
   ["docs/library.md", "library-iterate", "stopped after 10 samples\n"],
+  ["docs/library.md", "library-paired", "{ masked: 17, unmasked: 16, withoutMask: 3 }\n"],
 ];
 
 /** Every library example the README and docs/library.md show, read from them. */
