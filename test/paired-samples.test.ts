@@ -9,6 +9,7 @@ import { runPipeline } from "../src/run/run-pipeline.js";
 import { sampleMembers, webDatasetKey } from "../src/sinks/webdataset-names.js";
 import { casiaRun, runCli } from "./support/cli.js";
 import { type ArchiveKind, casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { startFakeHub } from "./support/fake-hub.js";
 import { readShard } from "./support/read-shard.js";
 import { tempDir, tempDirForFile } from "./support/temp.js";
 
@@ -131,6 +132,29 @@ describe("--with original,mask", () => {
     expect((await runCli(["verify", shards])).code).toBe(0);
   });
 
+  it("publishes the same shards to a Hub repo, with a card that documents the columns", async () => {
+    const hub = await startFakeHub();
+    try {
+      const mix = { with: "original,mask", masked: "50%", keepUnmasked: true, shardMaxCount: 5 };
+      const local = join(await tempDir(), "local");
+      await runPipeline(runOptions(local, mix));
+      const repo = "me/paired";
+      const hubOptions = { token: hub.token, endpoint: hub.url };
+      const out = `hf://datasets/${repo}`;
+      const report = await runPipeline(runOptions(out, { ...mix, hub: hubOptions }));
+      expect(report.written).toBe(KEYS.length);
+      const names = (await readdir(local)).filter((name) => name.endsWith(".tar")).sort();
+      expect(names.length).toBe(3);
+      for (const name of names) {
+        const published = hub.read(repo, `data/train/${name}`);
+        expect(published.equals(await readFile(join(local, name))), name).toBe(true);
+      }
+      expect(hub.read(repo, "README.md").toString()).toContain("| `mask.png` |");
+    } finally {
+      await hub.close();
+    }
+  });
+
   it("writes the same bytes with overlay worker processes as in one process", async () => {
     const root = await tempDir();
     const mix = { with: "original,mask", masked: "50%", keepUnmasked: true } as const;
@@ -212,6 +236,10 @@ describe("--masked P%", () => {
     }
     for (const json of await jsons(join(root, "parts"))) if (json.masked) parts.push(json.key);
     expect(parts.sort()).toEqual([...maskedKeys].sort());
+    expect((await runCli(["merge", join(root, "parts")])).code).toBe(0);
+    const merged = JSON.parse(await readFile(join(root, "parts", "report.json"), "utf8"));
+    expect(merged.kinds).toEqual(report.kinds);
+    expect((await runCli(["verify", join(root, "parts")])).code).toBe(0);
 
     const tars = inputs.tar!;
     await runPipeline(runOptions(join(root, "tars"), { masked: "30%", originals: tars.photos }));
@@ -234,6 +262,8 @@ describe("--masked P%", () => {
     const result = await cli(out, "--masked", "40%", "--resume");
     expect(result.code).toBe(1);
     expect(result.stderr).toContain("--masked was 30%, now 40%");
+    const same = await cli(out, "--masked", "30%", "--resume");
+    expect(same.code, same.stderr).toBe(0);
   });
 });
 
