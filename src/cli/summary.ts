@@ -52,7 +52,7 @@ export function summaryText(
       : ([["failed", n(report.failed) + byReason(report.failedByReason)]] as [string, string][])),
     [
       "photos without mask",
-      n(report.photosWithoutMask) + (report.identity?.keepUnmasked ? " (written unmasked)" : ""),
+      n(report.photosWithoutMask) + (report.identity?.keepUnmasked ? " (kept, unmasked)" : ""),
     ],
     ["masks without photo", n(report.masksWithoutPhoto)],
     ...(report.dryRun === true
