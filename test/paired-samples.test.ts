@@ -120,6 +120,7 @@ describe("--with original,mask", () => {
       "--masked",
       "50%",
       "--keep-unmasked",
+      "--dali-index",
     );
     expect(result.code, result.stderr).toBe(0);
     expect(result.stderr).toMatch(
@@ -129,7 +130,12 @@ describe("--with original,mask", () => {
     expect(card).toContain("| `orig.jpg` |");
     expect(card).toContain("| `mask.png` |");
     expect(card).toContain("`masked`: true when `jpg` is the masked photo");
-    expect((await runCli(["verify", shards])).code).toBe(0);
+    // DALI's index lists the parts too (verify checks its offsets against the shard).
+    const idx = await readFile(join(shards, "casia-000000.idx"), "utf8");
+    expect(idx.split("\n")[1]).toMatch(/ mask\.png \d+ \d+ \S+\.mask\.png orig\.jpg /);
+    const verify = await runCli(["verify", shards]);
+    expect(verify.code, verify.stdout).toBe(0);
+    expect(verify.stdout).toContain("DALI indexes");
   });
 
   it("publishes the same shards to a Hub repo, with a card that documents the columns", async () => {
