@@ -112,6 +112,8 @@ describe("--with original,mask", () => {
       "000.orig.jpg",
     ]);
     expect((await runCli(["verify", folder])).code).toBe(0);
+    const folderProof = await runCli(["verify", folder, "--inputs", "--sample", "all"]);
+    expect(folderProof.code, folderProof.stdout + folderProof.stderr).toBe(0);
     const shards = join(root, "shards");
     const result = await cli(
       shards,
@@ -136,6 +138,9 @@ describe("--with original,mask", () => {
     const verify = await runCli(["verify", shards]);
     expect(verify.code, verify.stdout).toBe(0);
     expect(verify.stdout).toContain("DALI indexes");
+    // The proof re-derives every sample with the mix the run recorded, byte for byte.
+    const proof = await runCli(["verify", shards, "--inputs", "--sample", "all"]);
+    expect(proof.code, proof.stdout + proof.stderr).toBe(0);
   });
 
   it("publishes the same shards to a Hub repo, with a card that documents the columns", async () => {

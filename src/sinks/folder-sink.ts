@@ -59,7 +59,7 @@ export function folderSink(options: FolderSinkOptions): SampleSink {
  * that pair's failure (the policy may stop the run by throwing). Any other error stops the run.
  */
 async function written(dir: string, sample: Sample, stats: RunStats): Promise<number> {
-  const images = sampleFiles(sample).filter((file) => !NOT_IMAGES.has(file.extension));
+  const images = folderFiles(sample);
   try {
     for (const { extension, data } of images) {
       await writeOutputFile(dir, folderOutputPath(dir, sample.key, extension), data);
@@ -82,3 +82,8 @@ async function written(dir: string, sample: Sample, stats: RunStats): Promise<nu
 
 /** A sample's files the folder layout leaves out: it is the reference scripts' image tree. */
 const NOT_IMAGES = new Set(["json", "cls"]);
+
+/** The files the folder layout writes of a sample: its image and paired parts, by extension. */
+export function folderFiles(sample: Sample): { extension: string; data: Buffer }[] {
+  return sampleFiles(sample).filter((file) => !NOT_IMAGES.has(file.extension));
+}

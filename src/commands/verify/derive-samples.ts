@@ -1,9 +1,10 @@
-import type { Pair } from "../../core/pair.js";
+import type { JoinedPhoto } from "../../core/pair.js";
 import type { Sample } from "../../core/sample.js";
 import { RunStats } from "../../core/stats.js";
 import type { RunIdentity } from "../../dataset/run-identity.js";
 import type { Labeler } from "../../labels/labeler.js";
 import { safeRelativePath } from "../../sinks/folder-names.js";
+import { folderFiles } from "../../sinks/folder-sink.js";
 import { sampleMembers, type TarMember } from "../../sinks/webdataset-names.js";
 import type { Source } from "../../sources/source.js";
 import type { OutputFormat } from "../../transforms/encode.js";
@@ -34,10 +35,16 @@ export interface DeriveOptions {
   signal?: AbortSignal;
 }
 
-/** The files a sample is in the output: its tar members, or the folder layout's one image. */
+/**
+ * The files a sample is in the output: its tar members, or the folder layout's image and its
+ * paired parts, named as the sinks name them.
+ */
 export function outputMembers(sample: Sample, layout: string): TarMember[] {
   if (layout === "folder") {
-    return [{ name: safeRelativePath(sample.key, sample.extension), data: sample.image }];
+    return folderFiles(sample).map(({ extension, data }) => ({
+      name: safeRelativePath(sample.key, extension),
+      data,
+    }));
   }
   return sampleMembers(sample);
 }
@@ -45,7 +52,8 @@ export function outputMembers(sample: Sample, layout: string): TarMember[] {
 /**
  * Makes the samples of `keys` again through the run's own stages, with the options its
  * identity records: the join by its key rules (only these keys read), the labels, the overlay
- * (format, quality, optimize-coding, max-pixels), and the layout's naming of the members.
+ * (format, quality, optimize-coding, max-pixels, and the mix: `with`, `masked`,
+ * `keepUnmasked`), and the layout's naming of the members.
  * Only digests are kept, so proving every sample of a large output holds no image in memory.
  */
 export async function deriveSamples(
@@ -68,6 +76,7 @@ export async function deriveSamples(
     photoKeys: identity.keys.photos,
     maskKeys: identity.keys.masks,
     ...(options.everyPair !== true && { keys }),
+    keepUnmasked: identity.keepUnmasked === true,
     stats,
     ...(options.signal !== undefined && { signal: options.signal }),
   });
@@ -77,6 +86,10 @@ export async function deriveSamples(
       quality: identity.quality,
       optimizeCoding: identity.optimizeCoding,
       maxPixels: identity.maxPixels,
+      // The mix the run recorded: the same samples masked, the same parts beside them.
+      ...(identity.with !== undefined && { with: identity.with }),
+      ...(identity.masked !== undefined && { masked: identity.masked }),
+      ...(identity.keepUnmasked === true && { keepUnmasked: true }),
       onError: "skip",
       stats,
     });
@@ -113,9 +126,9 @@ function addMembers(derived: DerivedSamples, sample: Sample, layout: string): vo
 
 /** Each pair with its label, as the run's labels stage gives it. */
 async function* labelled(
-  pairs: AsyncIterable<Pair>,
+  pairs: AsyncIterable<JoinedPhoto>,
   labeler: Labeler | undefined,
-): AsyncGenerator<Pair> {
+): AsyncGenerator<JoinedPhoto> {
   for await (const pair of pairs) {
     yield labeler === undefined
       ? pair

@@ -65,11 +65,26 @@ export async function chosenFolderFiles(
   const chosen: ChosenSamples = { samples: [], problems: [] };
   for (const ordinal of choose(images.length)) {
     const path = images[ordinal]!;
-    const data = await readAll(await files.stream(path));
     const key = path.slice(0, -extension.length);
-    chosen.samples.push({ key, members: new Map([[path, digestOf(data)]]) });
+    const members = new Map<string, MemberDigest>();
+    for (const file of [path, ...(await pairedParts(files, key))]) {
+      members.set(file, digestOf(await readAll(await files.stream(file))));
+    }
+    chosen.samples.push({ key, members });
   }
   return chosen;
+}
+
+/** The paired parts (`--with`) beside a folder layout's image: `{key}.orig.*`, `{key}.mask.png`. */
+async function pairedParts(files: OutputFiles, key: string): Promise<string[]> {
+  const slash = key.lastIndexOf("/");
+  const folder = key.slice(0, slash + 1);
+  const base = key.slice(slash + 1);
+  const listing = await files.list(folder);
+  return (listing?.files ?? [])
+    .filter((file) => file.startsWith(`${base}.orig.`) || file === `${base}.mask.png`)
+    .sort()
+    .map((file) => folder + file);
 }
 
 /** The chosen samples (`ordinals[i]`: the ordinals within `shards[i]`) out of the shards. */
