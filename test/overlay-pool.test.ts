@@ -15,6 +15,7 @@ import { FrameReader, frameBuffers } from "../src/transforms/overlay-frames.js";
 import { overlayInProcesses } from "../src/transforms/overlay-pool.js";
 import { casiaRun, finished, runCli, startCli } from "./support/cli.js";
 import { casiaKeys, corpusFiles, writeArchive } from "./support/corpus.js";
+import { childrenOf } from "./support/process-tree.js";
 import { slowSink } from "./support/samples.js";
 import { tempDir, tempDirForFile } from "./support/temp.js";
 
@@ -222,12 +223,6 @@ async function runningWithWorkers(args: string[]) {
   const child = startCli(args);
   const ended = finished(child);
   const out = args[args.indexOf("--out") + 1]!;
-  const childrenOf = async (pid: number) =>
-    (await readFile(`/proc/${pid}/task/${pid}/children`, "utf8").catch(() => ""))
-      .trim()
-      .split(" ")
-      .filter((p) => p !== "")
-      .map(Number);
   while (!existsSync(join(out, "casia-000000.tar"))) await sleep(10);
   const [main] = await childrenOf(child.pid!);
   const workers = await childrenOf(main!);

@@ -43,12 +43,21 @@ const child = spawn(
 const forward = (signal: NodeJS.Signals) => child.kill(signal);
 for (const signal of FORWARDED_SIGNALS) process.on(signal, forward);
 // Ctrl-Z stops the foreground process group, which the worker is not in: stop it along with
-// this process, and let `fg` or `bg` (SIGCONT) start both again.
+// this process, and let `fg` or `bg` (SIGCONT) start both again. The worker leads a group of its
+// own (detached), which its overlay worker processes, --workers' processes and a 7-Zip are in:
+// the signal goes to that whole group, so none of them runs on while the run is stopped.
+const toWorkerGroup = (signal: NodeJS.Signals) => {
+  try {
+    process.kill(-child.pid!, signal);
+  } catch {
+    child.kill(signal);
+  }
+};
 const suspend = () => {
-  child.kill("SIGSTOP");
+  toWorkerGroup("SIGSTOP");
   process.kill(process.pid, "SIGSTOP");
 };
-const resume = () => child.kill("SIGCONT");
+const resume = () => toWorkerGroup("SIGCONT");
 if (process.platform !== "win32") {
   process.on("SIGTSTP", suspend);
   process.on("SIGCONT", resume);
