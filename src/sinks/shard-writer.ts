@@ -1,14 +1,11 @@
 import { createHash } from "node:crypto";
-import { Writable } from "node:stream";
-import { pipeline } from "node:stream/promises";
-import { pack as tarPack } from "tar-stream";
 import { MaskpipeError } from "../core/errors.js";
 import { type DaliComponent, daliIndexText, daliSamples } from "./dali-index.js";
 import type { ShardInfo } from "./sink.js";
+import { END_OF_ARCHIVE, tarMemberChunks } from "./tar-member-chunks.js";
 import {
   END_OF_ARCHIVE_BYTES,
   paddedDataBytes,
-  TAR_HEADER_FIELDS,
   type TarMember,
   tarHeaderBytes,
 } from "./webdataset-names.js";
@@ -28,20 +25,26 @@ export interface ShardOutput {
 }
 
 /**
- * Chunks tar-stream emits while a write is in flight are handed over together, so a shard file
- * gets one `writev` per batch rather than a write per tar header, member and padding.
+ * A shard's chunks are handed to its output in batches of about this many bytes (one `writev`
+ * for a file), and at most this many chunks (a `writev` takes 1,024 at most on Linux).
  */
 const WRITE_BATCH_BYTES = 2 ** 20;
+const WRITE_BATCH_CHUNKS = 512;
 
-/** One tar shard being written, hashed (SHA-256 and MD5) on the way to its output. */
+/**
+ * One tar shard being written, hashed (SHA-256 and MD5) on the way to its output. Members are
+ * packed as they are added and go down in batches, one batch written while the next fills: an
+ * `add` waits only when a full batch finds the previous one still being written.
+ */
 export class ShardWriter {
-  private readonly pack = tarPack();
   private readonly sha256 = createHash("sha256");
   private readonly md5 = createHash("md5");
-  private readonly written: Promise<void>;
-  private readonly writeFailure: Promise<never>;
+  private batch: Buffer[] = [];
+  private batchBytes = 0;
+  private writing: Promise<void> = Promise.resolve();
   private bytes = 0;
   private failure: Error | undefined;
+  private aborted = false;
   /** Where each member's data starts, counted as it is packed: the DALI index's offsets. */
   private readonly members: Omit<DaliComponent, "extension">[] | undefined;
   private packed = 0;
@@ -54,87 +57,27 @@ export class ShardWriter {
     daliIndex = false,
   ) {
     this.members = daliIndex ? [] : undefined;
-    const take = (chunks: Buffer[], callback: (error?: Error | null) => void) => {
-      for (const chunk of chunks) {
-        this.sha256.update(chunk);
-        this.md5.update(chunk);
-        this.bytes += chunk.length;
-      }
-      output.write(chunks).then(
-        () => callback(),
-        (error: Error) => {
-          // tar-stream then fails entries with its own "destroyed" error: keep the real cause.
-          this.failure ??= error;
-          callback(error);
-        },
-      );
-    };
-    const writer = new Writable({
-      highWaterMark: WRITE_BATCH_BYTES,
-      write: (chunk: Buffer, _encoding, callback) => take([chunk], callback),
-      writev: (entries, callback) =>
-        take(
-          entries.map((entry) => entry.chunk as Buffer),
-          callback,
-        ),
-    });
-    this.written = pipeline(this.pack, writer);
-    this.written.catch(() => {}); // surfaced by add() or close()
-    // Settles only if writing fails: what add() races each entry against.
-    this.writeFailure = this.written.then(() => new Promise<never>(() => {}));
-    this.writeFailure.catch(() => {});
   }
 
-  /** Adds one sample's members; resolves once tar-stream has taken them (backpressure). */
+  /** Adds one sample's members; resolves once they are packed (waits while a write lags). */
   async add(members: readonly TarMember[]): Promise<void> {
+    if (this.failure !== undefined) throw this.outputError(this.failure);
     for (const member of members) {
       this.place(member);
-      const taken = new Promise<void>((resolve, reject) => {
-        const entry = this.pack.entry(
-          { ...TAR_HEADER_FIELDS, name: member.name, size: member.data.length },
-          member.data,
-          (error) => (error ? reject(error) : resolve()),
-        );
-        // When the output fails, tar-stream also emits the error on the entry; it reaches the
-        // caller through writeFailure below, not as an uncaught event.
-        entry.on("error", () => {});
-      });
-      // If writing fails (disk full), tar-stream stops taking entries: fail instead of waiting.
-      try {
-        await Promise.race([taken, this.writeFailure]);
-      } catch (cause) {
-        throw this.outputError(this.failure ?? cause);
-      }
+      for (const chunk of tarMemberChunks(member)) this.append(chunk);
     }
     this.samples++;
-  }
-
-  /** Records where `member`'s data goes: after the bytes packed so far and its own header. */
-  private place(member: TarMember): void {
-    if (this.members === undefined) return;
-    const offset = this.packed + tarHeaderBytes(member.name);
-    this.members.push({ name: member.name, offset, size: member.data.length });
-    this.packed = offset + paddedDataBytes(member.data.length);
-  }
-
-  /** The shard's DALI index, once every byte is out: none unless asked for. */
-  private daliIndex(): string | undefined {
-    if (this.members === undefined) return undefined;
-    // The offsets are counted, not read back: if tar-stream ever packs otherwise, fail loudly
-    // rather than publish an index that points DALI at the wrong bytes.
-    if (this.packed + END_OF_ARCHIVE_BYTES !== this.bytes) {
-      throw new Error(
-        `its DALI index counts ${this.packed + END_OF_ARCHIVE_BYTES} bytes, the tar has ${this.bytes}`,
-      );
+    if (this.batchBytes >= WRITE_BATCH_BYTES || this.batch.length >= WRITE_BATCH_CHUNKS) {
+      await this.flush();
     }
-    return daliIndexText(daliSamples(this.members));
   }
 
   async close(): Promise<ShardInfo> {
-    this.pack.finalize();
+    this.append(END_OF_ARCHIVE);
     let shard: ShardInfo;
     try {
-      await this.written;
+      await this.flush();
+      await this.writing;
       shard = {
         name: this.name,
         samples: this.samples,
@@ -149,11 +92,60 @@ export class ShardWriter {
     return shard;
   }
 
+  /** Records where `member`'s data goes: after the bytes packed so far and its own header. */
+  private place(member: TarMember): void {
+    if (this.members === undefined) return;
+    const offset = this.packed + tarHeaderBytes(member.name);
+    this.members.push({ name: member.name, offset, size: member.data.length });
+    this.packed = offset + paddedDataBytes(member.data.length);
+  }
+
+  /** The shard's DALI index, once every byte is out: none unless asked for. */
+  private daliIndex(): string | undefined {
+    if (this.members === undefined) return undefined;
+    // The offsets are counted, not read back: if the packer ever packs otherwise, fail loudly
+    // rather than publish an index that points DALI at the wrong bytes.
+    if (this.packed + END_OF_ARCHIVE_BYTES !== this.bytes) {
+      throw new Error(
+        `its DALI index counts ${this.packed + END_OF_ARCHIVE_BYTES} bytes, the tar has ${this.bytes}`,
+      );
+    }
+    return daliIndexText(daliSamples(this.members));
+  }
+
   /** Drops what was written after a failure or an interruption. */
   async abort(): Promise<void> {
-    this.pack.destroy();
-    await this.written.catch(() => {});
+    this.aborted = true;
+    this.batch = [];
+    await this.writing.catch(() => {});
     await this.output.abort();
+  }
+
+  private append(chunk: Buffer): void {
+    this.sha256.update(chunk);
+    this.md5.update(chunk);
+    this.bytes += chunk.length;
+    this.batch.push(chunk);
+    this.batchBytes += chunk.length;
+  }
+
+  /** Starts writing the batch once the previous write is done; waits for that one only. */
+  private async flush(): Promise<void> {
+    const chunks = this.batch;
+    this.batch = [];
+    this.batchBytes = 0;
+    try {
+      await this.writing;
+    } catch (cause) {
+      throw this.outputError(cause);
+    }
+    if (chunks.length === 0 || this.aborted) return;
+    this.writing = this.output.write(chunks).catch((error: Error) => {
+      this.failure ??= error;
+      throw error;
+    });
+    // Surfaced by the next add, flush or close.
+    this.writing.catch(() => {});
   }
 
   private outputError(cause: unknown): MaskpipeError {

@@ -95,17 +95,6 @@ export function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, "\\$&");
 }
 
-/** Fixed header fields: the same samples give the same bytes, whenever and wherever written. */
-export const TAR_HEADER_FIELDS = {
-  type: "file",
-  mode: 0o644,
-  uid: 0,
-  gid: 0,
-  uname: "",
-  gname: "",
-  mtime: new Date(0),
-} as const;
-
 export interface TarMember {
   name: string;
   data: Buffer;
