@@ -19,8 +19,8 @@
  * - OpenCV: the ceiling's work with OpenCV's C++ codecs in C processes, when a python3 with cv2
  *   is found (skipped otherwise): the far anchor.
  *
- * `--measures "CLI,CLI --overlay-workers 1"` runs only the measures named (the targets that need
- * the others are then left out). The main thread's CPU ms per image, and the images per second
+ * `--measure CLI --measure "CLI --overlay-workers 1"` runs only the measures named (the targets
+ * that need the others are then left out). The main thread's CPU ms per image, and the images per second
  * one main thread could feed at that cost (its cap, whatever the cores), are printed for every
  * CLI measure.
  *
@@ -42,7 +42,7 @@ const { values } = parseArgs({
     pairs: { type: "string", default: "1000" },
     rounds: { type: "string", default: "3" },
     corpus: { type: "string", default: "celeba,casia" },
-    measures: { type: "string" },
+    measure: { type: "string", multiple: true },
   },
 });
 const pairs = Number(values.pairs);
@@ -166,11 +166,11 @@ const measures: { name: string; run: (c: Corpus) => Promise<Measurement>; ceilin
   ...(python === undefined ? [] : [{ name: `OpenCV, ${cores} processes`, run: opencv(python) }]),
 ];
 if (python === undefined) console.error("OpenCV anchor skipped: no python3 with cv2");
-const chosen = values.measures?.split(",").map((name) => name.trim());
+const chosen = values.measure;
 const unknown = chosen?.filter((name) => !measures.some((m) => m.name === name)) ?? [];
 if (unknown.length > 0) {
   throw new Error(
-    `--measures: no measure ${unknown.join(", ")}; known: ${measures.map((m) => m.name).join(", ")}`,
+    `--measure: no measure ${unknown.join(", ")}; known: ${measures.map((m) => m.name).join(", ")}`,
   );
 }
 if (chosen !== undefined)
