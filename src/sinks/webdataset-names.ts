@@ -19,7 +19,7 @@ const DIGEST_CHARS = 16;
  * Hugging Face `datasets` read every sample whatever the photo's path:
  *
  * - ASCII only: every byte of a path component but `A-Z a-z 0-9 - _` is percent-encoded
- *   (`%XX` of its UTF-8), so tar-stream never writes a PAX header (wids would see `PaxHeader`);
+ *   (`%XX` of its UTF-8), so no PAX header is ever written (wids would see `PaxHeader`);
  *   dots stay in folder names, but not in the file name, where a dot would end the key.
  * - No component starts with `_` or `.` (webdataset skips `__x__/` folders, `datasets` skips
  *   names starting with `__` or `.`): a leading one is encoded too.
@@ -162,7 +162,7 @@ export const END_OF_ARCHIVE_BYTES = 2 * BLOCK;
 
 /**
  * Bytes a member takes in the tar, an upper bound: a name too long for the ustar fields is
- * counted with a PAX header record, which tar-stream may avoid by splitting the name.
+ * counted with a PAX header record, which the packer may avoid by splitting the name.
  */
 export function tarMemberBytes(member: TarMember): number {
   const data = Math.ceil(member.data.length / BLOCK) * BLOCK;
