@@ -256,6 +256,26 @@ export function parseCommandArgs(
   }
 }
 
+/**
+ * The flags and the one output of a command that reads an output (verify, preview, merge,
+ * pairs); `undefined` when `--help` was asked for, once the help is printed.
+ */
+export function outputCommandArgs(
+  argv: string[],
+  flags: Record<string, { type: "string" | "boolean"; short?: string }>,
+  command: { name: string; help: string; expected: string },
+): { values: Record<string, string | boolean | undefined>; output: string } | undefined {
+  const { values, positionals } = parseCommandArgs(argv, flags, command.name);
+  if (values.help === true) {
+    process.stdout.write(command.help);
+    return undefined;
+  }
+  if (positionals.length !== 1) {
+    throw new MaskpipeError("ERR_INVALID_OPTION", `Expected ${command.expected}`);
+  }
+  return { values, output: positionals[0]! };
+}
+
 /** Option checks name the library option (`quality`); on the command line say `--quality`. */
 export function inFlagTerms(message: string): string {
   return message.replace(

@@ -1,7 +1,6 @@
 import { mergePartitions } from "../commands/merge/merge-partitions.js";
-import { MaskpipeError } from "../core/errors.js";
 import { RUN_FILES } from "../dataset/run-files.js";
-import { commandText, parseCommandArgs } from "./args.js";
+import { commandText, outputCommandArgs } from "./args.js";
 import { summaryText } from "./summary.js";
 
 export const MERGE_HELP = `Usage: maskpipe merge <output> [options]
@@ -33,18 +32,14 @@ const FLAGS = {
 
 /** `maskpipe merge`: returns the exit code. */
 export async function mergeCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, FLAGS, "merge");
-  if (values.help === true) {
-    process.stdout.write(MERGE_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      "Expected one output to merge: maskpipe merge shards/celeba",
-    );
-  }
-  const out = positionals[0]!;
+  const args = outputCommandArgs(argv, FLAGS, {
+    name: "merge",
+    help: MERGE_HELP,
+    expected: "one output to merge: maskpipe merge shards/celeba",
+  });
+  if (args === undefined) return 0;
+  const { values, output: out } = args;
+
   const report = await mergePartitions(out, {
     // "10" or "0.1%": the option's own check reads both.
     ...(typeof values["max-failed"] === "string" && { maxFailed: values["max-failed"] }),

@@ -2,7 +2,7 @@ import type { PairSides } from "../commands/pairs/pair-sides.js";
 import type { PairsFormat } from "../commands/pairs/pairs-format.js";
 import { writePairs } from "../commands/pairs/write-pairs.js";
 import { MaskpipeError } from "../core/errors.js";
-import { parseCommandArgs } from "./args.js";
+import { outputCommandArgs } from "./args.js";
 
 export const PAIRS_HELP = `Usage: maskpipe pairs <output> --split SPLIT --count N [options]
 
@@ -40,17 +40,14 @@ const FLAGS = {
 
 /** `maskpipe pairs`: returns the exit code. */
 export async function pairsCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, FLAGS, "pairs");
-  if (values.help === true) {
-    process.stdout.write(PAIRS_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      "Expected one output to pair samples of: maskpipe pairs shards/celeba --split test --count 600",
-    );
-  }
+  const args = outputCommandArgs(argv, FLAGS, {
+    name: "pairs",
+    help: PAIRS_HELP,
+    expected:
+      "one output to pair samples of: maskpipe pairs shards/celeba --split test --count 600",
+  });
+  if (args === undefined) return 0;
+  const { values, output } = args;
   const text = (name: keyof typeof FLAGS) => {
     const value = values[name];
     return typeof value === "string" ? value : undefined;
@@ -62,7 +59,7 @@ export async function pairsCommand(argv: string[]): Promise<number> {
   if (text("count") === undefined) {
     throw new MaskpipeError("ERR_INVALID_OPTION", "Expected --count N: how many pairs in all");
   }
-  const written = await writePairs(positionals[0]!, {
+  const written = await writePairs(output, {
     count: number("count") as number,
     ...(text("split") !== undefined && { split: text("split") }),
     ...(text("seed") !== undefined && { seed: number("seed") as number }),

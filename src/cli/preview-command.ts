@@ -2,7 +2,7 @@ import { previewOutput, writeSheet } from "../commands/preview/preview-output.js
 import { MaskpipeError } from "../core/errors.js";
 import { integerBetween } from "../core/validate.js";
 import { CONTACT_SHEET_DEFAULTS } from "../dataset/contact-sheet.js";
-import { parseCommandArgs } from "./args.js";
+import { outputCommandArgs } from "./args.js";
 
 export const PREVIEW_HELP = `Usage: maskpipe preview <output> [options]
 
@@ -29,17 +29,13 @@ const FLAGS = {
 
 /** `maskpipe preview`: returns the exit code. */
 export async function previewCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, FLAGS, "preview");
-  if (values.help === true) {
-    process.stdout.write(PREVIEW_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      "Expected one output to preview: maskpipe preview shards/casia",
-    );
-  }
+  const args = outputCommandArgs(argv, FLAGS, {
+    name: "preview",
+    help: PREVIEW_HELP,
+    expected: "one output to preview: maskpipe preview shards/casia",
+  });
+  if (args === undefined) return 0;
+  const { values, output } = args;
   const text = (value: string | boolean | undefined) =>
     typeof value === "string" ? value : undefined;
   const grid = /^(\d+)x(\d+)$/.exec(
@@ -55,7 +51,7 @@ export async function previewCommand(argv: string[]): Promise<number> {
   const rows = integerBetween("grid rows", Number(grid[2]), 1, 64);
   const seed = integerBetween("seed", Number(text(values.seed) ?? 0), 0, 2 ** 32 - 1);
   const out = text(values.out) ?? "preview.jpg";
-  const sheet = await previewOutput(positionals[0]!, {
+  const sheet = await previewOutput(output, {
     columns,
     rows,
     seed,

@@ -2,7 +2,7 @@ import { parseSampleCount } from "../commands/verify/choose-samples.js";
 import type { ProofOptions, VerifyOptions } from "../commands/verify/verify-output.js";
 import { verifyOutput } from "../commands/verify/verify-output.js";
 import { MaskpipeError } from "../core/errors.js";
-import { httpOverrides, parseCommandArgs } from "./args.js";
+import { httpOverrides, outputCommandArgs } from "./args.js";
 
 export const VERIFY_HELP = `Usage: maskpipe verify <output> [options]
 
@@ -45,18 +45,14 @@ const FLAGS = {
 
 /** `maskpipe verify`: returns the exit code. */
 export async function verifyCommand(argv: string[]): Promise<number> {
-  const { values, positionals } = parseCommandArgs(argv, FLAGS, "verify");
-  if (values.help === true) {
-    process.stdout.write(VERIFY_HELP);
-    return 0;
-  }
-  if (positionals.length !== 1) {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      "Expected one output to verify: maskpipe verify shards/casia",
-    );
-  }
-  const spec = positionals[0]!;
+  const args = outputCommandArgs(argv, FLAGS, {
+    name: "verify",
+    help: VERIFY_HELP,
+    expected: "one output to verify: maskpipe verify shards/casia",
+  });
+  if (args === undefined) return 0;
+  const { values, output: spec } = args;
+
   const report = await verifyOutput(spec, {
     decode: values.decode === true,
     ...proofFlags(argv, values),
