@@ -6,8 +6,11 @@ import type { FrameHeader } from "./overlay-frames.js";
 
 /*
  * What the overlay stage and its worker processes say to each other (overlay-frames.ts carries
- * it). The stage sends one request per pair, photo and mask bytes as the payload; the worker
- * answers each with the encoded image or the failure as a value, in any order, by `id`; when the
+ * it). The stage sends pairs in batches, one frame a batch with each pair's photo and mask bytes
+ * as two payloads; the worker runs `running` pairs at once and answers each batch with one frame
+ * once all its pairs are done, the encoded images or the failures as values, by `id`. A frame a
+ * batch rather than a pair: each frame wakes the process that reads it, and on a machine whose
+ * cores are all busy those wakeups, not the bytes, were most of what the pipes cost. When the
  * stage closes the worker's input, the worker sends what it used and exits.
  */
 
@@ -16,10 +19,12 @@ export interface WorkerSettings extends EncodeOptions {
   maxPixels: number;
   /** The paired parts the worker makes: `mask` has it encode the mask's alpha. */
   with: readonly PairedPart[];
+  /** Pairs the worker decodes and encodes at once; the rest of a batch waits its turn. */
+  running: number;
 }
 
-/** One pair to overlay: payloads photo, mask (empty for a photo without one). */
-export interface OverlayRequest extends FrameHeader {
+/** One pair to overlay; its payloads are the photo's bytes and the mask's (empty without one). */
+export interface OverlayRequest {
   id: number;
   key: string;
   photo: MemberRef;
@@ -28,12 +33,19 @@ export interface OverlayRequest extends FrameHeader {
   blend: boolean;
 }
 
+/** A batch of pairs: payloads two a pair, in order. */
+export interface OverlayRequestBatch extends FrameHeader {
+  requests: OverlayRequest[];
+}
+
 /**
  * A pair's result: the sample's fields with the image (and the mask's alpha PNG, when asked
- * for) as the payloads, or the failure.
+ * for) as `parts` payloads, or the failure.
  */
-export interface OverlayReply extends FrameHeader {
+export interface OverlayReply {
   id: number;
+  /** How many of the frame's payloads are this pair's: 0, 1 (image) or 2 (image, alpha PNG). */
+  parts: number;
   sample?: {
     width: number;
     height: number;
@@ -44,6 +56,11 @@ export interface OverlayReply extends FrameHeader {
   failure?: OverlayFailure;
   /** An unexpected error (not a bad image): it ends the run, as it would in one process. */
   fatal?: string;
+}
+
+/** A batch's results, in any order, payloads in the order of `replies`; or the last message. */
+export interface OverlayReplyBatch extends FrameHeader {
+  replies: OverlayReply[];
   /** The worker's last message: its CPU seconds and peak memory. */
   usage?: WorkerUsage;
 }

@@ -35,8 +35,10 @@ export const MAX_OVERLAY_WORKERS = 256;
  * The overlay stage with the work in `workers` child processes: `Pair` objects in, `Sample`
  * objects out, as `overlay()` makes them, byte for byte and in input order, whatever the number
  * of workers. Each process has its own JavaScript thread and libvips, so the cores are not
- * shared by one process's threads. Pairs are read only while fewer than `2 x concurrency` are in
- * the stage (in a worker, or done and waiting for an earlier one), so memory stays bounded. A
+ * shared by one process's threads. Each worker holds two batches of `4 x concurrency / workers`
+ * pairs (its images in flight, four times over), and pairs are read only while fewer than twice what
+ * the workers hold are in the stage (in a worker, or done and waiting for an earlier one), so
+ * memory stays bounded: compressed bytes for those, decoded pixels only for the images in flight. A
  * bad image is recorded and skipped, or ends the stream with `onError: "fail"`, as in
  * `overlay()`; a worker that dies ends the stream with an error naming it. The workers end with
  * the stage, and with this process, even when it is killed.
@@ -62,7 +64,7 @@ export function overlayInProcesses(
       with: resolved.with,
     },
   );
-  const window = 2 * Math.max(resolved.concurrency, workers);
+  const window = 2 * pool.capacity;
   const budget = new PixelBudget(resolved.pixelsInFlight);
   // The sizes are read from the headers here, so a pair waits for its pixels before it is sent.
   // An unmasked photo that only passes through (`masked`) is made here: no pixel work.

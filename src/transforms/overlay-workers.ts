@@ -6,7 +6,13 @@ import type { JoinedPhoto } from "../core/pair.js";
 import { threadPoolSize } from "../core/thread-pool.js";
 import type { OverlayFailure } from "./overlay.js";
 import { FrameReader, frameBuffers } from "./overlay-frames.js";
-import type { OverlayReply, WorkerSettings, WorkerUsage } from "./overlay-messages.js";
+import type {
+  OverlayReplyBatch,
+  OverlayRequest,
+  OverlayRequestBatch,
+  WorkerSettings,
+  WorkerUsage,
+} from "./overlay-messages.js";
 import type { MadeImages } from "./sample-parts.js";
 
 /** How much of a worker's stderr a message about its death quotes. */
@@ -19,20 +25,31 @@ interface Waiting {
   reject: (error: Error) => void;
 }
 
+/** A pair bound for a worker, not yet written to its pipe. */
+interface Outgoing {
+  request: OverlayRequest;
+  photo: Buffer;
+  mask: Buffer;
+}
+
 interface Worker {
   index: number;
   child: ChildProcessWithoutNullStreams;
   waiting: Map<number, Waiting>;
+  outbox: Outgoing[];
   stderr: string;
   usage: WorkerUsage | undefined;
   exited: Promise<void>;
 }
 
 /**
- * `count` overlay worker processes (overlay-child.ts), each with up to `perWorker` pairs at once.
- * `overlay(pair, blend)` sends a pair to the least busy one (waiting for a free slot) and resolves
- * with the images made for it or its failure. A worker that dies fails every pair it held and every later call, with
- * an error naming it. Started at the first pair, so a run that stops before any starts none.
+ * `count` overlay worker processes (overlay-child.ts), each making up to `perWorker` pairs' images
+ * at once. `overlay(pair, blend)` gives a pair to the least busy one (waiting for a free slot) and
+ * resolves with the images made for it or its failure. Pairs go out in batches of up to
+ * `4 x perWorker`, written when a batch is full or at the end of the event loop's turn, and each
+ * worker holds two batches, so it has the next one while the last one's replies travel. A worker
+ * that dies fails every pair it held and every later call, with an error naming it. Started at
+ * the first pair, so a run that stops before any starts none.
  */
 export class OverlayWorkers {
   private workers: Worker[] = [];
@@ -40,12 +57,21 @@ export class OverlayWorkers {
   private freed: (() => void)[] = [];
   private failure: MaskpipeError | undefined;
   private closing = false;
+  private flushing: NodeJS.Immediate | undefined;
+  private readonly batchSize: number;
 
   constructor(
     readonly count: number,
     private readonly perWorker: number,
-    private readonly settings: WorkerSettings,
-  ) {}
+    private readonly settings: Omit<WorkerSettings, "running">,
+  ) {
+    this.batchSize = 4 * perWorker;
+  }
+
+  /** Pairs in flight at most, across the workers: what the stage's window must exceed. */
+  get capacity(): number {
+    return this.count * 2 * this.batchSize;
+  }
 
   /** The workers' process ids (started ones). */
   get pids(): number[] {
@@ -55,7 +81,7 @@ export class OverlayWorkers {
   async overlay(pair: JoinedPhoto, blend: boolean): Promise<Result> {
     if (this.workers.length === 0) this.start();
     let worker = this.leastBusy();
-    while (worker.waiting.size >= this.perWorker && this.failure === undefined) {
+    while (worker.waiting.size >= 2 * this.batchSize && this.failure === undefined) {
       await new Promise<void>((resolve) => this.freed.push(resolve));
       worker = this.leastBusy();
     }
@@ -65,25 +91,45 @@ export class OverlayWorkers {
       worker.waiting.set(id, { resolve, reject }),
     );
     const { photo, mask } = pair;
-    const maskData = mask?.data ?? Buffer.alloc(0);
-    const request = {
-      id,
-      key: pair.key,
-      photo: { archive: photo.archive, path: photo.path },
-      mask: mask === undefined ? null : { archive: mask.archive, path: mask.path },
-      blend,
-      sizes: [photo.data.length, maskData.length],
+    worker.outbox.push({
+      request: {
+        id,
+        key: pair.key,
+        photo: { archive: photo.archive, path: photo.path },
+        mask: mask === undefined ? null : { archive: mask.archive, path: mask.path },
+        blend,
+      },
+      photo: photo.data,
+      mask: mask?.data ?? Buffer.alloc(0),
+    });
+    if (worker.outbox.length >= this.batchSize) this.send(worker);
+    else this.flushing ??= setImmediate(() => this.flush());
+    return result;
+  }
+
+  /** Writes every worker's waiting pairs: the turn that gave them is over. */
+  private flush(): void {
+    this.flushing = undefined;
+    for (const worker of this.workers) if (worker.outbox.length > 0) this.send(worker);
+  }
+
+  private send(worker: Worker): void {
+    const batch = worker.outbox.splice(0);
+    const payloads = batch.flatMap(({ photo, mask }) => [photo, mask]);
+    const header: OverlayRequestBatch = {
+      requests: batch.map(({ request }) => request),
+      sizes: payloads.map((payload) => payload.length),
     };
     const input = worker.child.stdin;
     input.cork();
-    for (const buffer of frameBuffers(request, [photo.data, maskData])) input.write(buffer);
+    for (const buffer of frameBuffers(header, payloads)) input.write(buffer);
     input.uncork();
-    return result;
   }
 
   /** Ends the workers' input and waits for them to exit; what each used. */
   async close(): Promise<WorkerUsage[]> {
     this.closing = true;
+    this.flush();
     for (const worker of this.workers) worker.child.stdin.end();
     await Promise.all(this.workers.map((worker) => worker.exited));
     if (this.failure !== undefined) throw this.failure;
@@ -112,7 +158,12 @@ export class OverlayWorkers {
   private spawnWorker(index: number): Worker {
     const child = spawn(
       process.execPath,
-      [...HEAP_FLAGS, ...childLoader(), childFile(), JSON.stringify(this.settings)],
+      [
+        ...HEAP_FLAGS,
+        ...childLoader(),
+        childFile(),
+        JSON.stringify({ ...this.settings, running: this.perWorker }),
+      ],
       {
         stdio: ["pipe", "pipe", "pipe"],
         ...(fromSource && { cwd: fileURLToPath(new URL("../..", import.meta.url)) }),
@@ -129,11 +180,12 @@ export class OverlayWorkers {
       index,
       child,
       waiting: new Map(),
+      outbox: [],
       stderr: "",
       usage: undefined,
       exited: new Promise((resolve) => child.on("close", () => resolve())),
     };
-    const reader = new FrameReader<OverlayReply>();
+    const reader = new FrameReader<OverlayReplyBatch>();
     child.stdout.on("data", (chunk: Buffer) => {
       for (const { header, payloads } of reader.push(chunk)) this.receive(worker, header, payloads);
     });
@@ -152,27 +204,32 @@ export class OverlayWorkers {
     return worker;
   }
 
-  private receive(worker: Worker, reply: OverlayReply, payloads: Buffer[]): void {
-    if (reply.usage !== undefined) {
-      worker.usage = reply.usage;
+  private receive(worker: Worker, batch: OverlayReplyBatch, payloads: Buffer[]): void {
+    if (batch.usage !== undefined) {
+      worker.usage = batch.usage;
       return;
     }
-    const waiting = worker.waiting.get(reply.id);
-    if (waiting === undefined) return;
-    worker.waiting.delete(reply.id);
-    this.freed.shift()?.();
-    if (reply.fatal !== undefined) {
-      this.fail(worker, `unexpected error: ${reply.fatal}`);
-      waiting.reject(this.failure!);
-    } else if (reply.failure !== undefined) {
-      waiting.resolve(reply.failure);
-    } else {
-      const maskAlpha = payloads[1];
-      waiting.resolve({
-        ...reply.sample!,
-        image: payloads[0]!,
-        ...(maskAlpha !== undefined && { maskAlpha }),
-      });
+    let next = 0;
+    for (const reply of batch.replies) {
+      const parts = payloads.slice(next, next + reply.parts);
+      next += reply.parts;
+      const waiting = worker.waiting.get(reply.id);
+      if (waiting === undefined) continue;
+      worker.waiting.delete(reply.id);
+      this.freed.shift()?.();
+      if (reply.fatal !== undefined) {
+        this.fail(worker, `unexpected error: ${reply.fatal}`);
+        waiting.reject(this.failure!);
+      } else if (reply.failure !== undefined) {
+        waiting.resolve(reply.failure);
+      } else {
+        const maskAlpha = parts[1];
+        waiting.resolve({
+          ...reply.sample!,
+          image: parts[0]!,
+          ...(maskAlpha !== undefined && { maskAlpha }),
+        });
+      }
     }
   }
 
