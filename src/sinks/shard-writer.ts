@@ -1,6 +1,6 @@
-import { createHash } from "node:crypto";
 import { MaskpipeError } from "../core/errors.js";
 import { type DaliComponent, daliIndexText, daliSamples } from "./dali-index.js";
+import { ShardHasher } from "./shard-hasher.js";
 import type { ShardInfo } from "./sink.js";
 import { END_OF_ARCHIVE, tarMemberChunks } from "./tar-member-chunks.js";
 import {
@@ -32,13 +32,12 @@ const WRITE_BATCH_BYTES = 2 ** 20;
 const WRITE_BATCH_CHUNKS = 512;
 
 /**
- * One tar shard being written, hashed (SHA-256 and MD5) on the way to its output. Members are
+ * One tar shard being written, hashed (SHA-256 and MD5, on a thread of their own: shard-hasher.ts) on the way to its output. Members are
  * packed as they are added and go down in batches, one batch written while the next fills: an
  * `add` waits only when a full batch finds the previous one still being written.
  */
 export class ShardWriter {
-  private readonly sha256 = createHash("sha256");
-  private readonly md5 = createHash("md5");
+  private readonly hasher = new ShardHasher();
   private batch: Buffer[] = [];
   private batchBytes = 0;
   private writing: Promise<void> = Promise.resolve();
@@ -82,8 +81,7 @@ export class ShardWriter {
         name: this.name,
         samples: this.samples,
         bytes: this.bytes,
-        sha256: this.sha256.digest("hex"),
-        md5: this.md5.digest("hex"),
+        ...(await this.hasher.digest()),
       };
       await this.output.complete(shard, this.daliIndex());
     } catch (cause) {
@@ -117,13 +115,12 @@ export class ShardWriter {
   async abort(): Promise<void> {
     this.aborted = true;
     this.batch = [];
+    this.hasher.drop();
     await this.writing.catch(() => {});
     await this.output.abort();
   }
 
   private append(chunk: Buffer): void {
-    this.sha256.update(chunk);
-    this.md5.update(chunk);
     this.bytes += chunk.length;
     this.batch.push(chunk);
     this.batchBytes += chunk.length;
@@ -140,6 +137,7 @@ export class ShardWriter {
       throw this.outputError(cause);
     }
     if (chunks.length === 0 || this.aborted) return;
+    this.hasher.update(chunks);
     this.writing = this.output.write(chunks).catch((error: Error) => {
       this.failure ??= error;
       throw error;
