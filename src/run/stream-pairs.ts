@@ -1,17 +1,17 @@
 import { once } from "node:events";
-import { type Duplex, PassThrough, Transform } from "node:stream";
 import { pipeline } from "node:stream/promises";
+import type { JoinedPhoto } from "../core/pair.js";
+import type { Sample } from "../core/sample.js";
 import type { Side } from "../core/stats.js";
 import { usableCores } from "../core/thread-pool.js";
 import type { SampleSink } from "../sinks/sink.js";
-import { attachLabels } from "../transforms/attach-labels.js";
-import { inputCheck } from "../transforms/input-check.js";
-import { join } from "../transforms/join.js";
-import { overlay } from "../transforms/overlay.js";
+import { labelPair } from "../transforms/attach-labels.js";
+import { checkedPairs } from "../transforms/input-check.js";
+import { joinedPairs } from "../transforms/join.js";
+import { overlaySamples } from "../transforms/overlay.js";
 import type { WorkerUsage } from "../transforms/overlay-messages.js";
-import { overlayInProcesses } from "../transforms/overlay-pool.js";
-import { skipDone } from "../transforms/skip-done.js";
-import { takePairs } from "../transforms/take.js";
+import { overlayPool } from "../transforms/overlay-pool.js";
+import { firstPairs } from "../transforms/take.js";
 import { sevenZipOf } from "./final-report.js";
 import type { KeptOutput } from "./make-sink.js";
 import { sideNames } from "./pairing-guard.js";
@@ -55,7 +55,9 @@ export interface StreamOutcome {
  * The stages, one pipeline: join, --limit, the input check, labels, skip what --resume kept,
  * overlay (in this process, or in `overlayWorkers` child processes: the same samples), progress,
  * the sink. Returns whether the run was interrupted (its signal aborted); any other failure is
- * thrown.
+ * thrown. The stages are generator functions, not streams (the library's stream stages wrap the
+ * same code): each stream between two stages cost the main thread promises and buffering for
+ * every pair, and that thread packs the shards, so its time caps a run on many cores.
  */
 export async function streamPairs(
   run: RunContext,
@@ -63,8 +65,8 @@ export async function streamPairs(
   plan: StreamPlan,
 ): Promise<StreamOutcome> {
   const { options, stats, signal } = run;
-  const { photos, masks, labeler } = inputs;
-  const pairs = join({
+  const { photos, masks } = inputs;
+  const pairs = joinedPairs({
     photos,
     masks,
     photoKeys: options.photoKeys,
@@ -79,16 +81,12 @@ export async function streamPairs(
   const outcome: StreamOutcome = { interrupted: false, overlayWorkers: workers };
   try {
     await pipeline(
-      options.limit === undefined ? pairs : takePairs(pairs, options.limit),
-      inputCheck({ ...sideNames(options), examples: plan.examples, stats }),
-      labeler === undefined
-        ? new PassThrough({ objectMode: true })
-        : attachLabels({ labeler, strict: options.strictLabels, stats }),
-      skipDone(plan.kept.isDone, stats),
+      options.limit === undefined ? pairs : firstPairs(pairs, options.limit),
+      (source: AsyncIterable<JoinedPhoto>) => preparedPairs(source, run, inputs, plan),
       overlayStage(run, workers, (usage) => {
         outcome.workerUsage = usage;
       }),
-      progress(run, inputs, plan.expected),
+      (samples: AsyncIterable<Sample>) => withProgress(samples, run, inputs, plan.expected),
       plan.sink,
       { signal },
     );
@@ -102,12 +100,36 @@ export async function streamPairs(
   return outcome;
 }
 
+/** The input check, labels and skipping what --resume kept, in one pass over the pairs. */
+async function* preparedPairs(
+  pairs: AsyncIterable<JoinedPhoto>,
+  run: RunContext,
+  inputs: RunInputs,
+  plan: StreamPlan,
+): AsyncGenerator<JoinedPhoto> {
+  const { options, stats } = run;
+  const { labeler } = inputs;
+  const check = { ...sideNames(options), examples: plan.examples, stats };
+  for await (const pair of checkedPairs(pairs, check)) {
+    const labelled =
+      labeler === undefined
+        ? pair
+        : labelPair(pair, { labeler, strict: options.strictLabels }, stats);
+    if (labelled === undefined) continue;
+    if (plan.kept.isDone(labelled.key)) {
+      stats.resumed++;
+      continue;
+    }
+    yield labelled;
+  }
+}
+
 /** The overlay in this process (`overlayWorkers` 1), or in worker processes. */
 function overlayStage(
   run: RunContext,
   workers: number,
   onUsage: (usage: WorkerUsage[]) => void,
-): Duplex {
+): (pairs: AsyncIterable<JoinedPhoto>) => AsyncGenerator<Sample> {
   const { options, stats } = run;
   const settings = {
     format: options.format,
@@ -121,7 +143,8 @@ function overlayStage(
     keepUnmasked: options.keepUnmasked,
     stats,
   };
-  return workers === 1 ? overlay(settings) : overlayInProcesses({ ...settings, workers, onUsage });
+  if (workers === 1) return (pairs) => overlaySamples(pairs, settings);
+  return overlayPool({ ...settings, workers, onUsage }).samples;
 }
 
 async function closed(sink: SampleSink): Promise<void> {
@@ -131,22 +154,24 @@ async function closed(sink: SampleSink): Promise<void> {
   await closing;
 }
 
-/** Passes samples on and tells `onProgress` how far the run is. */
-function progress(run: RunContext, inputs: RunInputs, expected: number | undefined): Transform {
+/** Passes samples on and tells `onProgress` how far the run is, once each is taken. */
+async function* withProgress(
+  samples: AsyncIterable<Sample>,
+  run: RunContext,
+  inputs: RunInputs,
+  expected: number | undefined,
+): AsyncGenerator<Sample> {
   const { options, stats, started } = run;
   const unpacked = sevenZipOf(inputs.photos, inputs.masks)?.unpacked;
-  return new Transform({
-    objectMode: true,
-    transform(sample, _encoding, callback) {
-      callback(null, sample);
-      options.onProgress?.({
-        written: stats.written,
-        failed: stats.failed,
-        expected,
-        seconds: (performance.now() - started) / 1000,
-        networkBytes: (inputs.photos.http?.bytes ?? 0) + (inputs.masks.http?.bytes ?? 0),
-        ...(unpacked !== undefined && { unpacked }),
-      });
-    },
-  });
+  for await (const sample of samples) {
+    yield sample;
+    options.onProgress?.({
+      written: stats.written,
+      failed: stats.failed,
+      expected,
+      seconds: (performance.now() - started) / 1000,
+      networkBytes: (inputs.photos.http?.bytes ?? 0) + (inputs.masks.http?.bytes ?? 0),
+      ...(unpacked !== undefined && { unpacked }),
+    });
+  }
 }

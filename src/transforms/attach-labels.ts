@@ -24,26 +24,39 @@ export function attachLabels(options: AttachLabelsOptions): Transform {
     objectMode: true,
     highWaterMark: 1,
     transform(pair: JoinedPhoto, _encoding, callback) {
-      const { label, missing } = options.labeler.label(pair.key, pair.photo.path);
-      stats.labelMissing(missing);
-      if (missing.length > 0 && options.strict === true) {
-        try {
-          stats.fail({
-            key: pair.key,
-            archive: pair.photo.archive,
-            member: pair.photo.path,
-            stage: "label",
-            code: "ERR_LABEL_MISSING",
-            message: `${pair.photo.archive}: ${pair.photo.path}: no ${missing.join(", ")} in the annotation files (--strict-labels)`,
-          });
-        } catch (error) {
-          callback(error as Error);
-          return;
-        }
-        callback();
+      let labelled: JoinedPhoto | undefined;
+      try {
+        labelled = labelPair(pair, options, stats);
+      } catch (error) {
+        callback(error as Error);
         return;
       }
-      callback(null, { ...pair, label });
+      callback(null, labelled);
     },
   });
+}
+
+/**
+ * One pair with its label, or undefined when `strict` leaves it out (recorded in `stats`):
+ * what `attachLabels` does to each pair, for a stage that does more than label.
+ */
+export function labelPair(
+  pair: JoinedPhoto,
+  options: AttachLabelsOptions,
+  stats: RunStats,
+): JoinedPhoto | undefined {
+  const { label, missing } = options.labeler.label(pair.key, pair.photo.path);
+  stats.labelMissing(missing);
+  if (missing.length > 0 && options.strict === true) {
+    stats.fail({
+      key: pair.key,
+      archive: pair.photo.archive,
+      member: pair.photo.path,
+      stage: "label",
+      code: "ERR_LABEL_MISSING",
+      message: `${pair.photo.archive}: ${pair.photo.path}: no ${missing.join(", ")} in the annotation files (--strict-labels)`,
+    });
+    return undefined;
+  }
+  return { ...pair, label };
 }

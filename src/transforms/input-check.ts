@@ -33,29 +33,35 @@ const SHOWN = 3;
  * shows example members of each side and the keys the rules made of them. Decodes headers only.
  */
 export function inputCheck(options: InputCheckOptions): Duplex {
+  return Duplex.from((pairs: AsyncIterable<JoinedPhoto>) => checkedPairs(pairs, options));
+}
+
+/** What `inputCheck` does, as a generator over pairs: for a stage that does more. */
+export async function* checkedPairs(
+  pairs: AsyncIterable<JoinedPhoto>,
+  options: InputCheckOptions,
+): AsyncGenerator<JoinedPhoto> {
   const inspect = options.inspect ?? INPUT_CHECK_DEFAULTS.inspect;
   const stats = options.stats ?? new RunStats();
-  return Duplex.from(async function* (pairs: AsyncIterable<JoinedPhoto>) {
-    const first: JoinedPhoto[] = [];
-    for await (const pair of pairs) {
-      if (first.length >= inspect) {
-        yield pair;
-        continue;
-      }
-      first.push(pair);
-      if (first.length === inspect) {
-        await checkFirstPairs(first, options);
-        yield* first;
-      }
+  const first: JoinedPhoto[] = [];
+  for await (const pair of pairs) {
+    if (first.length >= inspect) {
+      yield pair;
+      continue;
     }
-    if (first.length < inspect) {
+    first.push(pair);
+    if (first.length === inspect) {
       await checkFirstPairs(first, options);
       yield* first;
     }
-    if (stats.pairs === 0 && stats.photosWithoutMask > 0 && stats.masksWithoutPhoto > 0) {
-      throw keysDoNotMeet(options, options.examples());
-    }
-  });
+  }
+  if (first.length < inspect) {
+    await checkFirstPairs(first, options);
+    yield* first;
+  }
+  if (stats.pairs === 0 && stats.photosWithoutMask > 0 && stats.masksWithoutPhoto > 0) {
+    throw keysDoNotMeet(options, options.examples());
+  }
 }
 
 /**

@@ -57,6 +57,18 @@ export function joinStrategy(photos: Source, masks: Source): JoinStrategy {
  * for await (const pair of pairs) console.log(pair.key);
  */
 export function join(options: JoinOptions): Readable & { stats: RunStats } {
+  const stats = options.stats ?? new RunStats();
+  return Object.assign(
+    Readable.from(joinedPairs({ ...options, stats }), { objectMode: true, highWaterMark: 1 }),
+    { stats },
+  );
+}
+
+/**
+ * What `join` streams, as an async generator (counting in `options.stats`): for a pipeline of
+ * generator functions, which passes each pair on without a stream's buffering in between.
+ */
+export function joinedPairs(options: JoinOptions): AsyncGenerator<JoinedPhoto> {
   const memoryBudget = integerBetween(
     "memoryBudget",
     options.memoryBudget ?? JOIN_DEFAULTS.memoryBudget,
@@ -93,5 +105,5 @@ export function join(options: JoinOptions): Readable & { stats: RunStats } {
     const masks = side("masks", options.masks, maskKeys);
     pairs = streamJoin(photos, masks, stats, memoryBudget, signal, keep);
   }
-  return Object.assign(Readable.from(pairs, { objectMode: true, highWaterMark: 1 }), { stats });
+  return pairs;
 }

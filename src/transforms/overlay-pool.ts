@@ -50,6 +50,20 @@ export const MAX_OVERLAY_WORKERS = 256;
 export function overlayInProcesses(
   options: OverlayPoolOptions,
 ): Duplex & { stats: RunStats; pids: () => number[] } {
+  const { samples, stats, pids } = overlayPool(options);
+  return Object.assign(Duplex.from(samples), { stats, pids });
+}
+
+/** The stage `overlayInProcesses` makes, as a generator function over pairs: no stream of its own. */
+export interface OverlayPool {
+  samples: (pairs: AsyncIterable<JoinedPhoto>) => AsyncGenerator<Sample>;
+  stats: RunStats;
+  /** The workers' process ids (started ones). */
+  pids: () => number[];
+}
+
+/** `overlayInProcesses` without the stream: for a pipeline of generator functions. */
+export function overlayPool(options: OverlayPoolOptions): OverlayPool {
   const stats = options.stats ?? new RunStats();
   const resolved = resolveOverlayOptions(options);
   const workers = integerBetween("workers", options.workers, 1, MAX_OVERLAY_WORKERS);
@@ -95,6 +109,5 @@ export function overlayInProcesses(
       else pool.destroy();
     }
   }
-  const stage = Duplex.from(samples);
-  return Object.assign(stage, { stats, pids: () => pool.pids });
+  return { samples, stats, pids: () => pool.pids };
 }

@@ -9,13 +9,18 @@ import type { JoinedPhoto } from "../core/pair.js";
  * await pipeline(takePairs(join({...}), 100), overlay(), sink);
  */
 export function takePairs(pairs: AsyncIterable<JoinedPhoto>, limit: number): Readable {
-  async function* first(): AsyncGenerator<JoinedPhoto> {
-    if (limit <= 0) return;
-    let taken = 0;
-    for await (const pair of pairs) {
-      yield pair;
-      if (++taken >= limit) return;
-    }
+  return Readable.from(firstPairs(pairs, limit), { objectMode: true, highWaterMark: 1 });
+}
+
+/** What `takePairs` streams, as an async generator. */
+export async function* firstPairs(
+  pairs: AsyncIterable<JoinedPhoto>,
+  limit: number,
+): AsyncGenerator<JoinedPhoto> {
+  if (limit <= 0) return;
+  let taken = 0;
+  for await (const pair of pairs) {
+    yield pair;
+    if (++taken >= limit) return;
   }
-  return Readable.from(first(), { objectMode: true, highWaterMark: 1 });
 }
