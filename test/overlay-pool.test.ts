@@ -141,6 +141,42 @@ describe("overlay worker processes", () => {
     });
   });
 
+  it("hands a worker's slot to a fresh process after recycleAfter pairs: the same samples, bounded memory", async () => {
+    const pairs = await pairsOf(40, 40);
+    const expected: Sample[] = [];
+    for await (const sample of Readable.from(pairs).pipe(overlay()))
+      expected.push(sample as unknown as Sample);
+    let usage: { cpuSeconds: number; peakRssBytes: number }[] = [];
+    const stage = overlayInProcesses({
+      workers: 2,
+      recycleAfter: 7,
+      onUsage: (used) => {
+        usage = used;
+      },
+    });
+    const seen = new Set<number>();
+    // The pids as each pair is taken: the stage takes them all before the first sample is out.
+    async function* watched() {
+      for (const pair of pairs) {
+        for (const pid of stage.pids()) seen.add(pid);
+        yield pair;
+      }
+    }
+    const got: Sample[] = [];
+    for await (const sample of Readable.from(watched()).pipe(stage))
+      got.push(sample as unknown as Sample);
+    expect(got).toEqual(expected);
+    // 40 pairs, 7 a process: at least 6 processes in all, never more than 2 at once in the slots.
+    expect(seen.size).toBeGreaterThanOrEqual(4);
+    expect(stage.pids()).toHaveLength(2);
+    // One entry a slot, the CPU of every process that held it.
+    expect(usage).toHaveLength(2);
+    for (const slot of usage) expect(slot.cpuSeconds).toBeGreaterThan(0);
+    // Every process has exited: none is left running.
+    await sleep(200);
+    for (const pid of seen) expect(() => process.kill(pid, 0)).toThrow();
+  });
+
   it("reads no further ahead than its window when the sink is slow", async () => {
     const all = await pairsOf(300, 24);
     let pulled = 0;

@@ -14,7 +14,7 @@ import {
   resolveOverlayOptions,
 } from "./overlay.js";
 import type { WorkerUsage } from "./overlay-messages.js";
-import { OverlayWorkers } from "./overlay-workers.js";
+import { DEFAULT_RECYCLE_AFTER, OverlayWorkers } from "./overlay-workers.js";
 import { PixelBudget } from "./pixel-budget.js";
 import { blendsPhoto, needsPixels, sampleOf } from "./sample-parts.js";
 
@@ -24,7 +24,12 @@ export interface OverlayPoolOptions extends OverlayOptions {
    * (`usableCores()`). Each has `concurrency / workers` images in flight (at least 1).
    */
   workers: number;
-  /** Called once the workers have exited, with what each used. */
+  /**
+   * Pairs a worker process makes before a fresh one takes its place, so memory stays bounded
+   * however long the run (a process's heap fragments as it works). Default 5,000.
+   */
+  recycleAfter?: number;
+  /** Called once the workers have exited, with what each slot's processes used. */
   onUsage?: (usage: WorkerUsage[]) => void;
 }
 
@@ -77,6 +82,12 @@ export function overlayPool(options: OverlayPoolOptions): OverlayPool {
       maxPixels: resolved.maxPixels,
       with: resolved.with,
     },
+    integerBetween(
+      "recycleAfter",
+      options.recycleAfter ?? DEFAULT_RECYCLE_AFTER,
+      1,
+      Number.MAX_SAFE_INTEGER,
+    ),
   );
   const window = 2 * pool.capacity;
   const budget = new PixelBudget(resolved.pixelsInFlight);
