@@ -202,10 +202,12 @@ describe("overlay worker processes", () => {
 });
 
 describe("a worker process that dies", () => {
+  beforeAll(() => longRun().then(() => undefined), 120_000);
   it("ends the run with exit 1 naming it; --resume ends with the bytes of a straight run", async () => {
     const dir = await tempDir();
+    const long = await longRun();
     const args = (out: string) => [
-      ...casiaRun(photos, masks, out, "12"),
+      ...casiaRun(long.photos, long.masks, out, "12"),
       "--overlay-workers",
       "2",
       "--max-failed",
@@ -229,15 +231,17 @@ describe("a worker process that dies", () => {
     expect(resumed.code, resumed.stderr).toBe(0);
     const report = JSON.parse(await readFile(join(out, "report.json"), "utf8"));
     expect(report.resumed).toBeGreaterThanOrEqual(12);
-    expect(await outputBytes(out)).toEqual(await straightOutput());
+    expect(await outputBytes(out)).toEqual(long.straight);
   });
 });
 
 describe("a run killed with kill -9", () => {
+  beforeAll(() => longRun().then(() => undefined), 120_000);
   it("takes its worker processes with it", async () => {
     const out = join(await tempDir(), "out");
+    const long = await longRun();
     const { child, ended, workers } = await runningWithWorkers([
-      ...casiaRun(photos, masks, out, "12"),
+      ...casiaRun(long.photos, long.masks, out, "12"),
       "--overlay-workers",
       "2",
       "--concurrency",
@@ -254,6 +258,31 @@ describe("a run killed with kill -9", () => {
     expect(workers.filter((pid) => existsSync(`/proc/${pid}`))).toEqual([]);
   });
 });
+
+/**
+ * A corpus long enough that a run is still going when its first shard is written (the 90 pairs
+ * above can all be in the workers by then, and done before a test kills anything), and the bytes
+ * of its run in one process. Made once, for the tests that kill.
+ */
+let longCorpus:
+  | Promise<{ photos: string; masks: string; straight: Map<string, Buffer> }>
+  | undefined;
+function longRun() {
+  longCorpus ??= (async () => {
+    const dir = await tempDirForFile();
+    const files = await corpusFiles({ keys: casiaKeys(240, 500, 8), size: 96 });
+    const photos = await writeArchive(dir, "p", "zip", files.photos);
+    const masks = await writeArchive(dir, "m", "tar", files.masks);
+    const out = join(await tempDir(), "straight");
+    await runPipeline({
+      ...runOptions(out, { overlayWorkers: 1 }),
+      originals: photos,
+      masks,
+    });
+    return { photos, masks, straight: await outputBytes(out) };
+  })();
+  return longCorpus;
+}
 
 /** The command started as a process, once its first shard is written, with its overlay workers' pids. */
 async function runningWithWorkers(args: string[]) {
