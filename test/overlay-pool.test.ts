@@ -270,7 +270,7 @@ let longCorpus:
 function longRun() {
   longCorpus ??= (async () => {
     const dir = await tempDirForFile();
-    const files = await corpusFiles({ keys: casiaKeys(240, 500, 8), size: 96 });
+    const files = await corpusFiles({ keys: casiaKeys(240, 500, 8), size: 64 });
     const photos = await writeArchive(dir, "p", "zip", files.photos);
     const masks = await writeArchive(dir, "m", "tar", files.masks);
     const out = join(await tempDir(), "straight");
