@@ -3,12 +3,8 @@ import { memberKey } from "../src/core/keys.js";
 import { skipReason } from "../src/core/member-filter.js";
 import { byteSize, integerBetween, oneOf } from "../src/core/validate.js";
 import { safeRelativePath } from "../src/sinks/folder-names.js";
-import {
-  sampleMembers,
-  shardFileName,
-  tarMemberBytes,
-  webDatasetKey,
-} from "../src/sinks/webdataset-names.js";
+import { tarMemberBytes } from "../src/sinks/tar-member-chunks.js";
+import { sampleMembers, shardFileName, webDatasetKey } from "../src/sinks/webdataset-names.js";
 import { kindFromBytes, kindFromName } from "../src/sources/archive-kind.js";
 import { sampleOf } from "./support/samples.js";
 

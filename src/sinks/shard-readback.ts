@@ -3,7 +3,7 @@ import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
 import type { DaliComponent } from "./dali-index.js";
 import type { ShardInfo } from "./sink.js";
-import { END_OF_ARCHIVE_BYTES, paddedDataBytes, tarHeaderBytes } from "./webdataset-names.js";
+import { END_OF_ARCHIVE_BYTES, paddedDataBytes, tarHeaderBytes } from "./tar-member-chunks.js";
 
 /** A shard read back: what the index needs of it, and whether its tar ends as a written one does. */
 export interface ReadShard extends ShardInfo {

@@ -4,12 +4,8 @@ import { RunStats } from "../core/stats.js";
 import { integerBetween, nonEmptyString } from "../core/validate.js";
 import { type ShardOutput, ShardWriter } from "./shard-writer.js";
 import type { SampleSink, ShardInfo, SinkResult } from "./sink.js";
-import {
-  END_OF_ARCHIVE_BYTES,
-  sampleMembers,
-  shardFileName,
-  tarMemberBytes,
-} from "./webdataset-names.js";
+import { END_OF_ARCHIVE_BYTES, tarMemberBytes } from "./tar-member-chunks.js";
+import { sampleMembers, shardFileName } from "./webdataset-names.js";
 
 /** Where complete shards go: a folder or a Hub repo. */
 export interface ShardStore {

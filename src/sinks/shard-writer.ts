@@ -2,13 +2,14 @@ import { MaskpipeError } from "../core/errors.js";
 import { type DaliComponent, daliIndexText, daliSamples } from "./dali-index.js";
 import { ShardHasher } from "./shard-hasher.js";
 import type { ShardInfo } from "./sink.js";
-import { END_OF_ARCHIVE, tarMemberChunks } from "./tar-member-chunks.js";
 import {
+  END_OF_ARCHIVE,
   END_OF_ARCHIVE_BYTES,
   paddedDataBytes,
-  type TarMember,
   tarHeaderBytes,
-} from "./webdataset-names.js";
+  tarMemberChunks,
+} from "./tar-member-chunks.js";
+import type { TarMember } from "./webdataset-names.js";
 
 /**
  * Where one shard's bytes go: a `.partial` file renamed when complete, or memory handed to an

@@ -44,9 +44,41 @@ export function tarMemberChunks(member: TarMember): Buffer[] {
 /** The two zero blocks that end a tar archive. */
 export const END_OF_ARCHIVE = Buffer.alloc(2 * BLOCK);
 
-/** A ustar header, or undefined when the name fits neither the name nor the prefix field. */
-function ustarHeader(path: string, size: number, type: number): Buffer | undefined {
-  if (Buffer.byteLength(path) !== path.length) return undefined; // not ASCII: PAX
+/** Bytes the two end-of-archive blocks take. */
+export const END_OF_ARCHIVE_BYTES = END_OF_ARCHIVE.length;
+
+/**
+ * Bytes the packer writes before a member's data, exactly: one ustar header when the name fits
+ * the name and prefix fields, else a PAX header, its `path` record and the ustar header. What the
+ * DALI index's offsets are counted with, writing a shard and reading one back.
+ */
+export function tarHeaderBytes(name: string): number {
+  if (ustarFields(name) !== undefined) return BLOCK;
+  return BLOCK + paddedDataBytes(Buffer.byteLength(paxRecord(name))) + BLOCK;
+}
+
+/** Bytes a member's data takes in the tar, padded to whole blocks. */
+export function paddedDataBytes(size: number): number {
+  return size + padTo(size);
+}
+
+/**
+ * Bytes a member takes in the tar, an upper bound that needs no packing: a name over 100 bytes
+ * is counted with a PAX header record, which the packer may avoid by splitting the name.
+ */
+export function tarMemberBytes(member: TarMember): number {
+  const data = paddedDataBytes(member.data.length);
+  if (Buffer.byteLength(member.name) <= NAME_BYTES) return BLOCK + data;
+  const record = ` path=${member.name}\n`.length + 8;
+  return BLOCK + BLOCK + paddedDataBytes(record) + data;
+}
+
+/**
+ * `path` in the ustar name and prefix fields (split at a `/`), or undefined when it is not ASCII
+ * or fits neither: then it goes in a PAX record.
+ */
+function ustarFields(path: string): { name: string; prefix: string } | undefined {
+  if (Buffer.byteLength(path) !== path.length) return undefined;
   let name = path;
   let prefix = "";
   while (name.length > NAME_BYTES) {
@@ -55,7 +87,14 @@ function ustarHeader(path: string, size: number, type: number): Buffer | undefin
     prefix += prefix ? `/${name.slice(0, slash)}` : name.slice(0, slash);
     name = name.slice(slash + 1);
   }
-  if (prefix.length > PREFIX_BYTES) return undefined;
+  return prefix.length > PREFIX_BYTES ? undefined : { name, prefix };
+}
+
+/** A ustar header, or undefined when the name fits neither the name nor the prefix field. */
+function ustarHeader(path: string, size: number, type: number): Buffer | undefined {
+  const fields = ustarFields(path);
+  if (fields === undefined) return undefined;
+  const { name, prefix } = fields;
   const block = Buffer.from(TEMPLATE);
   block.write(name, 0, "latin1");
   writeSize(block, size);
@@ -67,7 +106,7 @@ function ustarHeader(path: string, size: number, type: number): Buffer | undefin
 
 /** tar-stream's PAX form: a `PaxHeader` record holding the path, then the member's header. */
 function paxHeaders(path: string, size: number): Buffer[] {
-  const record = Buffer.from(withLength(` path=${path}\n`));
+  const record = Buffer.from(paxRecord(path));
   const chunks = [ustarHeader("PaxHeader", record.length, TYPE_PAX)!, record];
   const padding = padTo(record.length);
   if (padding > 0) chunks.push(ZEROS.subarray(0, padding));
@@ -75,8 +114,9 @@ function paxHeaders(path: string, size: number): Buffer[] {
   return chunks;
 }
 
-/** A PAX record's text prefixed by its own length in bytes, that length included. */
-function withLength(text: string): string {
+/** The PAX record that carries `path`: prefixed by its own length in bytes, that included. */
+function paxRecord(path: string): string {
+  const text = ` path=${path}\n`;
   const length = Buffer.byteLength(text);
   let digits = Math.floor(Math.log10(length)) + 1;
   if (length + digits >= 10 ** digits) digits++;

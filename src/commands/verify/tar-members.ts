@@ -1,6 +1,6 @@
 import type { Readable } from "node:stream";
 import { extract } from "tar-stream";
-import { paddedDataBytes, tarHeaderBytes } from "../../sinks/webdataset-names.js";
+import { paddedDataBytes, tarHeaderBytes } from "../../sinks/tar-member-chunks.js";
 
 /** One member of a shard, read whole (shard members are small), and where its header starts. */
 export interface ShardMember {
