@@ -52,28 +52,35 @@ interface Waiting {
 type Reply = { spare: ArrayBuffer } | ({ id: number } & ShardDigests);
 
 /**
- * The hashing thread: started at the first shard. It holds the process open only while a digest
- * is awaited, so a shard left unfinished (a run that failed) never keeps a process alive.
+ * One hashing thread. It holds the process open only while a digest is awaited, so a shard left
+ * unfinished (a run that failed) never keeps a process alive. If it dies, every shard begun on it
+ * fails with the reason, and the next shard starts a new thread.
  */
 class HashThread {
-  private worker: Worker | undefined;
+  private readonly worker: Worker;
   private nextId = 0;
   private readonly waiting = new Map<number, Waiting>();
   private readonly spares: ArrayBuffer[] = [];
-  /** Shards begun on a thread that has since died: their hashes are lost. */
-  private readonly lost = new Map<number, Error>();
-  private readonly begun = new Set<number>();
+  failure: Error | undefined;
+
+  constructor() {
+    // No flags of this process (--input-type=module would make the inline script a module).
+    this.worker = new Worker(THREAD_CODE, { eval: true, execArgv: [] });
+    this.worker.unref();
+    this.worker.on("message", (reply: Reply) => this.receive(reply));
+    this.worker.on("error", (error) => this.fail(error));
+    this.worker.on("exit", (code) =>
+      this.fail(new Error(`the hashing thread exited (code ${code})`)),
+    );
+  }
 
   begin(): number {
-    if (this.worker === undefined) this.start();
-    const id = this.nextId++;
-    this.begun.add(id);
-    return id;
+    return this.nextId++;
   }
 
   /** Hands the thread `chunks`, in order, for shard `id`. */
   update(id: number, chunks: readonly Buffer[]): void {
-    if (this.lost.has(id)) return;
+    if (this.failure !== undefined) return;
     let length = 0;
     for (const chunk of chunks) length += chunk.length;
     if (length === 0) return;
@@ -84,26 +91,21 @@ class HashThread {
       bytes.set(chunk, offset);
       offset += chunk.length;
     }
-    this.worker!.postMessage({ id, bytes }, [memory]);
+    this.worker.postMessage({ id, bytes }, [memory]);
   }
 
   digest(id: number): Promise<ShardDigests> {
-    const lost = this.lost.get(id);
-    this.lost.delete(id);
-    this.begun.delete(id);
-    if (lost !== undefined) return Promise.reject(lost);
+    if (this.failure !== undefined) return Promise.reject(this.failure);
     return new Promise((resolve, reject) => {
-      if (this.waiting.size === 0) this.worker!.ref();
+      if (this.waiting.size === 0) this.worker.ref();
       this.waiting.set(id, { resolve, reject });
-      this.worker!.postMessage({ id, done: true });
+      this.worker.postMessage({ id, done: true });
     });
   }
 
   /** A shard given up: the thread drops its hashes. */
   drop(id: number): void {
-    this.begun.delete(id);
-    if (this.lost.delete(id)) return;
-    this.worker?.postMessage({ id, done: true, drop: true });
+    if (this.failure === undefined) this.worker.postMessage({ id, done: true, drop: true });
   }
 
   /** A spare buffer big enough, or a new one. */
@@ -113,32 +115,22 @@ class HashThread {
     return new ArrayBuffer(Math.max(length, BUFFER_BYTES));
   }
 
-  private start(): void {
-    // No flags of this process (--input-type=module would make the inline script a module).
-    const worker = new Worker(THREAD_CODE, { eval: true, execArgv: [] });
-    worker.unref();
-    worker.on("message", (reply: Reply) => {
-      if ("spare" in reply) {
-        if (this.spares.length < SPARE_BUFFERS) this.spares.push(reply.spare);
-        return;
-      }
-      const waiting = this.waiting.get(reply.id);
-      if (waiting === undefined) return;
-      this.waiting.delete(reply.id);
-      if (this.waiting.size === 0) worker.unref();
-      waiting.resolve({ sha256: reply.sha256, md5: reply.md5 });
-    });
-    const failed = (error: Error) => {
-      if (this.worker !== worker) return;
-      this.worker = undefined;
-      for (const id of this.begun) this.lost.set(id, error);
-      this.begun.clear();
-      for (const waiting of this.waiting.values()) waiting.reject(error);
-      this.waiting.clear();
-    };
-    worker.on("error", failed);
-    worker.on("exit", (code) => failed(new Error(`the hashing thread exited (code ${code})`)));
-    this.worker = worker;
+  private receive(reply: Reply): void {
+    if ("spare" in reply) {
+      if (this.spares.length < SPARE_BUFFERS) this.spares.push(reply.spare);
+      return;
+    }
+    const waiting = this.waiting.get(reply.id);
+    if (waiting === undefined) return;
+    this.waiting.delete(reply.id);
+    if (this.waiting.size === 0) this.worker.unref();
+    waiting.resolve({ sha256: reply.sha256, md5: reply.md5 });
+  }
+
+  private fail(error: Error): void {
+    this.failure ??= error;
+    for (const waiting of this.waiting.values()) waiting.reject(this.failure);
+    this.waiting.clear();
   }
 }
 
@@ -154,7 +146,7 @@ export class ShardHasher {
   private finished = false;
 
   constructor() {
-    shared ??= new HashThread();
+    if (shared === undefined || shared.failure !== undefined) shared = new HashThread();
     this.thread = shared;
     this.id = this.thread.begin();
   }

@@ -45,8 +45,6 @@ interface Worker {
   exited: Promise<void>;
   /** Pairs given to it. */
   given: number;
-  /** Given all it will be (recycled): its input ends once its last reply is in. */
-  retiring: boolean;
 }
 
 /**
@@ -67,7 +65,7 @@ interface Worker {
  */
 export class OverlayWorkers {
   private workers: Worker[] = [];
-  /** Recycled workers still making their last pairs. */
+  /** Recycled workers still making their last pairs: each one's input ends once its last reply is in. */
   private readonly retiring = new Set<Worker>();
   /** What each worker slot's processes used, those that have exited. */
   private readonly used: WorkerUsage[] = [];
@@ -131,21 +129,25 @@ export class OverlayWorkers {
   /** `worker` gets no more pairs: a fresh process takes its slot, and it ends once it is done. */
   private recycle(worker: Worker): void {
     this.send(worker);
-    worker.retiring = true;
     this.retiring.add(worker);
+    // Once its output is closed, its last message (what it used) is in.
+    void worker.exited.then(() => {
+      this.record(worker);
+      this.retiring.delete(worker);
+    });
     this.workers[this.workers.indexOf(worker)] = this.spawnWorker(worker.index);
     this.endIfDone(worker);
   }
 
   /** Ends a retiring worker's input once every pair it was given is answered. */
   private endIfDone(worker: Worker): void {
-    if (worker.retiring && worker.waiting.size === 0) worker.child.stdin.end();
+    if (this.retiring.has(worker) && worker.waiting.size === 0) worker.child.stdin.end();
   }
 
   /** Writes every worker's waiting pairs: the turn that gave them is over. */
   private flush(): void {
     this.flushing = undefined;
-    for (const worker of this.workers) if (worker.outbox.length > 0) this.send(worker);
+    for (const worker of this.workers) this.send(worker);
   }
 
   private send(worker: Worker): void {
@@ -233,7 +235,6 @@ export class OverlayWorkers {
       usage: undefined,
       exited: new Promise((resolve) => child.on("close", () => resolve())),
       given: 0,
-      retiring: false,
     };
     const reader = new FrameReader<OverlayReplyBatch>();
     child.stdout.on("data", (chunk: Buffer) => {
@@ -247,7 +248,7 @@ export class OverlayWorkers {
     child.stdin.on("error", () => {});
     child.on("error", (error) => this.fail(worker, error.message));
     child.on("exit", (code, signal) => {
-      if (worker.retiring && code === 0 && worker.waiting.size === 0) return;
+      if (this.retiring.has(worker) && code === 0 && worker.waiting.size === 0) return;
       if (this.closing && code === 0) return;
       if (this.closing && worker.waiting.size === 0 && this.failure === undefined) return;
       this.fail(worker, signal === null ? `exit code ${code}` : `killed by ${signal}`);
@@ -258,10 +259,6 @@ export class OverlayWorkers {
   private receive(worker: Worker, batch: OverlayReplyBatch, payloads: Buffer[]): void {
     if (batch.usage !== undefined) {
       worker.usage = batch.usage;
-      if (worker.retiring) {
-        this.record(worker);
-        this.retiring.delete(worker);
-      }
       return;
     }
     let next = 0;
