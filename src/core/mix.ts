@@ -1,5 +1,6 @@
 import { createHash } from "node:crypto";
 import { MaskpipeError } from "./errors.js";
+import { boolean } from "./validate.js";
 
 /** What a sample may carry beside its image: the unmasked photo, the mask's alpha. */
 export type PairedPart = "original" | "mask";
@@ -44,24 +45,13 @@ export function checkMix(options: MixOptions): CheckedMix {
   return {
     with: checkWith(options.with),
     maskedPercent: options.masked === undefined ? undefined : maskedPercent(options.masked),
-    keepUnmasked: checkKeepUnmasked(options.keepUnmasked),
+    keepUnmasked: boolean("keepUnmasked", options.keepUnmasked ?? false),
   };
 }
 
 /** True when samples say whether they are masked (`masked` in their json). */
 export function marksMasked(mix: CheckedMix): boolean {
   return mix.maskedPercent !== undefined || mix.keepUnmasked;
-}
-
-function checkKeepUnmasked(value: unknown): boolean {
-  if (value === undefined) return false;
-  if (typeof value !== "boolean") {
-    throw new MaskpipeError(
-      "ERR_INVALID_OPTION",
-      `Expected true or false for keepUnmasked but received ${JSON.stringify(value)}`,
-    );
-  }
-  return value;
 }
 
 function checkWith(value: readonly PairedPart[] | string | undefined): readonly PairedPart[] {
